@@ -1,0 +1,185 @@
+/**
+ * Requests (tether/v1/requests/{principal}) and replies (tether/v1/replies/{principal}/{clientId}).
+ * MQTT 3.1.1 has no response topic or correlation data, so both travel in the payload:
+ * replyTo names the reply topic, and every reply carries re = the id it answers.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+import { ErrorCodeSchema, Id, ReplyTo, Role, Seq, SeqOrZero, Time, Version } from './common.ts';
+import { EventEnvelope } from './events.ts';
+import { SessionState, SessionIndexEntry } from './retained.ts';
+
+const RequestId = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$',
+  description: 'Client-chosen correlation id, echoed as re in the reply.',
+});
+
+export const InboxItemIds = Type.Array(Id, { minItems: 1, maxItems: 100 });
+
+export const RequestData = {
+  'history.get': Type.Object(
+    {
+      sid: Id,
+      after: Type.Optional(SeqOrZero),
+      to: Type.Optional(Seq),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Maximum events in the page.' })),
+      compact: Type.Optional(
+        Type.Boolean({
+          description:
+            'Allow the host to leave out the started/delta events of completed messages and to merge ' +
+            'consecutive deltas of an open message (default true).',
+        }),
+      ),
+    },
+    { description: 'Events with seq in (after, to], oldest first. after defaults to 0, to to the head.' },
+  ),
+  'sessions.list': Type.Object(
+    {
+      status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    },
+    { description: 'The sessions the requester participates in.' },
+  ),
+  'inbox.list': Type.Object(
+    { agentId: Id, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
+    { description: 'Peek at pending items (including deferred items whose time has come).' },
+  ),
+  'inbox.ack': Type.Object({ agentId: Id, itemIds: InboxItemIds }, { description: 'Mark items done.' }),
+  'inbox.archive': Type.Object(
+    { agentId: Id, itemIds: InboxItemIds, reason: Type.String({ minLength: 1, maxLength: 500 }) },
+    { description: 'Drop items from attention, with the reason recorded.' },
+  ),
+  'inbox.defer': Type.Object(
+    { agentId: Id, itemIds: InboxItemIds, until: Time },
+    { description: 'Hide items until the given time.' },
+  ),
+} as const satisfies Record<string, TSchema>;
+
+export type RequestType = keyof typeof RequestData;
+export const REQUEST_TYPES = Object.keys(RequestData) as RequestType[];
+
+function requestOf<K extends RequestType>(type: K) {
+  return Type.Object(
+    { v: Version, id: RequestId, type: Type.Literal(type), replyTo: ReplyTo, data: RequestData[type] },
+    { description: `Request ${type}.` },
+  );
+}
+
+export const RequestEnvelope = Type.Object(
+  {
+    v: Version,
+    id: RequestId,
+    type: Type.String({ minLength: 1, maxLength: 64 }),
+    replyTo: ReplyTo,
+    data: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { description: 'The shape shared by every request.' },
+);
+
+export const Request = Type.Union(
+  REQUEST_TYPES.map((t) => requestOf(t)),
+  { description: 'A request published on tether/v1/requests/{principal} (QoS 1, not retained).' },
+);
+export type Request = Static<typeof Request>;
+
+export const InboxItem = Type.Object(
+  {
+    itemId: Id,
+    sid: Id,
+    seq: Seq,
+    kind: Type.Union(
+      [
+        Type.Literal('session.assigned'),
+        Type.Literal('message'),
+        Type.Literal('steer'),
+        Type.Literal('run.cancel_requested'),
+        Type.Literal('input.resolved'),
+      ],
+      { description: 'Why the item is in the inbox: the event type that put it there.' },
+    ),
+    createdAt: Time,
+    deferredUntil: Type.Optional(Time),
+    summary: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { description: 'A unit of pending work for an agent, pointing at the event that caused it.' },
+);
+export type InboxItem = Static<typeof InboxItem>;
+
+export const ReplyData = {
+  ack: Type.Object(
+    {
+      sid: Id,
+      seq: Seq,
+      duplicate: Type.Boolean({ description: 'true when the command id was seen before; seq is the original one.' }),
+    },
+    { description: 'The command is durably in the log at seq.' },
+  ),
+  error: Type.Object(
+    {
+      code: ErrorCodeSchema,
+      rule: Type.Optional(Type.String({ description: 'Requirement ID of the spec rule that was enforced.' })),
+      message: Type.String({ maxLength: 2000 }),
+      sid: Type.Optional(Id),
+      details: Type.Optional(Type.Unknown()),
+    },
+    { description: 'The command or request was refused; nothing was appended.' },
+  ),
+  'history.page': Type.Object(
+    {
+      sid: Id,
+      from: SeqOrZero,
+      to: SeqOrZero,
+      headSeq: SeqOrZero,
+      events: Type.Array(EventEnvelope),
+      more: Type.Boolean({ description: 'true when events after to exist up to the requested bound.' }),
+      reset: Type.Optional(
+        Type.Object(
+          {
+            atSeq: SeqOrZero,
+            state: SessionState,
+          },
+          {
+            description:
+              'Present when the cursor is older than retention ("cursor expired"): the client replaces its ' +
+              'state with this snapshot at atSeq; events then continue from atSeq + 1.',
+          },
+        ),
+      ),
+    },
+    {
+      description:
+        'Events covering seqs from+1 .. to. With compaction some seqs in that range have no event of their ' +
+        'own; the page still covers them.',
+    },
+  ),
+  'sessions.page': Type.Object({ sessions: Type.Array(SessionIndexEntry) }, { description: 'Sessions of the requester.' }),
+  'inbox.page': Type.Object(
+    { agentId: Id, items: Type.Array(InboxItem), pending: Type.Integer({ minimum: 0 }) },
+    { description: 'Pending inbox items, oldest first.' },
+  ),
+  ok: Type.Object(
+    { affected: Type.Integer({ minimum: 0, description: 'How many items the verb changed.' }) },
+    { description: 'A verb without other result succeeded.' },
+  ),
+} as const satisfies Record<string, TSchema>;
+
+export type ReplyType = keyof typeof ReplyData;
+export const REPLY_TYPES = Object.keys(ReplyData) as ReplyType[];
+
+function replyOf<K extends ReplyType>(type: K) {
+  return Type.Object(
+    {
+      v: Version,
+      type: Type.Literal(type),
+      re: Type.String({ maxLength: 128, description: 'The id of the command or request this answers.' }),
+      data: ReplyData[type],
+    },
+    { description: `Reply ${type}.` },
+  );
+}
+
+export const Reply = Type.Union(
+  REPLY_TYPES.map((t) => replyOf(t)),
+  { description: 'A reply published by the host on the requester\'s replyTo topic (QoS 1, not retained).' },
+);
+export type Reply = Static<typeof Reply>;
+export { Role };
