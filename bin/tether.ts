@@ -1,0 +1,25 @@
+/**
+ * The `tether` command. Each subcommand lives in its own module and is loaded on demand,
+ * so `tether conformance` does not start a broker and `tether broker` does not load the suite.
+ */
+const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number | void> }> }> = {
+  start: { summary: 'broker + session host (+ reference agent and web client when present), embedded defaults', load: () => import('../broker/cli.ts') },
+  broker: { summary: 'embedded Aedes broker with the session host in one process', load: () => import('../broker/cli.ts') },
+  host: { summary: 'session host only, against any MQTT 3.1.1 broker (--broker mqtt://HOST:PORT)', load: () => import('../broker/host-cli.ts') },
+};
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === '--help' || name === '-h' || name === 'help') {
+  console.log('usage: tether <command> [options]\n\ncommands:');
+  for (const [n, c] of Object.entries(commands)) console.log(`  ${n.padEnd(12)} ${c.summary}`);
+  console.log('\n`tether <command> --help` lists the options of a command.');
+  process.exit(name ? 0 : 1);
+}
+const command = commands[name];
+if (!command) {
+  console.error(`tether: unknown command "${name}". Run \`tether --help\` for the list.`);
+  process.exit(2);
+}
+const mod = await command.load();
+const code = await mod.main(name === 'start' ? ['--start', ...rest] : rest);
+if (typeof code === 'number') process.exitCode = code;

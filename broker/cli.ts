@@ -1,0 +1,66 @@
+/** `tether broker` / `npm start`: embedded Aedes broker + session host, no configuration needed. */
+import { join } from 'node:path';
+import { COMMON_FLAGS, intFlag, limitsFrom, parseFlags, readMaybe, usage, type FlagSpec } from './config.ts';
+import { ConfigError, startTether } from './embedded.ts';
+
+const FLAGS: FlagSpec[] = [
+  { flag: 'bind', env: 'TETHER_BIND', help: 'address to listen on; non-loopback requires --users or --jwt-*', default: '127.0.0.1' },
+  { flag: 'port', env: 'TETHER_MQTT_PORT', help: 'MQTT/TCP port (0 = any free port)', default: '1883' },
+  { flag: 'http-port', env: 'TETHER_HTTP_PORT', help: 'HTTP port: MQTT over WebSocket at /mqtt, /healthz, /metrics', default: '8083' },
+  { flag: 'tls-cert', env: 'TETHER_TLS_CERT', help: 'PEM certificate: serve mqtts and wss/https' },
+  { flag: 'tls-key', env: 'TETHER_TLS_KEY', help: 'PEM private key for --tls-cert' },
+  { flag: 'users', env: 'TETHER_USERS_FILE', help: 'users file (principal:$scrypt$..., see `tether passwd`)' },
+  { flag: 'jwt-secret', env: 'TETHER_JWT_SECRET', help: 'accept HS256 tokens signed with this secret as MQTT password' },
+  { flag: 'jwt-public-key', env: 'TETHER_JWT_PUBLIC_KEY', help: 'PEM file: accept EdDSA tokens verified with this key' },
+  ...COMMON_FLAGS,
+];
+
+export async function main(argv: string[]): Promise<number | void> {
+  const start = argv[0] === '--start';
+  const values = parseFlags(start ? argv.slice(1) : argv, FLAGS);
+  if (values.help) {
+    process.stdout.write(usage(start ? 'start' : 'broker', 'Runs the embedded MQTT broker and the session host in one process.', FLAGS));
+    return 0;
+  }
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
+    console.error('tether: --tls-cert and --tls-key go together');
+    return 2;
+  }
+  try {
+    const tether = await startTether({
+      bind: String(values.bind),
+      mqttPort: intFlag(values.port, 'port'),
+      httpPort: intFlag(values['http-port'], 'http-port'),
+      dataDir: String(values.data),
+      tls: values['tls-cert'] ? { cert: String(values['tls-cert']), key: String(values['tls-key']) } : undefined,
+      auth: {
+        usersFile: typeof values.users === 'string' ? values.users : undefined,
+        jwtSecret: typeof values['jwt-secret'] === 'string' ? values['jwt-secret'] : undefined,
+        jwtPublicKey: readMaybe(values['jwt-public-key']),
+      },
+      hostId: String(values['host-id']),
+      limits: limitsFrom(values),
+      logLevel: String(values['log-level']),
+      synchronous: values.sync === 'NORMAL' ? 'NORMAL' : 'FULL',
+    });
+    console.error(`tether: MQTT ${tether.mqttUrl}  WebSocket ${tether.wsUrl}  health ${tether.httpUrl}/healthz  data ${join(String(values.data), 'tether.db')}`);
+    const shutdown = (signal: string) => {
+      console.error(`tether: ${signal}, shutting down`);
+      tether.close().then(
+        () => process.exit(0),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  } catch (err) {
+    if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`tether: ${(err as Error).message}`);
+      return 2;
+    }
+    throw err;
+  }
+}

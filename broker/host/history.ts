@@ -1,0 +1,61 @@
+/**
+ * History pages [HOST-HISTORY-*]: events after a cursor, a bounded range, compaction of completed
+ * streams, merged deltas of an open stream for a late joiner, and an explicit reset (snapshot at
+ * seq N) when the cursor is older than retention: never silence.
+ */
+import type { EventEnvelope } from '../../schemas/src/index.ts';
+import type { Store } from '../store/store.ts';
+import { refuse } from './errors.ts';
+
+type D = Record<string, any>;
+
+export interface HistoryQuery {
+  sid: string;
+  after?: number;
+  to?: number;
+  limit?: number;
+  compact?: boolean;
+}
+
+export async function historyPage(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number) {
+  const limit = q.limit ?? Math.min(1000, maxPage);
+  if (limit > maxPage) refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-4', `limit ${limit} exceeds maxHistoryPage ${maxPage}`, { max: maxPage });
+  let after = q.after ?? 0;
+  const bound = Math.min(q.to ?? committedHead, committedHead);
+  let reset: { atSeq: number; state: unknown } | undefined;
+  if (after < floorSeq) {
+    const snap = await store.snapshotAtFloor(q.sid);
+    if (snap) {
+      reset = snap;
+      after = snap.atSeq;
+    }
+  }
+  const raw = after < bound ? await store.readEvents(q.sid, after, bound, limit) : [];
+  const to = raw.length === limit ? raw[raw.length - 1].seq : Math.max(after, bound);
+  const events = q.compact === false ? raw : compactEvents(raw, await store.completedMessagesAfter(q.sid, after));
+  const page: D = { sid: q.sid, from: after, to, headSeq: committedHead, events, more: to < bound };
+  if (reset) page.reset = reset;
+  return page;
+}
+
+/**
+ * Leaves out the started/delta events of messages whose message.completed (with full parts) is
+ * also after the cursor, and merges runs of consecutive deltas of one message into one event
+ * carrying n chunks and the last merged seq.
+ */
+export function compactEvents(events: EventEnvelope[], completed: Set<string>): EventEnvelope[] {
+  const out: EventEnvelope[] = [];
+  for (const e of events) {
+    const d = e.data as D;
+    if ((e.type === 'message.started' || e.type === 'message.delta') && completed.has(d.msgId)) continue;
+    const last = out[out.length - 1];
+    if (e.type === 'message.delta' && last?.type === 'message.delta' && (last.data as D).msgId === d.msgId) {
+      const ld = last.data as D;
+      out[out.length - 1] = { ...e, cid: e.cid, data: { msgId: d.msgId, i: ld.i, n: (ld.n ?? 1) + 1, text: ld.text + d.text } };
+      if (e.cid === undefined) delete out[out.length - 1].cid;
+      continue;
+    }
+    out.push(e);
+  }
+  return out;
+}

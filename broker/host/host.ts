@@ -1,0 +1,568 @@
+/**
+ * The session host: an ordinary MQTT client that owns the session logs. It validates and
+ * authorises commands, assigns per-session seqs, group-commits them to the store, then publishes
+ * the events and acknowledges the senders (ack = durably written) [HOST-DURABLE-1].
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { CommandType, EventEnvelope, Limits, RequestType, SessionState } from '../../schemas/src/index.ts';
+import { COMMAND_TYPES, CommandData, EVENT_OF_COMMAND, HOST_SENDER, PROTOCOL_VERSION, REQUEST_TYPES, RequestData } from '../../schemas/src/index.ts';
+import { parseTopic, topics } from '../../protocol/topics.ts';
+import { check, validator, describeErrors } from '../../protocol/validate.ts';
+import { compileSchema } from '../../protocol/validate.ts';
+import type { CommitBatch, SessionRow, Store } from '../store/store.ts';
+import { ProtocolError, refuse } from './errors.ts';
+import { effectsOf, type Effects } from './effects.ts';
+import { historyPage } from './history.ts';
+import { Outbox } from './outbox.ts';
+import { CommandRate } from './rate-limit.ts';
+import { emptySession, reduce } from './session-reducer.ts';
+import { decide, decideCreate, roleOf, type Decision } from './session-rules.ts';
+import { InboxDesk } from './inbox-desk.ts';
+import type { HostMetrics } from '../metrics.ts';
+
+type D = Record<string, any>;
+
+export const DEFAULT_LIMITS: Limits = {
+  maxPayloadBytes: 65536,
+  maxIdLength: 64,
+  commandsPerSecond: 500,
+  maxHistoryPage: 1000,
+  maxSessionsPerPrincipal: 1000,
+  retentionEvents: 0,
+};
+
+export const HOST_FEATURES = ['history.compact', 'history.reset', 'inbox', 'input.deadline', 'notify', 'results'];
+
+export interface SessionHostOptions {
+  brokerUrl: string;
+  store: Store;
+  hostId?: string;
+  limits?: Partial<Limits>;
+  logger: Logger;
+  metrics?: HostMetrics;
+  /** Extra mqtt.js options (credentials, TLS) for the host's own connection. */
+  mqtt?: IClientOptions;
+  /** Most commands committed in one transaction. */
+  batchMax?: number;
+}
+
+interface Entry {
+  row: SessionRow;
+  committed: number;
+}
+
+interface Job {
+  topic: string;
+  payload: Buffer;
+}
+
+interface Accepted {
+  event: EventEnvelope;
+  replyTo?: string;
+  effects: Effects;
+}
+
+interface Batch {
+  accepted: Accepted[];
+  duplicates: { replyTo?: string; re: string; sid: string; seq: number }[];
+  touched: Map<string, Entry>;
+  rows?: SessionRow[];
+}
+
+const COMMAND_TYPE_SET = new Set<string>(COMMAND_TYPES);
+const REQUEST_TYPE_SET = new Set<string>(REQUEST_TYPES);
+const dataValidators = new Map<string, ReturnType<typeof compileSchema>>();
+
+function dataValidator(kind: 'command' | 'request', type: string) {
+  const key = `${kind}:${type}`;
+  let fn = dataValidators.get(key);
+  if (!fn) {
+    const schema = kind === 'command' ? CommandData[type as CommandType] : RequestData[type as RequestType];
+    fn = compileSchema(JSON.parse(JSON.stringify(schema)));
+    dataValidators.set(key, fn);
+  }
+  return fn;
+}
+
+export class SessionHost {
+  readonly hostId: string;
+  readonly limits: Limits;
+  epoch = 0;
+  private client!: MqttClient;
+  private outbox!: Outbox;
+  private readonly store: Store;
+  private readonly log: Logger;
+  private readonly sessions = new Map<string, Entry>();
+  private readonly pendingKeys = new Map<string, { seq: number; type: string }>();
+  private readonly queue: Job[] = [];
+  private pumping = false;
+  private batch: Batch = { accepted: [], duplicates: [], touched: new Map() };
+  private flushScheduled = false;
+  private flushChain: Promise<void> = Promise.resolve();
+  private readonly rate: CommandRate;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly inbox: InboxDesk;
+  private ready!: Promise<void>;
+  private stopping = false;
+
+  constructor(private readonly opts: SessionHostOptions) {
+    this.hostId = opts.hostId ?? 'main';
+    this.store = opts.store;
+    this.log = opts.logger.child({ component: 'host', hostId: this.hostId });
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.rate = new CommandRate(this.limits.commandsPerSecond);
+    this.inbox = new InboxDesk(this.store);
+  }
+
+  private hostState(status: 'online' | 'offline') {
+    return JSON.stringify({
+      v: 1,
+      hostId: this.hostId,
+      status,
+      epoch: this.epoch,
+      protocol: PROTOCOL_VERSION,
+      software: 'tether-reference/0.1.0',
+      features: HOST_FEATURES,
+      limits: this.limits,
+      time: new Date().toISOString(),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.epoch = await this.store.nextEpoch(this.hostId);
+    let markReady!: () => void;
+    this.ready = new Promise((r) => (markReady = r));
+    const client = mqtt.connect(this.opts.brokerUrl, {
+      clientId: `tether-host-${this.hostId}`,
+      clean: false,
+      reconnectPeriod: 500,
+      keepalive: 30,
+      ...this.opts.mqtt,
+      will: { topic: topics.hostState(this.hostId), payload: Buffer.from(this.hostState('offline')), qos: 1, retain: true },
+    });
+    this.client = client;
+    this.outbox = new Outbox(client);
+    // Handlers before CONNECT: a broker may deliver queued commands together with the CONNACK.
+    client.on('message', (topic, payload) => this.enqueue({ topic, payload }));
+    client.on('connect', () => {
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      this.log.info({ epoch: this.epoch }, 'connected to broker');
+      // Birth on every (re)connect: a broker restart with in-memory persistence loses retained state.
+      void this.announce().catch((err) => this.log.error({ err }, 'republish failed'));
+    });
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      client.once('connect', () => {
+        client.off('error', onError);
+        resolve();
+      });
+      client.once('error', onError);
+    });
+    await client.subscribeAsync(
+      { 'tether/v1/sessions/+/submit/+': { qos: 1 }, 'tether/v1/requests/+': { qos: 1 }, 'tether/v1/agents/+/state': { qos: 1 } },
+    );
+    await this.loadDeadlines();
+    markReady();
+  }
+
+  /** Publishes the birth and every retained snapshot from the store [HOST-SNAPSHOT-3]. */
+  private async announce(): Promise<void> {
+    await this.outbox.publish(topics.hostState(this.hostId), this.hostState('online'), true);
+    let n = 0;
+    for await (const row of this.store.allSessions()) {
+      const cached = this.sessions.get(row.state.sid);
+      const state = cached?.row.state ?? row.state;
+      void this.outbox.publish(topics.sessionState(state.sid), JSON.stringify(state), true);
+      for (const p of state.participants) void this.outbox.publish(topics.sessionIndex(p.principal, state.sid), this.indexEntry(state, p.principal), true);
+      n++;
+    }
+    for (const r of await this.store.results()) void this.outbox.publish(topics.result(r.sid), r.payload, true);
+    for (const a of await this.store.agentStates()) void this.outbox.publish(topics.agentState(a.agentId), a.payload, true);
+    for (const agent of await this.store.inboxAgents()) void this.publishDoorbell(agent);
+    await this.outbox.drained();
+    this.log.info({ sessions: n }, 'retained snapshots republished');
+  }
+
+  private indexEntry(state: SessionState, principal: string): string {
+    const role = roleOf(state, principal);
+    if (!role) return '';
+    const entry: D = { v: 1, sid: state.sid, role, status: state.status, createdBy: state.createdBy, createdAt: state.createdAt, updatedAt: state.updatedAt };
+    if (state.title !== undefined) entry.title = state.title;
+    return JSON.stringify(entry);
+  }
+
+  private async publishDoorbell(agent: string): Promise<void> {
+    const pending = await this.store.inboxPending(agent, new Date().toISOString());
+    await this.outbox.publish(topics.inbox(agent), JSON.stringify({ v: 1, agentId: agent, pending, time: new Date().toISOString() }), true);
+  }
+
+  /** Clean shutdown: finish what is queued, commit, publish offline, disconnect [HOST-LIVE-3]. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    while (this.pumping || this.queue.length) await new Promise((r) => setImmediate(r));
+    await this.flush();
+    await this.flushChain;
+    if (this.client.connected) {
+      await this.outbox.publish(topics.hostState(this.hostId), this.hostState('offline'), true).catch(() => {});
+      await this.outbox.drained();
+    }
+    await this.client.endAsync();
+  }
+
+  // ---------------------------------------------------------------- membership (broker ACL)
+
+  async isParticipant(sid: string, principal: string): Promise<boolean> {
+    const entry = await this.entry(sid);
+    return Boolean(entry && roleOf(entry.row.state, principal));
+  }
+
+  knownParticipant(sid: string, principal: string): boolean | undefined {
+    const entry = this.sessions.get(sid);
+    return entry ? Boolean(roleOf(entry.row.state, principal)) : undefined;
+  }
+
+  // ---------------------------------------------------------------- input queue
+
+  private enqueue(job: Job): void {
+    if (this.stopping) return;
+    this.queue.push(job);
+    this.opts.metrics?.received.inc();
+    if (!this.pumping) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    await this.ready;
+    try {
+      while (this.queue.length) {
+        const job = this.queue.shift()!;
+        try {
+          await this.handle(job);
+        } catch (err) {
+          // Never crash on input [HOST-INPUT-SAFE-1]; an unexpected failure is an INTERNAL error.
+          this.log.error({ err, topic: job.topic }, 'unexpected failure handling message');
+        }
+        if (this.batch.accepted.length >= (this.opts.batchMax ?? 2000)) await this.flush();
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || (this.batch.accepted.length === 0 && this.batch.duplicates.length === 0)) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async handle(job: Job): Promise<void> {
+    const t = parseTopic(job.topic);
+    if (t?.kind === 'agentState') return this.onAgentState(t.agentId, job.payload);
+    if (t?.kind !== 'submit' && t?.kind !== 'requests') {
+      this.reject(undefined, undefined, new ProtocolError('BAD_TOPIC', 'TOPIC-ID-1', `not a submit or request topic: ${job.topic}`));
+      return;
+    }
+    const principal = t.principal;
+    let msg: D | undefined;
+    try {
+      if (job.payload.length > this.limits.maxPayloadBytes) {
+        refuse('PAYLOAD_TOO_LARGE', 'HOST-LIMIT-1', `payload of ${job.payload.length} bytes exceeds ${this.limits.maxPayloadBytes}`);
+      }
+      try {
+        msg = JSON.parse(job.payload.toString('utf8'));
+      } catch {
+        refuse('BAD_JSON', 'ENV-JSON-1', 'payload is not valid JSON');
+      }
+      const envName = t.kind === 'submit' ? 'CommandEnvelope' : 'RequestEnvelope';
+      if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', 'payload must be a JSON object');
+      if (msg.v !== 1 && msg.v !== undefined && Number.isInteger(msg.v)) refuse('VERSION_UNSUPPORTED', 'VER-MAJOR-1', `protocol version ${msg.v} is not supported; this host speaks 1`);
+      const env = check<D>(envName, msg);
+      if (!env.ok) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', `${envName}: ${env.message}`);
+      if (msg.replyTo !== undefined && parseTopic(msg.replyTo)?.kind === 'replies' && !msg.replyTo.startsWith(`tether/v1/replies/${principal}/`)) {
+        const bad = msg.replyTo;
+        msg.replyTo = undefined;
+        refuse('REPLY_TO_INVALID', 'ENV-REPLY-1', `replyTo ${bad} is not a reply topic of ${principal}`);
+      }
+      const known = t.kind === 'submit' ? COMMAND_TYPE_SET : REQUEST_TYPE_SET;
+      if (!known.has(msg.type)) refuse('UNKNOWN_TYPE', 'VER-UNKNOWN-1', `unknown ${t.kind === 'submit' ? 'command' : 'request'} type ${msg.type}`);
+      const fn = dataValidator(t.kind === 'submit' ? 'command' : 'request', msg.type);
+      if (!fn(msg.data)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', `${msg.type} data: ${describeErrors(fn.errors)}`);
+      if (!this.rate.take(principal)) refuse('RATE_LIMITED', 'HOST-LIMIT-3', `more than ${this.limits.commandsPerSecond} commands per second`);
+      if (t.kind === 'submit') await this.onCommand(t.sid, principal, msg);
+      else await this.onRequest(principal, msg);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.reject(msg, t.kind === 'submit' ? t.sid : undefined, err, principal);
+    }
+  }
+
+  private reject(msg: D | undefined, sid: string | undefined, err: ProtocolError, principal?: string): void {
+    this.opts.metrics?.rejected.inc({ code: err.code });
+    const replyTo = typeof msg?.replyTo === 'string' && principal && msg.replyTo.startsWith(`tether/v1/replies/${principal}/`) ? msg.replyTo : undefined;
+    this.log.debug({ code: err.code, rule: err.rule, principal, sid, msg: err.message }, 'rejected');
+    if (!replyTo || parseTopic(replyTo)?.kind !== 'replies') return;
+    const data: D = { code: err.code, rule: err.rule, message: err.message };
+    if (sid) data.sid = sid;
+    if (err.details !== undefined) data.details = err.details;
+    void this.outbox.publish(replyTo, JSON.stringify({ v: 1, type: 'error', re: String(msg?.id ?? ''), data }));
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  private async entry(sid: string): Promise<Entry | undefined> {
+    let e = this.sessions.get(sid);
+    if (!e) {
+      const row = await this.store.getSession(sid);
+      if (!row) return undefined;
+      e = this.sessions.get(sid) ?? { row, committed: row.state.headSeq };
+      this.sessions.set(sid, e);
+    }
+    return e;
+  }
+
+  private async onCommand(sid: string, sender: string, cmd: D): Promise<void> {
+    const key = `${sid}\u0000${sender}\u0000${cmd.id}`;
+    // Idempotency: a command id seen before returns the original result, never a second event [HOST-IDEM-1].
+    const seen = this.pendingKeys.get(key) ?? (await this.store.findCommand(sid, sender, cmd.id));
+    if (seen) {
+      if (seen.type !== EVENT_OF_COMMAND[cmd.type as CommandType]) refuse('ID_REUSED', 'HOST-IDEM-2', `command id ${cmd.id} was already used for another command type`);
+      this.opts.metrics?.duplicates.inc();
+      this.batch.duplicates.push({ replyTo: cmd.replyTo, re: cmd.id, sid, seq: seen.seq });
+      this.scheduleFlush();
+      return;
+    }
+    const now = new Date();
+    let entry = await this.entry(sid);
+    let decision: Decision;
+    if (!entry) {
+      if (cmd.type !== 'session.create') refuse('SESSION_NOT_FOUND', 'HOST-CREATE-1', `no session ${sid}`);
+      const created = await this.store.countSessionsCreatedBy(sender);
+      const pending = [...this.batch.accepted].filter((a) => a.event.type === 'session.created' && a.event.sender === sender).length;
+      if (created + pending >= this.limits.maxSessionsPerPrincipal) {
+        refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-5', `${sender} already created ${created + pending} sessions (max ${this.limits.maxSessionsPerPrincipal})`);
+      }
+      entry = { row: emptySession(sid, sender, now.toISOString()), committed: 0 };
+      decision = decideCreate(sender, cmd.data, now.toISOString());
+    } else {
+      decision = await decide(entry.row, sender, cmd.type, cmd.data, this.store, now);
+    }
+    this.append(entry, sid, sender, decision, now, cmd.id, cmd.replyTo);
+    this.pendingKeys.set(key, { seq: entry.row.state.headSeq, type: decision.type });
+  }
+
+  /** Assigns the next seq and applies the event in memory; durable at the next flush [HOST-SEQ-1]. */
+  private append(entry: Entry, sid: string, sender: string, decision: Decision, now: Date, cid?: string, replyTo?: string): void {
+    const before = entry.row.state.headSeq === 0 ? undefined : entry.row.state;
+    const event: EventEnvelope = { v: 1, sid, seq: entry.row.state.headSeq + 1, type: decision.type, time: now.toISOString(), sender, data: decision.data };
+    if (cid !== undefined) event.cid = cid;
+    entry.row = reduce(entry.row, event);
+    this.sessions.set(sid, entry);
+    const effects = effectsOf(event, before, entry.row.state);
+    this.batch.accepted.push({ event, replyTo, effects });
+    this.batch.touched.set(sid, entry);
+    this.scheduleFlush();
+  }
+
+  /** Group commit: one transaction for everything accepted since the last flush, then publish. */
+  private flush(): Promise<void> {
+    const batch = this.batch;
+    if (batch.accepted.length === 0 && batch.duplicates.length === 0) return this.flushChain;
+    this.batch = { accepted: [], duplicates: [], touched: new Map() };
+    // Sealed synchronously: the live rows are exactly as of this batch's last events.
+    batch.rows = [...batch.touched.values()].map((e) => e.row);
+    this.flushChain = this.flushChain.then(() => this.commitAndPublish(batch));
+    return this.flushChain;
+  }
+
+  private async commitAndPublish(batch: Batch): Promise<void> {
+    const commit: CommitBatch = { events: [], sessions: [], participants: [], deadlinesAdded: [], deadlinesRemoved: [], inboxAdded: [], results: [] };
+    for (const a of batch.accepted) {
+      commit.events.push(a.event);
+      commit.participants.push(...a.effects.participants);
+      commit.deadlinesAdded.push(...a.effects.deadlinesAdded);
+      commit.deadlinesRemoved.push(...a.effects.deadlinesRemoved);
+      commit.inboxAdded.push(...a.effects.inbox);
+      if (a.effects.result) commit.results.push(a.effects.result);
+    }
+    commit.sessions.push(...(batch.rows ?? []));
+    const heads = new Map<string, number>();
+    for (const a of batch.accepted) heads.set(a.event.sid, a.event.seq);
+    const started = performance.now();
+    try {
+      if (commit.events.length) await this.store.commit(commit);
+    } catch (err) {
+      this.log.error({ err }, 'store commit failed; commands are not acknowledged and will be retried by clients');
+      for (const sid of batch.touched.keys()) this.sessions.delete(sid);
+      for (const a of batch.accepted) {
+        this.pendingKeys.delete(`${a.event.sid}\u0000${a.event.sender}\u0000${a.event.cid}`);
+        if (a.replyTo) void this.outbox.publish(a.replyTo, JSON.stringify({ v: 1, type: 'error', re: a.event.cid ?? '', data: { code: 'INTERNAL', rule: 'HOST-DURABLE-1', message: 'store write failed; retry', sid: a.event.sid } }));
+      }
+      return;
+    }
+    this.opts.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
+    this.opts.metrics?.accepted.inc(batch.accepted.length);
+    for (const a of batch.accepted) this.pendingKeys.delete(`${a.event.sid}\u0000${a.event.sender}\u0000${a.event.cid}`);
+    for (const [sid, seq] of heads) {
+      const entry = this.sessions.get(sid);
+      if (entry) entry.committed = Math.max(entry.committed, seq);
+    }
+    this.publishBatch(batch, commit);
+    await this.afterCommit(batch, commit);
+  }
+
+  private publishBatch(batch: Batch, commit: CommitBatch): void {
+    // Events: per session, in seq order, several consecutive events per message [HOST-SEQ-2].
+    const bySession = new Map<string, EventEnvelope[]>();
+    for (const a of batch.accepted) {
+      let list = bySession.get(a.event.sid);
+      if (!list) bySession.set(a.event.sid, (list = []));
+      list.push(a.event);
+    }
+    for (const [sid, events] of bySession) {
+      for (let i = 0; i < events.length; ) {
+        let bytes = 0;
+        let j = i;
+        while (j < events.length && j - i < 500 && bytes < 48_000) bytes += JSON.stringify(events[j++]).length;
+        void this.outbox.publish(topics.events(sid), JSON.stringify({ v: 1, sid, events: events.slice(i, j) }));
+        i = j;
+      }
+    }
+    // Retained snapshots after the events they summarise.
+    const stateSids = new Set(batch.accepted.filter((a) => a.effects.stateChanged).map((a) => a.event.sid));
+    for (const row of commit.sessions) if (stateSids.has(row.state.sid)) void this.outbox.publish(topics.sessionState(row.state.sid), JSON.stringify(row.state), true);
+    for (const a of batch.accepted) {
+      const state = commit.sessions.find((r) => r.state.sid === a.event.sid)!.state;
+      for (const ix of a.effects.index) {
+        void this.outbox.publish(topics.sessionIndex(ix.principal, a.event.sid), ix.removed ? '' : this.indexEntry(state, ix.principal), true);
+      }
+      for (const n of a.effects.notify) void this.outbox.publish(topics.notify(n.principal), n.payload);
+      if (a.effects.result) void this.outbox.publish(topics.result(a.event.sid), a.effects.result.payload, true);
+      // The ack comes last: the event is durable and on its way [HOST-DURABLE-1].
+      if (a.replyTo) void this.outbox.publish(a.replyTo, JSON.stringify({ v: 1, type: 'ack', re: a.event.cid, data: { sid: a.event.sid, seq: a.event.seq, duplicate: false } }));
+    }
+    for (const d of batch.duplicates) {
+      if (d.replyTo) void this.outbox.publish(d.replyTo, JSON.stringify({ v: 1, type: 'ack', re: d.re, data: { sid: d.sid, seq: d.seq, duplicate: true } }));
+    }
+  }
+
+  private async afterCommit(batch: Batch, commit: CommitBatch): Promise<void> {
+    for (const d of commit.deadlinesAdded) this.arm(d.sid, d.requestId, d.deadline);
+    for (const d of commit.deadlinesRemoved) {
+      const k = `${d.sid}\u0000${d.requestId}`;
+      clearTimeout(this.timers.get(k));
+      this.timers.delete(k);
+    }
+    const agents = new Set(commit.inboxAdded.map((i) => i.agent));
+    for (const agent of agents) await this.publishDoorbell(agent);
+    if (this.limits.retentionEvents > 0) {
+      for (const sid of batch.touched.keys()) await this.applyRetention(sid);
+    }
+  }
+
+  /** Prunes events older than the retention window, keeping the snapshot at the new floor [HOST-RETAIN-1]. */
+  private async applyRetention(sid: string): Promise<void> {
+    const entry = this.sessions.get(sid);
+    if (!entry) return;
+    const keep = this.limits.retentionEvents;
+    const openFloor = Math.min(...entry.row.state.openMessages.map((m) => m.startedSeq - 1), entry.committed);
+    const target = Math.min(entry.committed - keep, openFloor);
+    // Prune in steps of at least 10% of the window so the cost is amortised.
+    if (target - entry.row.floorSeq < Math.max(1, Math.floor(keep / 10))) return;
+    const snap = await this.store.snapshotAtFloor(sid);
+    let row: SessionRow = snap
+      ? { state: snap.state, streams: {}, floorSeq: snap.atSeq }
+      : emptySession(sid, entry.row.state.createdBy, entry.row.state.createdAt);
+    for (const e of await this.store.readEvents(sid, row.state.headSeq, target, Number.MAX_SAFE_INTEGER)) row = reduce(row, e);
+    await this.store.prune(sid, target, row.state);
+    entry.row = { ...entry.row, floorSeq: target };
+  }
+
+  // ---------------------------------------------------------------- input deadlines
+
+  private async loadDeadlines(): Promise<void> {
+    for (const d of await this.store.openDeadlines()) this.arm(d.sid, d.requestId, d.deadline);
+  }
+
+  /** Deadlines survive restarts: they are in the store and re-armed at start [HOST-INPUT-8]. */
+  private arm(sid: string, requestId: string, deadline: string): void {
+    const k = `${sid}\u0000${requestId}`;
+    clearTimeout(this.timers.get(k));
+    const delay = Math.max(0, Date.parse(deadline) - Date.now());
+    const timer = setTimeout(() => {
+      this.timers.delete(k);
+      void this.onDeadline(sid, requestId).catch((err) => this.log.error({ err }, 'deadline failed'));
+    }, Math.min(delay, 2 ** 31 - 1));
+    timer.unref?.();
+    this.timers.set(k, timer);
+  }
+
+  private async onDeadline(sid: string, requestId: string): Promise<void> {
+    if (this.stopping) return;
+    await this.ready;
+    const entry = await this.entry(sid);
+    const open = entry?.row.state.openInputs.find((i) => i.requestId === requestId);
+    if (!entry || !open) return;
+    if (open.deadline && Date.parse(open.deadline) > Date.now()) return this.arm(sid, requestId, open.deadline);
+    const [req] = await this.store.readEvents(sid, open.seq - 1, open.seq, 1);
+    const policy = ((req?.data as D | undefined)?.onTimeout ?? { policy: 'wait' }) as D;
+    if (policy.policy === 'wait') return;
+    const data: D =
+      policy.policy === 'default'
+        ? { requestId, outcome: 'default', value: policy.value, decidedBy: 'timeout', by: HOST_SENDER, requestSeq: open.seq }
+        : { requestId, outcome: 'failed', decidedBy: 'timeout', by: HOST_SENDER, requestSeq: open.seq };
+    this.append(entry, sid, HOST_SENDER, { type: 'input.resolved', data }, new Date());
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  private async onRequest(principal: string, req: D): Promise<void> {
+    const reply = (type: string, data: unknown) => this.outbox.publish(req.replyTo, JSON.stringify({ v: 1, type, re: req.id, data }));
+    const d = req.data as D;
+    switch (req.type as RequestType) {
+      case 'history.get': {
+        const entry = await this.entry(d.sid);
+        if (!entry) refuse('SESSION_NOT_FOUND', 'HOST-HISTORY-1', `no session ${d.sid}`);
+        if (!roleOf(entry.row.state, principal)) refuse('NOT_PARTICIPANT', 'HOST-AUTHZ-2', `${principal} is not a participant of ${d.sid}`);
+        const page = await historyPage(this.store, entry.committed, entry.row.floorSeq, d as never, this.limits.maxHistoryPage);
+        void reply('history.page', page);
+        return;
+      }
+      case 'sessions.list': {
+        const rows = await this.store.sessionsOf(principal, d.status, d.limit ?? 100);
+        void reply('sessions.page', { sessions: rows.map((r) => JSON.parse(this.indexEntry(r.state, principal) || 'null')).filter(Boolean) });
+        return;
+      }
+      default: {
+        const result = await this.inbox.handle(principal, req.type, d);
+        void reply(result.type, result.data);
+        if (result.changed) await this.publishDoorbell(d.agentId);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- agent cards
+
+  private async onAgentState(agentId: string, payload: Buffer): Promise<void> {
+    if (payload.length === 0) return;
+    let state: D;
+    try {
+      state = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return;
+    }
+    if (!validator('AgentState')(state) || state.agentId !== agentId) {
+      this.log.debug({ agentId }, 'ignored invalid agent state');
+      return;
+    }
+    await this.store.putAgentState(agentId, payload.toString('utf8'), state.epoch);
+  }
+}

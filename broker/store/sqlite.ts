@@ -1,0 +1,273 @@
+/**
+ * Embedded store on SQLite (better-sqlite3, WAL). A commit is one transaction, so a batch of
+ * many accepted commands costs one fsync (group commit) [HOST-DURABLE-2].
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { SessionState } from '../../schemas/src/index.ts';
+import type { CommitBatch, InboxChange, InboxRecord, InputDeadline, SessionRow, Store, StoredEvent } from './store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  sid TEXT PRIMARY KEY, state TEXT NOT NULL, streams TEXT NOT NULL, floor_seq INTEGER NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL, status TEXT NOT NULL, updated_at TEXT NOT NULL, floor_state TEXT);
+CREATE INDEX IF NOT EXISTS sessions_created_by ON sessions (created_by);
+CREATE TABLE IF NOT EXISTS events (
+  sid TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL, cid TEXT,
+  time TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (sid, seq)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_command ON events (sid, sender, cid) WHERE cid IS NOT NULL;
+CREATE TABLE IF NOT EXISTS participants (sid TEXT NOT NULL, principal TEXT NOT NULL, role TEXT NOT NULL,
+  PRIMARY KEY (principal, sid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deadlines (sid TEXT NOT NULL, request_id TEXT NOT NULL, request_seq INTEGER NOT NULL,
+  deadline TEXT NOT NULL, PRIMARY KEY (sid, request_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (item INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, sid TEXT NOT NULL,
+  seq INTEGER NOT NULL, kind TEXT NOT NULL, created_at TEXT NOT NULL, summary TEXT,
+  state TEXT NOT NULL DEFAULT 'pending', deferred_until TEXT, reason TEXT, changed_at TEXT);
+CREATE INDEX IF NOT EXISTS inbox_agent ON inbox (agent, state, item);
+CREATE TABLE IF NOT EXISTS results (sid TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, payload TEXT NOT NULL, epoch INTEGER NOT NULL);
+`;
+
+type EventRow = { sid: string; seq: number; type: string; sender: string; cid: string | null; time: string; data: string };
+
+function toEvent(r: EventRow): StoredEvent {
+  const e: StoredEvent = { v: 1, sid: r.sid, seq: r.seq, type: r.type, time: r.time, sender: r.sender, data: JSON.parse(r.data) };
+  if (r.cid !== null) e.cid = r.cid;
+  return e;
+}
+
+export interface SqliteStoreOptions {
+  /** FULL syncs the WAL at every commit (survives power loss); NORMAL survives process crashes only. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly stmt;
+  private readonly commitTransaction: (batch: CommitBatch) => string[];
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmt = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      getSession: db.prepare<[string], { state: string; streams: string; floor_seq: number }>(
+        'SELECT state, streams, floor_seq FROM sessions WHERE sid = ?',
+      ),
+      putSession: db.prepare(
+        `INSERT INTO sessions (sid, state, streams, floor_seq, created_by, status, updated_at) VALUES (@sid, @state, @streams, @floor, @createdBy, @status, @updatedAt)
+         ON CONFLICT (sid) DO UPDATE SET state = excluded.state, streams = excluded.streams, status = excluded.status, updated_at = excluded.updated_at`,
+      ),
+      findCommand: db.prepare<[string, string, string], { seq: number; type: string }>(
+        'SELECT seq, type FROM events WHERE sid = ? AND sender = ? AND cid = ?',
+      ),
+      insertEvent: db.prepare('INSERT INTO events (sid, seq, type, sender, cid, time, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      readEvents: db.prepare<[string, number, number, number], EventRow>(
+        'SELECT * FROM events WHERE sid = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+      ),
+      completedAfter: db.prepare<[string, number], { msgId: string }>(
+        `SELECT json_extract(data, '$.msgId') AS msgId FROM events WHERE sid = ? AND seq > ? AND type = 'message.completed'`,
+      ),
+      putParticipant: db.prepare(
+        'INSERT INTO participants (sid, principal, role) VALUES (?, ?, ?) ON CONFLICT (principal, sid) DO UPDATE SET role = excluded.role',
+      ),
+      delParticipant: db.prepare('DELETE FROM participants WHERE sid = ? AND principal = ?'),
+      addDeadline: db.prepare('INSERT OR REPLACE INTO deadlines (sid, request_id, request_seq, deadline) VALUES (?, ?, ?, ?)'),
+      delDeadline: db.prepare('DELETE FROM deadlines WHERE sid = ? AND request_id = ?'),
+      addInbox: db.prepare(
+        'INSERT INTO inbox (agent, sid, seq, kind, created_at, summary) VALUES (@agent, @sid, @seq, @kind, @createdAt, @summary)',
+      ),
+      putResult: db.prepare('INSERT INTO results (sid, payload) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET payload = excluded.payload'),
+      prune: db.prepare('DELETE FROM events WHERE sid = ? AND seq <= ?'),
+      setFloor: db.prepare('UPDATE sessions SET floor_seq = ?, floor_state = ? WHERE sid = ?'),
+      floor: db.prepare<[string], { floor_seq: number; floor_state: string | null }>('SELECT floor_seq, floor_state FROM sessions WHERE sid = ?'),
+      sessionsOf: db.prepare<[string, string | null, string | null, number], { state: string; role: string }>(
+        `SELECT s.state, p.role FROM participants p JOIN sessions s ON s.sid = p.sid
+         WHERE p.principal = ? AND (? IS NULL OR s.status = ?) ORDER BY s.updated_at DESC LIMIT ?`,
+      ),
+      countCreated: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM sessions WHERE created_by = ?'),
+      allSessions: db.prepare<[], { state: string; streams: string; floor_seq: number }>('SELECT state, streams, floor_seq FROM sessions'),
+      deadlines: db.prepare<[], { sid: string; request_id: string; request_seq: number; deadline: string }>('SELECT * FROM deadlines'),
+      inboxList: db.prepare<[string, string, number], { item: number; agent: string; sid: string; seq: number; kind: string; created_at: string; summary: string | null; deferred_until: string | null }>(
+        `SELECT * FROM inbox WHERE agent = ? AND (state = 'pending' OR (state = 'deferred' AND deferred_until <= ?)) ORDER BY item LIMIT ?`,
+      ),
+      inboxPending: db.prepare<[string, string], { n: number }>(
+        `SELECT count(*) AS n FROM inbox WHERE agent = ? AND (state = 'pending' OR (state = 'deferred' AND deferred_until <= ?))`,
+      ),
+      inboxAgents: db.prepare<[], { agent: string }>('SELECT DISTINCT agent FROM inbox'),
+      inboxChange: db.prepare(
+        `UPDATE inbox SET state = @state, reason = @reason, deferred_until = @until, changed_at = @now
+         WHERE item = @item AND agent = @agent AND state IN ('pending', 'deferred')`,
+      ),
+      results: db.prepare<[], { sid: string; payload: string }>('SELECT sid, payload FROM results'),
+      putAgent: db.prepare(
+        'INSERT INTO agents (agent_id, payload, epoch) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET payload = excluded.payload, epoch = excluded.epoch WHERE excluded.epoch >= agents.epoch',
+      ),
+      agents: db.prepare<[], { agent_id: string; payload: string }>('SELECT agent_id, payload FROM agents'),
+    };
+    this.commitTransaction = db.transaction((batch: CommitBatch) => this.commitRows(batch));
+  }
+
+  async nextEpoch(hostId: string): Promise<number> {
+    const key = `epoch:${hostId}`;
+    return this.db.transaction(() => {
+      const next = Number(this.stmt.getMeta.get(key)?.value ?? 0) + 1;
+      this.stmt.setMeta.run(key, String(next));
+      return next;
+    })();
+  }
+
+  async getSession(sid: string): Promise<SessionRow | undefined> {
+    const r = this.stmt.getSession.get(sid);
+    return r && { state: JSON.parse(r.state), streams: JSON.parse(r.streams), floorSeq: r.floor_seq };
+  }
+
+  async findCommand(sid: string, sender: string, cid: string) {
+    return this.stmt.findCommand.get(sid, sender, cid);
+  }
+
+  private commitRows(batch: CommitBatch): string[] {
+    const s = this.stmt;
+    for (const e of batch.events) s.insertEvent.run(e.sid, e.seq, e.type, e.sender, e.cid ?? null, e.time, JSON.stringify(e.data));
+    for (const row of batch.sessions) {
+      s.putSession.run({
+        sid: row.state.sid,
+        state: JSON.stringify(row.state),
+        streams: JSON.stringify(row.streams),
+        floor: row.floorSeq,
+        createdBy: row.state.createdBy,
+        status: row.state.status,
+        updatedAt: row.state.updatedAt,
+      });
+    }
+    for (const p of batch.participants) {
+      if (p.role === null) s.delParticipant.run(p.sid, p.principal);
+      else s.putParticipant.run(p.sid, p.principal, p.role);
+    }
+    for (const d of batch.deadlinesAdded) s.addDeadline.run(d.sid, d.requestId, d.requestSeq, d.deadline);
+    for (const d of batch.deadlinesRemoved) s.delDeadline.run(d.sid, d.requestId);
+    const ids: string[] = [];
+    for (const item of batch.inboxAdded) {
+      const info = s.addInbox.run({ ...item, summary: item.summary ?? null });
+      ids.push(`it${info.lastInsertRowid}`);
+    }
+    for (const r of batch.results) s.putResult.run(r.sid, r.payload);
+    return ids;
+  }
+
+  async commit(batch: CommitBatch): Promise<string[]> {
+    return this.commitTransaction(batch);
+  }
+
+  async readEvents(sid: string, after: number, to: number, limit: number): Promise<StoredEvent[]> {
+    return this.stmt.readEvents.all(sid, after, to, limit).map(toEvent);
+  }
+
+  async findEvent(sid: string, type: string, field: string, value: string | undefined, which: 'first' | 'latest') {
+    if (!/^[A-Za-z]+$/.test(field)) throw new Error(`invalid field ${field}`);
+    const order = which === 'first' ? 'ASC' : 'DESC';
+    const row = this.db
+      .prepare<[string, string, string | null], EventRow>(
+        `SELECT * FROM events WHERE sid = ? AND type = ? AND json_extract(data, '$.${field}') IS ? ORDER BY seq ${order} LIMIT 1`,
+      )
+      .get(sid, type, value ?? null);
+    return row && toEvent(row);
+  }
+
+  async completedMessagesAfter(sid: string, after: number): Promise<Set<string>> {
+    return new Set(this.stmt.completedAfter.all(sid, after).map((r) => r.msgId));
+  }
+
+  async prune(sid: string, floor: number, snapshot: SessionState): Promise<void> {
+    this.db.transaction(() => {
+      this.stmt.prune.run(sid, floor);
+      this.stmt.setFloor.run(floor, JSON.stringify(snapshot), sid);
+    })();
+  }
+
+  async snapshotAtFloor(sid: string) {
+    const r = this.stmt.floor.get(sid);
+    if (!r || r.floor_seq === 0 || !r.floor_state) return undefined;
+    return { atSeq: r.floor_seq, state: JSON.parse(r.floor_state) as SessionState };
+  }
+
+  async sessionsOf(principal: string, status?: 'open' | 'closed', limit = 500) {
+    return this.stmt.sessionsOf.all(principal, status ?? null, status ?? null, limit).map((r) => ({ state: JSON.parse(r.state), role: r.role }));
+  }
+
+  async countSessionsCreatedBy(principal: string): Promise<number> {
+    return this.stmt.countCreated.get(principal)?.n ?? 0;
+  }
+
+  async *allSessions(): AsyncIterable<SessionRow> {
+    for (const r of this.stmt.allSessions.iterate()) {
+      yield { state: JSON.parse(r.state), streams: JSON.parse(r.streams), floorSeq: r.floor_seq };
+    }
+  }
+
+  async openDeadlines(): Promise<InputDeadline[]> {
+    return this.stmt.deadlines.all().map((r) => ({ sid: r.sid, requestId: r.request_id, requestSeq: r.request_seq, deadline: r.deadline }));
+  }
+
+  async inboxList(agent: string, now: string, limit: number): Promise<InboxRecord[]> {
+    return this.stmt.inboxList.all(agent, now, limit).map((r) => {
+      const item: InboxRecord = {
+        agent: r.agent,
+        itemId: `it${r.item}`,
+        sid: r.sid,
+        seq: r.seq,
+        kind: r.kind as InboxRecord['kind'],
+        createdAt: r.created_at,
+      };
+      if (r.summary !== null) item.summary = r.summary;
+      if (r.deferred_until !== null) item.deferredUntil = r.deferred_until;
+      return item;
+    });
+  }
+
+  async inboxPending(agent: string, now: string): Promise<number> {
+    return this.stmt.inboxPending.get(agent, now)?.n ?? 0;
+  }
+
+  async inboxChange(change: InboxChange): Promise<number> {
+    const state = change.action === 'ack' ? 'acked' : change.action === 'archive' ? 'archived' : 'deferred';
+    const now = new Date().toISOString();
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const id of change.itemIds) {
+        const item = Number(id.replace(/^it/, ''));
+        if (!Number.isSafeInteger(item)) continue;
+        n += this.stmt.inboxChange.run({ state, reason: change.reason ?? null, until: change.until ?? null, now, item, agent: change.agent }).changes;
+      }
+      return n;
+    })();
+  }
+
+  async inboxAgents(): Promise<string[]> {
+    return this.stmt.inboxAgents.all().map((r) => r.agent);
+  }
+
+  async results() {
+    return this.stmt.results.all();
+  }
+
+  async putAgentState(agentId: string, payload: string, epoch: number): Promise<void> {
+    this.stmt.putAgent.run(agentId, payload, epoch);
+  }
+
+  async agentStates() {
+    return this.stmt.agents.all().map((r) => ({ agentId: r.agent_id, payload: r.payload }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

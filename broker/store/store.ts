@@ -1,0 +1,80 @@
+/**
+ * The durable store behind a session host. One interface, several engines (embedded SQLite now,
+ * PostgreSQL for scale-out); test/store-contract.ts is the contract every engine must pass.
+ * Every method that changes data is atomic: it either fully happens or not at all.
+ */
+import type { EventEnvelope, InboxItem, SessionState } from '../../schemas/src/index.ts';
+
+/** An event as stored: the wire event plus nothing else (cid may be absent for host events). */
+export type StoredEvent = EventEnvelope;
+
+export interface SessionRow {
+  state: SessionState;
+  /** Host-internal stream bookkeeping: next chunk index per open msgId. */
+  streams: Record<string, number>;
+  /** Events with seq <= floorSeq were pruned by retention; 0 when nothing was pruned. */
+  floorSeq: number;
+}
+
+export interface InputDeadline {
+  sid: string;
+  requestId: string;
+  requestSeq: number;
+  deadline: string;
+}
+
+export interface InboxRecord extends InboxItem {
+  agent: string;
+}
+
+/** One group-committed unit: everything a batch of accepted commands changes. */
+export interface CommitBatch {
+  events: StoredEvent[];
+  /** Latest state of every session the batch touched. */
+  sessions: SessionRow[];
+  /** Index entries to (re)write: principal -> role, or null to remove. */
+  participants: { sid: string; principal: string; role: string | null }[];
+  deadlinesAdded: InputDeadline[];
+  deadlinesRemoved: { sid: string; requestId: string }[];
+  inboxAdded: Omit<InboxRecord, 'itemId'>[];
+  results: { sid: string; payload: string }[];
+}
+
+export interface InboxChange {
+  agent: string;
+  itemIds: string[];
+  action: 'ack' | 'archive' | 'defer';
+  reason?: string;
+  until?: string;
+}
+
+export interface Store {
+  /** Increments and returns the host epoch (durable). */
+  nextEpoch(hostId: string): Promise<number>;
+  getSession(sid: string): Promise<SessionRow | undefined>;
+  /** The seq and type of a command seen before from this sender in this session. */
+  findCommand(sid: string, sender: string, cid: string): Promise<{ seq: number; type: string } | undefined>;
+  /** Appends a batch atomically and durably; returns the inbox item ids assigned, in order. */
+  commit(batch: CommitBatch): Promise<string[]>;
+  /** The first or latest event of a type whose data[field] equals value (undefined matches absent). */
+  findEvent(sid: string, type: string, field: string, value: string | undefined, which: 'first' | 'latest'): Promise<StoredEvent | undefined>;
+  /** Events with after < seq <= to, ascending, at most limit. */
+  readEvents(sid: string, after: number, to: number, limit: number): Promise<StoredEvent[]>;
+  /** msgIds completed at a seq > after (used to compact history pages). */
+  completedMessagesAfter(sid: string, after: number): Promise<Set<string>>;
+  /** Removes events with seq <= floor and records the snapshot at floor. */
+  prune(sid: string, floor: number, snapshot: SessionState): Promise<void>;
+  snapshotAtFloor(sid: string): Promise<{ atSeq: number; state: SessionState } | undefined>;
+  sessionsOf(principal: string, status?: 'open' | 'closed', limit?: number): Promise<{ state: SessionState; role: string }[]>;
+  countSessionsCreatedBy(principal: string): Promise<number>;
+  allSessions(): AsyncIterable<SessionRow>;
+  openDeadlines(): Promise<InputDeadline[]>;
+  inboxList(agent: string, now: string, limit: number): Promise<InboxRecord[]>;
+  inboxPending(agent: string, now: string): Promise<number>;
+  inboxChange(change: InboxChange): Promise<number>;
+  inboxAgents(): Promise<string[]>;
+  results(): Promise<{ sid: string; payload: string }[]>;
+  putAgentState(agentId: string, payload: string, epoch: number): Promise<void>;
+  agentStates(): Promise<{ agentId: string; payload: string }[]>;
+  close(): Promise<void>;
+}
