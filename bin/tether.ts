@@ -5,6 +5,8 @@
 const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number | void> }> }> = {
   start: { summary: 'broker + session host (+ reference agent and web client when present), embedded defaults', load: () => import('../broker/cli.ts') },
   broker: { summary: 'embedded Aedes broker with the session host in one process', load: () => import('../broker/cli.ts') },
+  acl: { summary: 'write broker ACL files (--mosquitto)', load: () => import('../broker/acl-cli.ts') },
+  passwd: { summary: 'print a users-file line (principal:$scrypt$...) for --users', load: () => import('../broker/passwd-cli.ts') },
   host: { summary: 'session host only, against any MQTT 3.1.1 broker (--broker mqtt://HOST:PORT)', load: () => import('../broker/host-cli.ts') },
 };
 

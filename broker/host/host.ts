@@ -85,6 +85,15 @@ function dataValidator(kind: 'command' | 'request', type: string) {
   return fn;
 }
 
+function tryParse(payload: Buffer): D | undefined {
+  try {
+    const v = JSON.parse(payload.toString('utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class SessionHost {
   readonly hostId: string;
   readonly limits: Limits;
@@ -275,6 +284,8 @@ export class SessionHost {
     let msg: D | undefined;
     try {
       if (job.payload.length > this.limits.maxPayloadBytes) {
+        // Still find the replyTo of a moderately oversized command so the sender learns why.
+        if (job.payload.length <= 16 * this.limits.maxPayloadBytes) msg = tryParse(job.payload);
         refuse('PAYLOAD_TOO_LARGE', 'HOST-LIMIT-1', `payload of ${job.payload.length} bytes exceeds ${this.limits.maxPayloadBytes}`);
       }
       try {

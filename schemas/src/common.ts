@@ -59,6 +59,7 @@ export const SeqOrZero = Type.Integer({
 
 export const Time = Type.String({
   format: 'date-time',
+  pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$',
   maxLength: 40,
   description: 'An RFC 3339 timestamp in UTC, e.g. 2026-11-27T10:00:00.000Z.',
 });
