@@ -556,8 +556,21 @@ export class SessionHost {
         const result = await this.inbox.handle(principal, req.type, d);
         void reply(result.type, result.data);
         if (result.changed) await this.publishDoorbell(d.agentId);
+        // A deferred item that comes due rings the doorbell again [HOST-INBOX-3].
+        if (req.type === 'inbox.defer' && result.changed) this.ringAt(d.agentId, d.until);
       }
     }
+  }
+
+  private ringAt(agent: string, until: string): void {
+    const k = `doorbell\u0000${agent}\u0000${until}`;
+    if (this.timers.has(k)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(k);
+      if (!this.stopping) void this.publishDoorbell(agent).catch((err) => this.log.warn({ err }, 'doorbell failed'));
+    }, Math.min(Math.max(0, Date.parse(until) - Date.now() + 5), 2 ** 31 - 1));
+    timer.unref?.();
+    this.timers.set(k, timer);
   }
 
   // ---------------------------------------------------------------- agent cards
