@@ -17,7 +17,7 @@ import { historyPage } from './history.ts';
 import { Outbox } from './outbox.ts';
 import { CommandRate } from './rate-limit.ts';
 import { emptySession, reduce } from './session-reducer.ts';
-import { decide, decideCreate, roleOf, type Decision } from './session-rules.ts';
+import { decide, decideCreate, roleOf, type Decision, type LogReader } from './session-rules.ts';
 import { InboxDesk } from './inbox-desk.ts';
 import type { HostMetrics } from '../metrics.ts';
 
@@ -104,6 +104,22 @@ export class SessionHost {
   private readonly log: Logger;
   private readonly sessions = new Map<string, Entry>();
   private readonly pendingKeys = new Map<string, { seq: number; type: string }>();
+  /** Accepted events not yet committed, per session, so decisions see them [HOST-SEQ-1]. */
+  private readonly uncommitted = new Map<string, EventEnvelope[]>();
+  private readonly log_: LogReader = {
+    readEvents: async (sid, after, to, limit) => {
+      const pending = (this.uncommitted.get(sid) ?? []).filter((e) => e.seq > after && e.seq <= to);
+      const stored = pending.length && pending[0].seq === after + 1 ? [] : await this.store.readEvents(sid, after, to, limit);
+      const lastStored = stored.length ? stored[stored.length - 1].seq : after;
+      return [...stored, ...pending.filter((e) => e.seq > lastStored)].slice(0, limit);
+    },
+    findEvent: async (sid, type, field, value, which) => {
+      const pending = (this.uncommitted.get(sid) ?? []).filter((e) => e.type === type && (e.data as D)[field] === value);
+      if (which === 'latest' && pending.length) return pending[pending.length - 1];
+      const stored = await this.store.findEvent(sid, type, field, value, which);
+      return stored ?? pending[0];
+    },
+  };
   private readonly queue: Job[] = [];
   private pumping = false;
   private batch: Batch = { accepted: [], duplicates: [], touched: new Map() };
@@ -364,7 +380,7 @@ export class SessionHost {
       entry = { row: emptySession(sid, sender, now.toISOString()), committed: 0 };
       decision = decideCreate(sender, cmd.data, now.toISOString());
     } else {
-      decision = await decide(entry.row, sender, cmd.type, cmd.data, this.store, now);
+      decision = await decide(entry.row, sender, cmd.type, cmd.data, this.log_, now);
     }
     this.append(entry, sid, sender, decision, now, cmd.id, cmd.replyTo);
     this.pendingKeys.set(key, { seq: entry.row.state.headSeq, type: decision.type });
@@ -377,6 +393,9 @@ export class SessionHost {
     if (cid !== undefined) event.cid = cid;
     entry.row = reduce(entry.row, event);
     this.sessions.set(sid, entry);
+    let pending = this.uncommitted.get(sid);
+    if (!pending) this.uncommitted.set(sid, (pending = []));
+    pending.push(event);
     const effects = effectsOf(event, before, entry.row.state);
     this.batch.accepted.push({ event, replyTo, effects });
     this.batch.touched.set(sid, entry);
@@ -412,7 +431,10 @@ export class SessionHost {
       if (commit.events.length) await this.store.commit(commit);
     } catch (err) {
       this.log.error({ err }, 'store commit failed; commands are not acknowledged and will be retried by clients');
-      for (const sid of batch.touched.keys()) this.sessions.delete(sid);
+      for (const sid of batch.touched.keys()) {
+        this.sessions.delete(sid);
+        this.uncommitted.delete(sid);
+      }
       for (const a of batch.accepted) {
         this.pendingKeys.delete(`${a.event.sid}\u0000${a.event.sender}\u0000${a.event.cid}`);
         if (a.replyTo) void this.outbox.publish(a.replyTo, JSON.stringify({ v: 1, type: 'error', re: a.event.cid ?? '', data: { code: 'INTERNAL', rule: 'HOST-DURABLE-1', message: 'store write failed; retry', sid: a.event.sid } }));
@@ -425,6 +447,12 @@ export class SessionHost {
     for (const [sid, seq] of heads) {
       const entry = this.sessions.get(sid);
       if (entry) entry.committed = Math.max(entry.committed, seq);
+      const pending = this.uncommitted.get(sid);
+      if (pending) {
+        const rest = pending.filter((e) => e.seq > seq);
+        if (rest.length) this.uncommitted.set(sid, rest);
+        else this.uncommitted.delete(sid);
+      }
     }
     this.publishBatch(batch, commit);
     await this.afterCommit(batch, commit);
@@ -523,7 +551,7 @@ export class SessionHost {
     const open = entry?.row.state.openInputs.find((i) => i.requestId === requestId);
     if (!entry || !open) return;
     if (open.deadline && Date.parse(open.deadline) > Date.now()) return this.arm(sid, requestId, open.deadline);
-    const [req] = await this.store.readEvents(sid, open.seq - 1, open.seq, 1);
+    const [req] = await this.log_.readEvents(sid, open.seq - 1, open.seq, 1);
     const policy = ((req?.data as D | undefined)?.onTimeout ?? { policy: 'wait' }) as D;
     if (policy.policy === 'wait') return;
     const data: D =

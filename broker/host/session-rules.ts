@@ -6,6 +6,9 @@ import type { CommandType, EventType, Role, SessionState } from '../../schemas/s
 import { EVENT_OF_COMMAND } from '../../schemas/src/index.ts';
 import { compileSchema, describeErrors } from '../../protocol/validate.ts';
 import type { SessionRow, Store } from '../store/store.ts';
+
+/** Reads the log including events accepted but not yet committed. */
+export type LogReader = Pick<Store, 'readEvents' | 'findEvent'>;
 import { refuse } from './errors.ts';
 
 type D = Record<string, any>;
@@ -66,7 +69,7 @@ export function decideCreate(sender: string, data: D, now: string): Decision {
   return { type: 'session.created', data: out };
 }
 
-export async function decide(row: SessionRow, sender: string, type: CommandType, data: D, store: Store, now: Date): Promise<Decision> {
+export async function decide(row: SessionRow, sender: string, type: CommandType, data: D, store: LogReader, now: Date): Promise<Decision> {
   const s = row.state;
   const sid = s.sid;
   if (type === 'session.create') refuse('SESSION_EXISTS', 'HOST-CREATE-2', `session ${sid} already exists`);
@@ -182,12 +185,12 @@ export async function decide(row: SessionRow, sender: string, type: CommandType,
   }
 }
 
-async function lastSteer(store: Store, row: SessionRow, runId: string | undefined): Promise<number | undefined> {
+async function lastSteer(store: LogReader, row: SessionRow, runId: string | undefined): Promise<number | undefined> {
   if (row.state.lastSteerSeq === undefined) return undefined;
   return (await store.findEvent(row.state.sid, 'steer', 'runId', runId, 'latest'))?.seq;
 }
 
-async function findInputResolution(store: Store, sid: string, requestId: string): Promise<number | undefined> {
+async function findInputResolution(store: LogReader, sid: string, requestId: string): Promise<number | undefined> {
   const e = await store.findEvent(sid, 'input.resolved', 'requestId', requestId, 'first');
   return e?.seq;
 }
