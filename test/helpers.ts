@@ -48,3 +48,44 @@ export async function createSession(owner: WirePeer, participants: { principal: 
 }
 
 export { WirePeer };
+
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface ChildTether {
+  child: ChildProcess;
+  mqttUrl: string;
+  httpUrl: string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `tether broker` as a child process (real signals, real kill -9) and waits until it is up. */
+export async function spawnTether(t: Test, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildTether> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'bin', 'tether.ts'), 'broker', '--port', '0', '--http-port', '0', ...args], {
+    env: { ...process.env, TETHER_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  let stderr = '';
+  const urls = await new Promise<{ mqttUrl: string; httpUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tether did not start within 20 s: ${stderr}`)), 20_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const m = /MQTT (\S+) {2}WebSocket \S+ {2}health (\S+)\/healthz/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ mqttUrl: m[1], httpUrl: m[2] });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`tether exited with ${code} before starting: ${stderr}`));
+    });
+  });
+  return { child, exited, ...urls };
+}
