@@ -84,9 +84,16 @@ export class WirePeer {
     });
   }
 
+  /** Subscribes with QoS 1 and returns the granted QoS, or 128 when the broker refused. */
   async subscribe(filter: string): Promise<number> {
-    const granted = await this.client.subscribeAsync(filter, { qos: 1 });
-    return granted[0]?.qos ?? 128;
+    try {
+      const granted = await this.client.subscribeAsync(filter, { qos: 1 });
+      return granted[0]?.qos ?? 128;
+    } catch (err) {
+      // mqtt.js turns a SUBACK return code 0x80 into an error.
+      if (/Subscribe error/i.test((err as Error).message)) return 128;
+      throw err;
+    }
   }
 
   nextId(prefix = 'c'): string {
