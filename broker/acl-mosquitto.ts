@@ -50,8 +50,10 @@ export async function mosquittoAcl(store: Store, opts: MosquittoAclOptions): Pro
 }
 
 /** A Mosquitto config for running the Tether host on Mosquitto with the traps of ARCHITECTURE section 10 avoided. */
-export function mosquittoConf(opts: { port: number; bind?: string; passwordFile: string; aclFile: string; persistenceDir?: string }): string {
+export function mosquittoConf(opts: { port: number; bind?: string; passwordFile: string; aclFile: string; persistenceDir?: string; user?: string }): string {
   return [
+    // Started as root, Mosquitto switches to this user; it must be able to read the files above.
+    ...(opts.user ? [`user ${opts.user}`] : []),
     `listener ${opts.port} ${opts.bind ?? '127.0.0.1'}`,
     'allow_anonymous false',
     `password_file ${opts.passwordFile}`,

@@ -89,3 +89,72 @@ export async function spawnTether(t: Test, args: string[], env: NodeJS.ProcessEn
   });
   return { child, exited, ...urls };
 }
+
+import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { mosquittoConf } from '../broker/acl-mosquitto.ts';
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+export interface Mosquitto {
+  url: string;
+  port: number;
+  aclFile: string;
+  /** Rewrites the ACL file and makes Mosquitto reload it (SIGHUP). */
+  reloadAcl(text: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's mosquitto on an ephemeral loopback port with a password file and an ACL file. */
+export async function startMosquitto(t: Test, users: Record<string, string>, aclText: string): Promise<Mosquitto> {
+  const dir = tempDir(t, 'mosquitto-');
+  const passwordFile = join(dir, 'passwd');
+  writeFileSync(passwordFile, '');
+  for (const [user, password] of Object.entries(users)) execFileSync('mosquitto_passwd', ['-b', passwordFile, user, password]);
+  const aclFile = join(dir, 'acl');
+  writeFileSync(aclFile, aclText);
+  const port = await freePort();
+  const confFile = join(dir, 'mosquitto.conf');
+  writeFileSync(confFile, mosquittoConf({ port, passwordFile, aclFile, user: process.getuid?.() === 0 ? 'root' : undefined }));
+  const child = spawn('mosquitto', ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  t.teardown(stop);
+  // Wait until the listener accepts connections: bounded attempts, each awaiting a real connect result.
+  for (let attempt = 0; ; attempt++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    aclFile,
+    async reloadAcl(text: string) {
+      writeFileSync(aclFile, text);
+      const before = stderr.length;
+      child.kill('SIGHUP');
+      // Mosquitto logs the reload on stderr; wait for that line (bounded).
+      for (let i = 0; i < 100 && !/Reloading config/i.test(stderr.slice(before)); i++) await new Promise((r) => setTimeout(r, 20));
+    },
+    stop,
+  };
+}
