@@ -1,30 +1,48 @@
 import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mosquittoAcl } from '../broker/acl-mosquitto.ts';
-import { SessionHost } from '../broker/host/host.ts';
-import { SqliteStore } from '../broker/store/sqlite.ts';
-import { peer, quietLogger, startMosquitto, tempDir } from './helpers.ts';
+import { peer, startMosquitto, tempDir } from './helpers.ts';
+
+const tetherBin = join(import.meta.dirname, '..', 'bin', 'tether.ts');
+
+/** `tether acl --mosquitto` as an operator runs it. */
+function generateAcl(dataDir: string, out: string): string {
+  execFileSync(process.execPath, ['--import', 'tsx', tetherBin, 'acl', '--mosquitto', '--data', dataDir, '--out', out]);
+  return readFileSync(out, 'utf8');
+}
 
 t.test('the same host runs on Mosquitto with the generated ACL file', async (t) => {
-  const store = new SqliteStore(join(tempDir(t), 'tether.db'), { synchronous: 'NORMAL' });
-  t.teardown(() => store.close());
+  const dataDir = tempDir(t);
+  const aclOut = join(dataDir, 'generated.acl');
   const users = { 'tether-host': 'host-pw', alice: 'alice-pw', bob: 'bob-pw', eve: 'eve-pw' };
-  const mosquitto = await startMosquitto(t, users, await mosquittoAcl(store, { hostUsername: 'tether-host' }));
-  const host = new SessionHost({ brokerUrl: mosquitto.url, store, logger: quietLogger(), mqtt: { username: 'tether-host', password: 'host-pw' } });
-  await host.start();
-  t.teardown(() => host.stop());
+  const mosquitto = await startMosquitto(t, users, generateAcl(dataDir, aclOut));
+  // `tether host --broker URL`: the same host as the embedded one, against an external broker.
+  const host = spawn(process.execPath, ['--import', 'tsx', tetherBin, 'host', '--broker', mosquitto.url, '--username', 'tether-host', '--data', dataDir, '--sync', 'NORMAL'], {
+    env: { ...process.env, TETHER_HOST_PASSWORD: 'host-pw', TETHER_LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  const hostExited = new Promise<number | null>((r) => host.once('exit', (code) => r(code)));
+  t.teardown(async () => {
+    if (host.exitCode === null) {
+      host.kill('SIGTERM');
+      await hostExited;
+    }
+  });
 
   const alice = await peer(t, mosquitto.url, 'alice', { password: 'alice-pw' });
   await alice.subscribe('tether/v1/host/+/state');
-  const birth = await alice.waitFor((m) => m.topic === 'tether/v1/host/main/state', 'host birth via Mosquitto');
+  const birth = await alice.waitFor((m) => m.topic === 'tether/v1/host/main/state' && m.json?.status === 'online', 'host birth via Mosquitto', 20_000);
   t.match(birth.json, { status: 'online', epoch: 1 });
-  t.equal(birth.retain, true, 'the birth is retained');
 
   const sid = 's-mosq';
   t.equal((await alice.command(sid, 'session.create', { title: 'on mosquitto', participants: [{ principal: 'bob', role: 'member' }] })).type, 'ack');
-  await mosquitto.reloadAcl(await mosquittoAcl(store, { hostUsername: 'tether-host' }));
+  await mosquitto.reloadAcl(generateAcl(dataDir, aclOut));
 
   const bob = await peer(t, mosquitto.url, 'bob', { password: 'bob-pw' });
+  await bob.subscribe('tether/v1/host/main/state');
+  const retained = await bob.waitFor((m) => m.topic === 'tether/v1/host/main/state', 'retained birth');
+  t.equal(retained.retain, true, 'a later subscriber gets the birth as a retained message');
   t.equal(await bob.subscribe(`tether/v1/sessions/${sid}/events`), 1, 'a participant may subscribe to the session');
   await bob.subscribe('tether/v1/users/bob/sessions/+');
   const entry = await bob.waitFor((m) => m.topic === `tether/v1/users/bob/sessions/${sid}`, 'index entry');
@@ -49,4 +67,9 @@ t.test('the same host runs on Mosquitto with the generated ACL file', async (t) 
   await eve.request('sessions.list', {});
   const page = await alice.request('history.get', { sid });
   t.equal(page.data.headSeq, secret.data.seq, 'the forged command was not appended');
+
+  host.kill('SIGTERM');
+  t.equal(await hostExited, 0, 'the host shuts down cleanly on SIGTERM');
+  const offline = await alice.waitFor((m) => m.topic === 'tether/v1/host/main/state' && m.json?.status === 'offline', 'offline state');
+  t.equal(offline.json!.epoch, 1);
 });
