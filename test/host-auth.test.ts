@@ -60,3 +60,14 @@ t.test('healthz and metrics are served on the HTTP port', async (t) => {
   const metrics = await (await fetch(`${tether.httpUrl}/metrics`)).text();
   t.match(metrics, /tether_host_events_appended_total 1/);
 });
+
+t.test('MQTT over WebSocket at /mqtt reaches the same host', async (t) => {
+  const tether = await startTestTether(t);
+  t.match(tether.wsUrl, /^ws:\/\/127\.0\.0\.1:\d+\/mqtt$/);
+  const alice = await peer(t, tether.wsUrl, 'alice');
+  const ack = await alice.command('s-ws', 'session.create', { title: 'over websocket' });
+  t.match(ack, { type: 'ack', data: { sid: 's-ws', seq: 1 } });
+  const res = await fetch(`${tether.httpUrl}/nope`);
+  t.equal(res.status, 404);
+  await res.text();
+});
