@@ -171,6 +171,8 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
     limits: options.limits,
     logger,
     metrics,
+    // The host's loopback connection to its own in-process broker: both ends are this process,
+    // so the certificate (possibly issued for a public name) is not verified on it.
     mqtt: { username: auth.hostUsername, password: auth.hostSecret, rejectUnauthorized: !options.tls },
   });
   await host.start();
