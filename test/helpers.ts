@@ -158,3 +158,215 @@ export async function startMosquitto(t: Test, users: Record<string, string>, acl
     stop,
   };
 }
+
+// ---------------------------------------------------------------- client library tests
+
+/** A deterministic PRNG (mulberry32): the same seed gives the same cut points on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface CutProxy {
+  /** mqtt://127.0.0.1:{port} of the proxy. */
+  url: string;
+  port: number;
+  /** Connections cut so far. */
+  readonly cuts: number;
+  /** Connections open now. */
+  readonly open: number;
+  /** Bytes forwarded so far, server to client (down) and client to server (up). */
+  readonly bytes: { down: number; up: number };
+  /** Cuts every open connection now, abruptly (no DISCONNECT: the broker publishes Wills). */
+  cut(): number;
+  /**
+   * Cuts the connection that carries byte number `offset` (counted over all connections, in one
+   * direction), for each offset: that byte and the rest of its chunk never arrive, so the cut
+   * lands in the middle of a packet. Resolves when every offset was reached.
+   */
+  cutAt(offsets: number[], direction?: 'down' | 'up'): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy in front of a broker port that cuts connections at given byte offsets or on demand. */
+export async function startCutProxy(t: Test, targetPort: number, host = '127.0.0.1'): Promise<CutProxy> {
+  type Pair = { client: net.Socket; upstream: net.Socket };
+  const pairs = new Set<Pair>();
+  const bytes = { down: 0, up: 0 };
+  const plans = { down: [] as number[], up: [] as number[] };
+  const donePlans: { direction: 'down' | 'up'; resolve: () => void }[] = [];
+  let cuts = 0;
+  const kill = (pair: Pair) => {
+    if (!pairs.delete(pair)) return false;
+    pair.client.destroy();
+    pair.upstream.destroy();
+    return true;
+  };
+  const forward = (pair: Pair, direction: 'down' | 'up', chunk: Buffer) => {
+    const to = direction === 'down' ? pair.client : pair.upstream;
+    const plan = plans[direction];
+    if (plan.length && plan[0] < bytes[direction] + chunk.length) {
+      const keep = Math.max(0, plan[0] - bytes[direction]);
+      while (plan.length && plan[0] < bytes[direction] + keep + 1) plan.shift();
+      bytes[direction] += keep;
+      to.write(chunk.subarray(0, keep), () => {
+        if (kill(pair)) cuts++;
+      });
+      if (plan.length === 0) for (const d of donePlans.filter((x) => x.direction === direction)) d.resolve();
+      return;
+    }
+    bytes[direction] += chunk.length;
+    to.write(chunk);
+  };
+  const server = net.createServer((client) => {
+    client.setNoDelay(true);
+    const upstream = net.connect(targetPort, host);
+    upstream.setNoDelay(true);
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.on('data', (chunk: Buffer) => pairs.has(pair) && forward(pair, 'up', chunk));
+    upstream.on('data', (chunk: Buffer) => pairs.has(pair) && forward(pair, 'down', chunk));
+    for (const s of [client, upstream]) {
+      s.on('error', () => kill(pair));
+      s.on('close', () => kill(pair));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  const proxy: CutProxy = {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    get cuts() {
+      return cuts;
+    },
+    get open() {
+      return pairs.size;
+    },
+    bytes,
+    cut() {
+      let n = 0;
+      for (const p of [...pairs]) if (kill(p)) n++;
+      cuts += n;
+      return n;
+    },
+    cutAt(offsets: number[], direction: 'down' | 'up' = 'down') {
+      plans[direction] = [...plans[direction], ...offsets.map((o) => Math.floor(o))].sort((a, b) => a - b);
+      if (plans[direction].length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => donePlans.push({ direction, resolve }));
+    },
+    async close() {
+      for (const d of donePlans) d.resolve();
+      for (const p of [...pairs]) kill(p);
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  t.teardown(() => proxy.close());
+  return proxy;
+}
+
+import type { Transport, TransportEvents } from '../clients/lib/transport.ts';
+import { Emitter } from '../clients/lib/emitter.ts';
+
+export interface ChaosOptions {
+  /** Which topics are disturbed (default: session events topics). */
+  match?: (topic: string) => boolean;
+  /** Probability that a message is delivered twice (the copy arrives later). */
+  duplicate?: number;
+  /** Probability that a message is held back and delivered after later ones. */
+  reorder?: number;
+  /** Probability that a message is lost. */
+  drop?: number;
+}
+
+/**
+ * A Transport wrapper, through the client library's public transport seam, that delivers
+ * matching messages duplicated, out of order or not at all, driven by a seeded PRNG.
+ */
+export class ChaosTransport extends Emitter<TransportEvents> implements Transport {
+  readonly stats = { messages: 0, duplicated: 0, reordered: 0, dropped: 0 };
+  private held: [string, Uint8Array][] = [];
+  private timer?: ReturnType<typeof setTimeout>;
+  private readonly match: (topic: string) => boolean;
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly random: () => number,
+    private readonly opts: ChaosOptions = {},
+  ) {
+    super();
+    this.match = opts.match ?? ((topic) => /^tether\/v1\/sessions\/[^/]+\/events$/.test(topic));
+    inner.on('state', (s) => this.emit('state', s));
+    inner.on('refused', (f) => this.emit('refused', f));
+    inner.on('error', (e) => this.emit('error', e));
+    inner.on('message', (topic, payload) => this.onMessage(topic, payload));
+  }
+
+  get state() {
+    return this.inner.state;
+  }
+
+  get clientId() {
+    return this.inner.clientId;
+  }
+
+  start() {
+    this.inner.start();
+  }
+
+  subscribe(filter: string) {
+    return this.inner.subscribe(filter);
+  }
+
+  unsubscribe(filter: string) {
+    return this.inner.unsubscribe(filter);
+  }
+
+  publish(topic: string, payload: string, opts?: { retain?: boolean }) {
+    return this.inner.publish(topic, payload, opts);
+  }
+
+  async close() {
+    clearTimeout(this.timer);
+    this.held = [];
+    await this.inner.close();
+  }
+
+  private onMessage(topic: string, payload: Uint8Array): void {
+    if (!this.match(topic)) return this.emit('message', topic, payload);
+    this.stats.messages++;
+    const r = this.random();
+    const { drop = 0, reorder = 0, duplicate = 0 } = this.opts;
+    if (r < drop) {
+      this.stats.dropped++;
+      return;
+    }
+    if (r < drop + reorder) {
+      this.stats.reordered++;
+      this.held.push([topic, payload]);
+      this.timer ??= setTimeout(() => this.release(), 5);
+      return;
+    }
+    this.emit('message', topic, payload);
+    if (this.random() < duplicate) {
+      this.stats.duplicated++;
+      this.held.push([topic, payload]);
+      this.timer ??= setTimeout(() => this.release(), 5);
+    }
+    // What was held back now arrives after a later message.
+    if (this.held.length && this.random() < 0.5) this.release();
+  }
+
+  private release(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const held = this.held;
+    this.held = [];
+    for (const [topic, payload] of held.reverse()) this.emit('message', topic, payload);
+  }
+}

@@ -1,0 +1,469 @@
+/**
+ * TetherClient: one MQTT connection, the command and request ledgers, the joined sessions, the
+ * session index, liveness (agent card, presence) and the inbox. Everything that must survive a
+ * reconnect is redone on every 'online': births, command and request resends, and a history
+ * catch-up of every joined session.
+ */
+import type { IClientOptions } from 'mqtt';
+import type { AgentState, HostState, SessionIndexEntry } from '../../schemas/src/index.ts';
+import { isId, parseTopic, topics } from '../../protocol/topics.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { CommandLedger, type Ack, type CommandOptions } from './command-ledger.ts';
+import { Emitter } from './emitter.ts';
+import { TetherError } from './errors.ts';
+import { IdSequence, newSessionId, randomChars } from './ids.ts';
+import { Inbox } from './inbox.ts';
+import { EpochBoard, Liveness, type AgentCard, type AgentStatus, type PresenceState, type PresenceStatus } from './liveness.ts';
+import { MqttTransport, type MqttTransportOptions } from './mqtt-transport.ts';
+import { RequestLedger, type Reply, type RequestOptions } from './request-ledger.ts';
+import { MemorySeqStore, type SeqStore } from './seq-store.ts';
+import { isEventEnvelope, parseHistoryPage, type HistoryPage, type SessionFeedOptions } from './session-feed.ts';
+import { SessionIndex } from './session-index.ts';
+import { Session, type JoinOptions, type SessionLink } from './session.ts';
+import type { ConnectionState, Transport } from './transport.ts';
+
+type D = Record<string, any>;
+
+export interface ClientOptions {
+  /** Broker URL: mqtt://, mqtts://, ws:// or wss://. */
+  url?: string;
+  /** Who this client is: the MQTT username. */
+  principal: string;
+  /** Password or signed token (JWT), when the broker requires one. */
+  password?: string;
+  /**
+   * A stable device name: the clientId becomes `{principal}.{device}` [MQTT-CLIENTID-3].
+   * Default: a random one per client instance.
+   */
+  device?: string;
+  /**
+   * Long-lived client: clean session = 0 with the stable clientId, so the broker queues what
+   * arrives while it is away [MQTT-SESSION-1]. Requires `device`. Default false.
+   */
+  persistent?: boolean;
+  /** Override the clientId (must be in the ID alphabet). */
+  clientId?: string;
+  backoff?: BackoffOptions;
+  keepaliveSec?: number;
+  connectTimeoutMs?: number;
+  /** Most QoS 1 publishes awaiting PUBACK (default 256). */
+  publishWindow?: number;
+  /** Extra mqtt.js options (TLS, WebSocket options). */
+  mqtt?: IClientOptions;
+  /**
+   * Builds the transport from the options the client computed (default: new MqttTransport(o)).
+   * Wrap the default to observe or disturb traffic.
+   */
+  transport?: (options: MqttTransportOptions) => Transport;
+  /** Where each session's lastSeq is kept (default: in memory). */
+  seqStore?: SeqStore;
+  /** Timeout of requests (history pages, lists, inbox verbs), default 15000 ms. */
+  requestTimeoutMs?: number;
+  /** Resend a command unanswered for this long (default 10000 ms) [CLIENT-RETRY-3]. */
+  commandResendMs?: number;
+  /** Makes this client an agent: its retained card and status, with a Will marking it offline. */
+  agent?: AgentCard;
+  /** For a non-agent client: the session whose presence topic carries this connection's Will. */
+  presenceWill?: string;
+  /** Defaults for every join. */
+  feed?: SessionFeedOptions;
+  /** How long connect() waits for the first connection (default 15000 ms). */
+  firstConnectTimeoutMs?: number;
+}
+
+export interface Notification {
+  v: 1;
+  k: 'session' | 'input' | 'result' | 'closed';
+  sid: string;
+  seq: number;
+  t: string;
+}
+
+export interface ClientEvents {
+  /** Connection state changes: connecting, online, reconnecting, closed. */
+  state: (state: ConnectionState) => void;
+  /** A compact notification (after watchNotifications()). */
+  notification: (n: Notification) => void;
+  /** A host came online with a new epoch (or went offline). */
+  host: (state: HostState) => void;
+  /** A fatal error: the broker refused the connection for good. */
+  error: (err: Error) => void;
+}
+
+function checkId(value: string, what: string): void {
+  if (!isId(value)) throw new TetherError('INVALID_ARGUMENT', `invalid ${what} ${JSON.stringify(value)}: ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ [ID-ALPHABET-1]`);
+}
+
+export class TetherClient extends Emitter<ClientEvents> {
+  readonly principal: string;
+  readonly clientId: string;
+  /** tether/v1/replies/{principal}/{clientId}: where the host answers this client [ENV-REPLY-1]. */
+  readonly replyTo: string;
+  /** Agents' cards and status, newest epoch wins (after watchAgents()). */
+  readonly agents = new EpochBoard<AgentState>();
+  /** Hosts' births and deaths, newest epoch wins. */
+  readonly hosts = new EpochBoard<HostState>();
+  /** This principal's agent inbox (verbs work without watching; watchInbox() adds the doorbell). */
+  readonly inbox: Inbox;
+  private readonly transport: Transport;
+  private readonly commands: CommandLedger;
+  private readonly requests: RequestLedger;
+  private readonly liveness: Liveness;
+  private readonly ids = new IdSequence();
+  private readonly decoder = new TextDecoder();
+  private readonly sessions = new Map<string, Session>();
+  private readonly seqStore: SeqStore;
+  private readonly feedDefaults: SessionFeedOptions;
+  private index?: SessionIndex;
+  private maxHistoryPage?: number;
+  private readonly link: SessionLink;
+  private closed = false;
+  private started?: Promise<void>;
+
+  /** Connects and resolves once online (subscriptions granted). */
+  static async connect(opts: ClientOptions): Promise<TetherClient> {
+    const client = new TetherClient(opts);
+    await client.start(opts.firstConnectTimeoutMs);
+    return client;
+  }
+
+  constructor(private readonly opts: ClientOptions) {
+    super();
+    checkId(opts.principal, 'principal');
+    if (opts.persistent && !opts.device && !opts.clientId) {
+      throw new TetherError('INVALID_ARGUMENT', 'a persistent client needs a stable device name (or clientId) [MQTT-SESSION-1]');
+    }
+    const device = opts.device ?? `d${randomChars(10)}`;
+    checkId(device, 'device');
+    this.principal = opts.principal;
+    this.clientId = opts.clientId ?? `${opts.principal}.${device}`;
+    checkId(this.clientId, 'clientId');
+    this.replyTo = topics.replies(this.principal, this.clientId);
+    this.liveness = new Liveness(this.principal, device, opts.agent, opts.presenceWill);
+    this.seqStore = opts.seqStore ?? new MemorySeqStore();
+    this.feedDefaults = opts.feed ?? {};
+    const send = (topic: string, payload: string) => void this.transport.publish(topic, payload).catch(() => {});
+    this.commands = new CommandLedger(send, this.replyTo, { resendAfterMs: opts.commandResendMs });
+    this.requests = new RequestLedger(send, topics.requests(this.principal), this.replyTo, opts.requestTimeoutMs);
+    this.inbox = new Inbox(this.principal, (type, data) => this.request(type, data));
+    this.link = {
+      principal: this.principal,
+      defaultRole: opts.agent ? 'agent' : 'user',
+      command: (sid, type, data, o) => this.command(sid, type, data, o),
+      request: (type, data, o) => this.request(type, data, o),
+      online: () => this.state === 'online',
+      confirm: (cid, sid, seq) => this.commands.confirm(cid, sid, seq),
+      setPresence: async (sid, status: PresenceStatus) => {
+        const m = this.liveness.setPresence(sid, status);
+        if (this.state === 'online') await this.transport.publish(m.topic, m.payload, { retain: true });
+      },
+      detach: async (session) => {
+        if (this.sessions.get(session.sid) !== session) return;
+        this.sessions.delete(session.sid);
+        this.liveness.forgetPresence(session.sid);
+        await Promise.all(this.sessionFilters(session).map((f) => this.transport.unsubscribe(f)));
+      },
+    };
+    const transportOptions: MqttTransportOptions = {
+      url: opts.url ?? '',
+      username: opts.principal,
+      password: opts.password,
+      clientId: this.clientId,
+      clean: !opts.persistent,
+      keepaliveSec: opts.keepaliveSec,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      backoff: opts.backoff,
+      publishWindow: opts.publishWindow,
+      will: () => this.liveness.nextConnection(),
+      mqtt: opts.mqtt,
+    };
+    if (!opts.transport && !opts.url) throw new TetherError('INVALID_ARGUMENT', 'give url (or a transport factory)');
+    this.transport = opts.transport ? opts.transport(transportOptions) : new MqttTransport(transportOptions);
+    this.transport.on('message', (topic, payload) => this.onMessage(topic, payload));
+    this.transport.on('state', (state) => this.onState(state));
+    this.transport.on('refused', (filter) => this.onRefused(filter));
+    this.transport.on('error', (err) => this.emit('error', err));
+  }
+
+  get state(): ConnectionState {
+    return this.transport.state;
+  }
+
+  /** Epoch of the current connection (carried by births and the Will). */
+  get epoch(): number {
+    return this.liveness.epoch;
+  }
+
+  /** Commands sent and not yet answered. */
+  get pendingCommands(): number {
+    return this.commands.size;
+  }
+
+  /** Starts connecting; resolves when online. Safe to call more than once. */
+  start(timeoutMs = 15_000): Promise<void> {
+    this.started ??= new Promise<void>((resolve, reject) => {
+      const base = [this.replyTo, 'tether/v1/host/+/state'];
+      for (const f of base) this.transport.subscribe(f).catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        offState();
+        offError();
+        if (err) reject(err);
+        else resolve();
+      };
+      const offState = this.transport.on('state', (s) => {
+        if (s === 'online') done();
+        else if (s === 'closed') done(new TetherError('CLOSED', 'closed before the first connection'));
+      });
+      const offError = this.transport.on('error', (err) => done(err));
+      timer = setTimeout(() => {
+        done(new TetherError('TIMEOUT', `no connection to ${this.opts.url} within ${timeoutMs} ms`));
+        void this.close();
+      }, timeoutMs);
+      this.transport.start();
+    });
+    return this.started;
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  /** Creates a session (this principal becomes its owner) and returns its sid. */
+  async createSession(opts: { sid?: string; title?: string; participants?: { principal: string; role: string }[]; metadata?: D; id?: string } = {}): Promise<string> {
+    const sid = opts.sid ?? newSessionId();
+    const data: D = {};
+    if (opts.title !== undefined) data.title = opts.title;
+    if (opts.participants !== undefined) data.participants = opts.participants;
+    if (opts.metadata !== undefined) data.metadata = opts.metadata;
+    await this.command(sid, 'session.create', data, { id: opts.id });
+    return sid;
+  }
+
+  /**
+   * Follows a session: subscribes to its events and state, then catches up from the stored
+   * lastSeq. The returned Session is an async iterator of its events, exactly once, in order.
+   */
+  async join(sid: string, opts: JoinOptions = {}): Promise<Session> {
+    checkId(sid, 'sid');
+    const existing = this.sessions.get(sid);
+    if (existing) return existing;
+    if (this.closed) throw new TetherError('CLOSED', 'client closed');
+    const store = opts.seqStore ?? this.seqStore;
+    const lastSeq = opts.after ?? (await store.load(sid)) ?? 0;
+    const session = new Session(sid, this.link, store, lastSeq, opts.presence ?? false, { ...this.feedDefaults, ...opts });
+    if (this.maxHistoryPage) session.setPageLimit(this.maxHistoryPage);
+    this.sessions.set(sid, session);
+    try {
+      await Promise.all(this.sessionFilters(session).map((f) => this.transport.subscribe(f)));
+    } catch (err) {
+      this.sessions.delete(sid);
+      for (const f of this.sessionFilters(session)) void this.transport.unsubscribe(f);
+      if ((err as TetherError).code === 'SUBSCRIBE_REFUSED') {
+        // The broker does not say why; the host does.
+        await this.request('history.get', { sid, after: 0, limit: 1 });
+      }
+      throw err;
+    }
+    session.start();
+    return session;
+  }
+
+  /** The joined session with this sid, if any. */
+  session(sid: string): Session | undefined {
+    return this.sessions.get(sid);
+  }
+
+  /** One history page of any session the principal takes part in. */
+  async history(sid: string, q: { after?: number; to?: number; limit?: number; compact?: boolean } = {}): Promise<HistoryPage> {
+    return parseHistoryPage((await this.request('history.get', { sid, ...q })).data, sid);
+  }
+
+  async listSessions(opts: { status?: 'open' | 'closed'; limit?: number } = {}): Promise<SessionIndexEntry[]> {
+    return (await this.request('sessions.list', { ...opts })).data.sessions as SessionIndexEntry[];
+  }
+
+  /**
+   * The live index of this principal's sessions (retained index topics), including sessions
+   * others started while this client was away.
+   */
+  async watchSessions(): Promise<SessionIndex> {
+    if (!this.index) {
+      this.index = new SessionIndex();
+      await this.transport.subscribe(topics.sessionIndexAll(this.principal));
+      void this.reconcileIndex();
+    }
+    return this.index;
+  }
+
+  async watchNotifications(): Promise<void> {
+    await this.transport.subscribe(topics.notify(this.principal));
+  }
+
+  /** Follows every agent's retained card and status (stale epochs ignored). */
+  async watchAgents(): Promise<EpochBoard<AgentState>> {
+    await this.transport.subscribe('tether/v1/agents/+/state');
+    return this.agents;
+  }
+
+  /** Follows this agent's inbox doorbell. */
+  async watchInbox(): Promise<Inbox> {
+    await this.transport.subscribe(topics.inbox(this.principal));
+    return this.inbox;
+  }
+
+  /** An agent's own status (its card was given in the options). */
+  async setAgentStatus(status: Exclude<AgentStatus, 'offline'>): Promise<void> {
+    const m = this.liveness.setAgentStatus(status);
+    if (!m) throw new TetherError('INVALID_ARGUMENT', 'not an agent: give `agent` (the card) in the client options');
+    if (this.state === 'online') await this.transport.publish(m.topic, m.payload, { retain: true });
+  }
+
+  // ------------------------------------------------------------------ commands and requests
+
+  /** Sends a command and resolves with its ack; retried with the same id until answered. */
+  command(sid: string, type: string, data: Record<string, unknown>, opts: CommandOptions = {}): Promise<Ack> {
+    checkId(sid, 'sid');
+    const id = opts.id ?? this.ids.next();
+    return this.commands.submit(sid, topics.submit(sid, this.principal), type, data, id, opts.orderKey);
+  }
+
+  /** Sends a request and resolves with its reply (an `error` reply rejects with TetherError). */
+  request(type: string, data: Record<string, unknown>, opts: RequestOptions = {}): Promise<Reply> {
+    return this.requests.request(this.ids.next('r'), type, data, opts);
+  }
+
+  /** Publishes offline states, ends every session's iterators and disconnects (no Will). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.state === 'online') {
+      const farewells = this.liveness.farewells().map((m) => this.transport.publish(m.topic, m.payload, { retain: true }).catch(() => {}));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(farewells), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+    }
+    for (const s of [...this.sessions.values()]) await s.leave().catch(() => {});
+    await this.seqStore.flush?.();
+    this.commands.close();
+    this.requests.close();
+    await this.transport.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private sessionFilters(s: Session): string[] {
+    const f = [topics.events(s.sid), topics.sessionState(s.sid)];
+    if (s.watchPresence) f.push(`tether/v1/sessions/${s.sid}/presence/+/+`);
+    return f;
+  }
+
+  private onState(state: ConnectionState): void {
+    this.emit('state', state);
+    if (state !== 'online') return;
+    this.requests.newConnection();
+    for (const m of this.liveness.births()) void this.transport.publish(m.topic, m.payload, { retain: true }).catch(() => {});
+    // Always ask history after lastSeq on (re)connect; then resend what is unanswered, in order.
+    for (const s of this.sessions.values()) s.resync();
+    this.commands.resendAll();
+    this.requests.resendAll();
+    if (this.index) void this.reconcileIndex();
+  }
+
+  private onRefused(filter: string): void {
+    for (const s of this.sessions.values()) {
+      if (this.sessionFilters(s).includes(filter)) {
+        s.fail(new TetherError('SUBSCRIBE_REFUSED', `the broker refused ${filter}: no longer a participant?`, undefined, undefined, s.sid));
+        void this.link.detach(s);
+      }
+    }
+  }
+
+  private async reconcileIndex(): Promise<void> {
+    const index = this.index;
+    if (!index) return;
+    const mark = index.mark();
+    const limit = 500;
+    try {
+      const sessions = (await this.request('sessions.list', { limit })).data.sessions;
+      if (Array.isArray(sessions)) index.reconcile(sessions, sessions.length < limit, mark);
+    } catch {
+      /* the next reconnect reconciles again */
+    }
+  }
+
+  private onHostState(state: HostState | undefined, hostId: string): void {
+    if (!state || typeof state.epoch !== 'number') return;
+    const prev = this.hosts.get(hostId);
+    if (!this.hosts.offer(hostId, state)) return;
+    const max = state.limits?.maxHistoryPage;
+    if (typeof max === 'number') {
+      this.maxHistoryPage = max;
+      for (const s of this.sessions.values()) s.setPageLimit(max);
+    }
+    this.emit('host', state);
+    // A host that restarted may have appended events it never published, and lost unacked
+    // commands: catch up and resend [CLIENT-RETRY-3].
+    if (prev && state.status === 'online' && state.epoch > prev.epoch) {
+      for (const s of this.sessions.values()) s.resync();
+      this.commands.resendAll();
+      this.requests.resendAll(true);
+    }
+  }
+
+  private onMessage(topic: string, payload: Uint8Array): void {
+    const t = parseTopic(topic);
+    if (!t) return;
+    let json: D | undefined;
+    if (payload.length > 0) {
+      try {
+        json = JSON.parse(this.decoder.decode(payload)) as D;
+      } catch {
+        return;
+      }
+      if (!json || typeof json !== 'object' || Array.isArray(json)) return;
+    }
+    switch (t.kind) {
+      case 'replies':
+        if (json && t.clientId === this.clientId) this.onReply(json);
+        return;
+      case 'events': {
+        const s = this.sessions.get(t.sid);
+        const events = json?.events;
+        // A malformed batch is dropped whole: the gap it leaves is healed from history.
+        if (s && Array.isArray(events) && events.every((e) => isEventEnvelope(e, t.sid))) s.onLive(events);
+        return;
+      }
+      case 'sessionState':
+        if (json) this.sessions.get(t.sid)?.onState(json as never);
+        return;
+      case 'presence':
+        this.sessions.get(t.sid)?.onPresence(t.principal, t.device, json as PresenceState | undefined);
+        return;
+      case 'sessionIndex':
+        if (t.principal === this.principal) this.index?.onRetained(t.sid, json);
+        return;
+      case 'notify':
+        if (json) this.emit('notification', json as Notification);
+        return;
+      case 'hostState':
+        this.onHostState(json as HostState | undefined, t.hostId);
+        return;
+      case 'agentState':
+        if (!json) this.agents.clear(t.agentId);
+        else if (typeof json.epoch === 'number' && json.agentId === t.agentId) this.agents.offer(t.agentId, json as AgentState);
+        return;
+      case 'inbox':
+        if (t.agentId === this.principal) this.inbox.onDoorbell(json);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onReply(reply: D): void {
+    if (typeof reply.re !== 'string' || typeof reply.type !== 'string') return;
+    const data = (reply.data ?? {}) as D;
+    if ((reply.type === 'ack' || reply.type === 'error') && this.commands.onReply(reply.type, reply.re, data)) return;
+    this.requests.onReply({ type: reply.type, re: reply.re, data });
+  }
+}
