@@ -11,6 +11,10 @@ export interface Received {
   topic: string;
   payload: Buffer;
   retain: boolean;
+  /** QoS of the delivery (the lower of publish and subscription QoS). */
+  qos?: number;
+  /** When it arrived (performance.now()), to compare arrival order across topics. */
+  at?: number;
   json?: D;
 }
 
@@ -38,7 +42,7 @@ export class WirePeer {
     const client = mqtt.connect(url, { clientId, username: principal, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
     const peer = new WirePeer(client, principal, clientId, opts.timeoutMs ?? 5000);
     // Handler before CONNECT so nothing delivered with the CONNACK is missed.
-    client.on('message', (topic, payload, packet) => peer.onMessage({ topic, payload, retain: packet.retain }));
+    client.on('message', (topic, payload, packet) => peer.onMessage({ topic, payload, retain: packet.retain, qos: packet.qos, at: performance.now() }));
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => {
         (client.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
@@ -100,9 +104,14 @@ export class WirePeer {
     return `${prefix}-${this.clientId}-${++this.counter}`;
   }
 
-  async publish(topic: string, payload: string | Buffer | D, opts: { retain?: boolean } = {}): Promise<void> {
+  async publish(topic: string, payload: string | Buffer | D, opts: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {
     const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
-    await this.client.publishAsync(topic, body, { qos: 1, retain: opts.retain ?? false });
+    await this.client.publishAsync(topic, body, { qos: opts.qos ?? 1, retain: opts.retain ?? false });
+  }
+
+  /** Messages received so far on a topic (in arrival order). */
+  on(topic: string): Received[] {
+    return this.log.filter((m) => m.topic === topic);
   }
 
   /** Publishes a command and resolves with the host's reply (ack or error) for its id. */

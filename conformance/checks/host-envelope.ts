@@ -1,0 +1,133 @@
+/** Host profile: envelopes, versions, schemas, unknown types and fields, reply addressing [ENV-*]. */
+import { defineChecks } from '../core/check.ts';
+import { excerpt, seen } from '../core/evidence.ts';
+import { text, type HostCheckContext } from '../host/context.ts';
+
+type D = Record<string, any>;
+
+export default defineChecks<HostCheckContext>([
+  {
+    id: 'host.envelope.version',
+    profile: 'host',
+    covers: ['ENV-VERSION-2'],
+    description: 'A command or request with "v": 2 is refused with VERSION_UNSUPPORTED, not SCHEMA_INVALID.',
+    async run(ctx, t) {
+      const [a] = ctx.principals(1);
+      const alice = await ctx.peer(a);
+      const sid = await ctx.session(alice);
+      const cmd = await alice.command(sid, 'message.send', text('m1'), { raw: { v: 2 } });
+      t.errorCode('ENV-VERSION-2', cmd, 'VERSION_UNSUPPORTED', 'a command with v 2', alice.replyTo);
+      const id = alice.nextId('r');
+      await alice.publish(`tether/v1/requests/${a}`, { v: 2, id, type: 'history.get', replyTo: alice.replyTo, data: { sid } });
+      const req = await alice.waitFor((m) => m.json?.re === id, 'reply to the v 2 request');
+      t.errorCode('ENV-VERSION-2', req.json, 'VERSION_UNSUPPORTED', 'a request with v 2', req.topic);
+    },
+  },
+  {
+    id: 'host.envelope.schema',
+    profile: 'host',
+    covers: ['ENV-SCHEMA-1', 'ENV-RE-1'],
+    description: 'Envelopes and data that fail their schema are refused with SCHEMA_INVALID; replies echo the id in re ("" when unreadable).',
+    async run(ctx, t) {
+      const [a] = ctx.principals(1);
+      const alice = await ctx.peer(a);
+      const sid = await ctx.session(alice);
+      const submit = `tether/v1/sessions/${sid}/submit/${a}`;
+      const cases: [string, D, string][] = [
+        ['v as a string', { v: '1', id: alice.nextId(), type: 'message.send', replyTo: alice.replyTo, data: text('m1') }, 'envelope'],
+        ['data as an array', { v: 1, id: alice.nextId(), type: 'message.send', replyTo: alice.replyTo, data: [] }, 'envelope'],
+        ['message.send without parts', { v: 1, id: alice.nextId(), type: 'message.send', replyTo: alice.replyTo, data: { msgId: 'm1', role: 'user' } }, 'data'],
+        ['msgId with a slash', { v: 1, id: alice.nextId(), type: 'message.send', replyTo: alice.replyTo, data: { msgId: 'm/1', role: 'user', parts: [{ kind: 'text', text: 'x' }] } }, 'data'],
+      ];
+      for (const [what, cmd] of cases) {
+        await alice.publish(submit, cmd);
+        const r = await alice.waitFor((m) => m.json?.re === cmd.id, `reply to ${what}`);
+        t.errorCode('ENV-SCHEMA-1', r.json, 'SCHEMA_INVALID', `a command with ${what}`, r.topic);
+        t.equal('ENV-RE-1', r.json?.re, cmd.id, `the reply to a command with ${what} carries re = its id`, seen(r.topic, r.json));
+      }
+      const rid = alice.nextId('r');
+      await alice.publish(`tether/v1/requests/${a}`, { v: 1, id: rid, type: 'history.get', replyTo: alice.replyTo, data: { sid, after: -1 } });
+      const r = await alice.waitFor((m) => m.json?.re === rid, 'reply to history.get with after -1');
+      t.errorCode('ENV-SCHEMA-1', r.json, 'SCHEMA_INVALID', 'a history.get with after -1', r.topic);
+      // An id that is not a string cannot be echoed: re is "".
+      const since = alice.log.length;
+      await alice.publish(submit, { v: 1, id: 42, type: 'message.send', replyTo: alice.replyTo, data: text('m2') });
+      const noId = await alice.waitFor((m) => m.topic === alice.replyTo && m.json?.type === 'error', 'reply to a command with a numeric id', undefined, since);
+      t.errorCode('ENV-SCHEMA-1', noId.json, 'SCHEMA_INVALID', 'a command with a numeric id', noId.topic);
+      t.equal('ENV-RE-1', noId.json?.re, '', 'the reply to a command without a readable string id has re ""', seen(noId.topic, noId.json));
+    },
+  },
+  {
+    id: 'host.envelope.unknown-type',
+    profile: 'host',
+    covers: ['ENV-TYPE-1'],
+    description: 'Unknown command types on a submit topic and unknown request types on a request topic get UNKNOWN_TYPE.',
+    async run(ctx, t) {
+      const [a] = ctx.principals(1);
+      const alice = await ctx.peer(a);
+      const sid = await ctx.session(alice);
+      const r1 = await alice.command(sid, 'message.teleport', { msgId: 'm1' });
+      t.errorCode('ENV-TYPE-1', r1, 'UNKNOWN_TYPE', 'command type message.teleport', alice.replyTo);
+      const r2 = await alice.command(sid, 'history.get', { sid });
+      t.errorCode('ENV-TYPE-1', r2, 'UNKNOWN_TYPE', 'a request type (history.get) sent as a command', alice.replyTo);
+      const r3 = await alice.request('history.teleport', { sid });
+      t.errorCode('ENV-TYPE-1', r3, 'UNKNOWN_TYPE', 'request type history.teleport', alice.replyTo);
+      const r4 = await alice.request('message.send', text('m2'));
+      t.errorCode('ENV-TYPE-1', r4, 'UNKNOWN_TYPE', 'a command type (message.send) sent as a request', alice.replyTo);
+    },
+  },
+  {
+    id: 'host.envelope.reply-to',
+    profile: 'host',
+    covers: ['ENV-REPLY-2', 'ENV-REPLY-3', 'HOST-REPLY-3'],
+    description: 'A replyTo naming another principal gets no reply anywhere and appends nothing; replies go only to the replyTo named; the host keeps serving.',
+    async run(ctx, t) {
+      const [a, b] = ctx.principals(2);
+      const alice = await ctx.peer(a);
+      const aliceOther = await ctx.peer(a);
+      const bob = await ctx.peer(b);
+      await ctx.subscribe(bob, `tether/v1/replies/${b}/#`);
+      await ctx.subscribe(aliceOther, `tether/v1/replies/${a}/#`);
+      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }]);
+      const badId = alice.nextId('bad');
+      await alice.publish(`tether/v1/sessions/${sid}/submit/${a}`, { v: 1, id: badId, type: 'message.send', replyTo: `tether/v1/replies/${b}/${bob.clientId}`, data: text('m1') });
+      const rid = alice.nextId('r');
+      await alice.publish(`tether/v1/requests/${a}`, { v: 1, id: rid, type: 'sessions.list', replyTo: `tether/v1/replies/${b}/${bob.clientId}`, data: {} });
+      // The host processes one sender's messages in order: once this reply is in, the others were handled.
+      const next = await alice.command(sid, 'message.send', text('m2'));
+      t.acked('HOST-REPLY-3', next, 'a valid command after one with a foreign replyTo', alice.replyTo);
+      await ctx.sleep(300);
+      const leaked = [...bob.log, ...alice.log, ...aliceOther.log].filter((m) => m.json?.re === badId || m.json?.re === rid);
+      t.expect('ENV-REPLY-2', leaked.length === 0, 'no reply is published for a command or request whose replyTo names another principal', leaked[0] ? seen(leaked[0].topic, leaked[0].json) : undefined);
+      t.equal('ENV-REPLY-2', next?.data?.seq, 2, 'the command with a foreign replyTo appended nothing (the next command gets seq 2)', seen(alice.replyTo, next));
+      const log = await ctx.log(alice, sid);
+      t.expect('ENV-REPLY-2', !log.some((e) => e.cid === badId), 'no event carries the refused command id', { payload: excerpt(log.map((e) => e.cid)) });
+      const stray = aliceOther.log.filter((m) => m.topic.startsWith(`tether/v1/replies/${a}/`) && m.topic !== alice.replyTo && m.topic !== aliceOther.replyTo);
+      t.expect('ENV-REPLY-3', stray.length === 0, 'replies are published only on the replyTo of the command they answer', stray[0] ? seen(stray[0].topic, stray[0].json) : undefined);
+      const mine = aliceOther.log.filter((m) => m.topic === alice.replyTo);
+      t.expect('ENV-REPLY-3', mine.some((m) => m.json?.re === next.re), 'a second client of the same principal subscribed to replies/{p}/# sees the replies on the named topic', { topic: alice.replyTo, payload: excerpt(mine.map((m) => m.json)) });
+    },
+  },
+  {
+    id: 'host.envelope.sender-and-unknown-fields',
+    profile: 'host',
+    covers: ['ENV-SENDER-1', 'ENV-CID-1', 'ENV-UNKNOWN-1', 'VER-COMPAT-3'],
+    description: 'Sender comes from the topic, cid from the command id; unknown fields are accepted and left out of the event.',
+    async run(ctx, t) {
+      const [a, b] = ctx.principals(2);
+      const alice = await ctx.peer(a);
+      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }]);
+      await ctx.follow(alice, sid);
+      const id = alice.nextId();
+      const reply = await alice.command(sid, 'message.send', { ...text('m1'), sender: b, by: b, xExtra: { deep: [1, 2] } }, { id, raw: { sender: b, principal: b, xEnvelope: true } });
+      t.acked('ENV-UNKNOWN-1', reply, 'a command with unknown fields in the envelope and in data', alice.replyTo);
+      t.acked('VER-COMPAT-3', reply, 'a command with fields this version does not define', alice.replyTo);
+      if (reply.type !== 'ack') return;
+      const ev = await ctx.waitSeq(alice, sid, reply.data.seq);
+      t.equal('ENV-SENDER-1', ev.sender, a, 'the event sender is the principal of the submit topic, not a sender field of the payload', seen(`tether/v1/sessions/${sid}/events`, ev));
+      t.equal('ENV-CID-1', ev.cid, id, 'the event cid is the command id', seen(`tether/v1/sessions/${sid}/events`, ev));
+      const leaked = ['sender', 'by', 'xExtra'].filter((k) => k in (ev.data ?? {}));
+      t.expect('VER-COMPAT-3', leaked.length === 0, 'fields the protocol does not define are left out of the appended event', seen(`tether/v1/sessions/${sid}/events`, ev, `data without ${leaked.join(', ')}`));
+    },
+  },
+]);

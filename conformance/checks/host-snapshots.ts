@@ -1,0 +1,153 @@
+/** Host profile: retained session state and host liveness [HOST-SNAPSHOT-*, TOPIC-RETAIN-1, LIVE-*, MQTT-WILL-1]. */
+import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
+import { defineChecks } from '../core/check.ts';
+import { excerpt, seen } from '../core/evidence.ts';
+import { text, type HostCheckContext } from '../host/context.ts';
+import { modelOf, stateDiff } from '../host/model.ts';
+import { check as validate } from '../../protocol/validate.ts';
+
+type D = Record<string, any>;
+
+export default defineChecks<HostCheckContext>([
+  {
+    id: 'host.snapshot.session-state',
+    profile: 'host',
+    covers: ['HOST-SNAPSHOT-1', 'HOST-SNAPSHOT-2', 'HOST-SNAPSHOT-4', 'HOST-SNAPSHOT-5', 'TOPIC-RETAIN-1'],
+    description: 'After every structural change a newcomer gets a retained SessionState that matches the log at its headSeq; published states never go back; each follows its batch.',
+    async run(ctx, t) {
+      const [a, b, bot] = ctx.principals(3);
+      const alice = await ctx.peer(a);
+      const agent = await ctx.peer(bot);
+      const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
+      await ctx.follow(alice, sid);
+      const steps: [string, () => Promise<number>][] = [
+        ['participant.add', () => ctx.ok(alice, sid, 'participant.add', { principal: b, role: 'member' })],
+        ['run.start', () => ctx.ok(agent, sid, 'run.start', { runId: 'r1', title: 'job' })],
+        ['message.start', () => ctx.ok(agent, sid, 'message.start', { msgId: 's1', role: 'agent', runId: 'r1' })],
+        ['steer', () => ctx.ok(alice, sid, 'steer', { runId: 'r1', text: 'faster' })],
+        ['input.request', () => ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'ok?' })],
+        ['input.answer', () => ctx.ok(alice, sid, 'input.answer', { requestId: 'q1', value: true })],
+        ['message.complete', () => ctx.ok(agent, sid, 'message.complete', { msgId: 's1' })],
+        ['run.finish', () => ctx.ok(agent, sid, 'run.finish', { runId: 'r1', status: 'completed', summary: 'done' })],
+        ['participant.remove', () => ctx.ok(alice, sid, 'participant.remove', { principal: b })],
+        ['session.close', () => ctx.ok(alice, sid, 'session.close', {})],
+      ];
+      const topic = `tether/v1/sessions/${sid}/state`;
+      for (const [what, step] of steps) {
+        await ctx.ok(alice, sid, 'message.send', text(`noise-${what}`)).catch(() => 0);
+        const seq = await step();
+        const newcomer = await ctx.peer(a);
+        await ctx.subscribe(newcomer, topic);
+        let got: D | undefined;
+        try {
+          got = (await newcomer.waitFor((m) => m.topic === topic && (m.json?.headSeq ?? 0) >= seq, `retained state after ${what}`, 2000)).json;
+        } catch {
+          got = newcomer.on(topic).at(-1)?.json;
+        }
+        const ok = t.expect('HOST-SNAPSHOT-1', got !== undefined && got.headSeq >= seq, `after ${what} (seq ${seq}) a new subscriber gets a state with headSeq >= ${seq}`, seen(topic, got ?? 'no state within 2 s'));
+        t.expect('TOPIC-RETAIN-1', newcomer.on(topic).length > 0, `the session state after ${what} is retained (a new subscriber receives it)`, seen(topic, got ?? 'nothing retained'));
+        await newcomer.close();
+        if (!ok) continue;
+        const log = await ctx.log(alice, sid);
+        const diff = stateDiff(got!, modelOf(sid, log.filter((e) => e.seq <= got!.headSeq)));
+        t.expect('HOST-SNAPSHOT-2', diff.length === 0, `the state after ${what} describes the session exactly as the log at headSeq ${got!.headSeq}`, { topic, payload: excerpt(got), actual: excerpt(diff) });
+      }
+      const states = alice.on(topic).filter((m) => m.json);
+      const heads = states.map((m) => m.json!.headSeq as number);
+      t.expect('HOST-SNAPSHOT-4', heads.every((h, i) => i === 0 || h >= heads[i - 1]), 'the headSeq of published states never decreases', { topic, payload: excerpt(heads) });
+      const batches = alice.on(`tether/v1/sessions/${sid}/events`);
+      for (const m of states) {
+        const head = m.json!.headSeq as number;
+        const batch = batches.find((b) => (b.json?.events ?? []).some((e: D) => e.seq === head));
+        if (head <= 1) continue;
+        t.expect('HOST-SNAPSHOT-5', batch !== undefined && (batch.at ?? 0) <= (m.at ?? 0), `the state at headSeq ${head} arrived after the batch holding seq ${head}`, { topic, payload: excerpt(m.json) });
+      }
+    },
+  },
+  {
+    id: 'host.live.birth',
+    profile: 'host',
+    covers: ['LIVE-HOST-1', 'VER-MINOR-1', 'SEC-LIMIT-5'],
+    description: 'The retained host state is a valid online HostState with epoch, protocol 1.x, features and every limit.',
+    async run(ctx, t) {
+      const [a] = ctx.principals(1);
+      const p = await ctx.peer(a);
+      const topic = `tether/v1/host/${ctx.hostId}/state`;
+      await ctx.subscribe(p, topic);
+      const m = await p.waitFor((x) => x.topic === topic, 'retained host state', 2000).catch(() => undefined);
+      const v = validate('HostState', m?.json);
+      t.expect('LIVE-HOST-1', v.ok && m!.json!.status === 'online' && m!.retain === true, 'a retained, valid HostState with status online', seen(topic, m?.json ?? 'nothing retained', v.ok ? undefined : v.message));
+      t.expect('LIVE-HOST-1', Number.isInteger(m?.json?.epoch) && m!.json!.epoch >= 1 && Array.isArray(m?.json?.features), 'it carries the epoch and the features', seen(topic, m?.json));
+      t.expect('VER-MINOR-1', /^1\.[0-9]+$/.test(String(m?.json?.protocol)), 'protocol is a 1.x version', seen(topic, m?.json));
+      const names = ['maxPayloadBytes', 'maxIdLength', 'commandsPerSecond', 'maxHistoryPage', 'maxSessionsPerPrincipal', 'retentionEvents'];
+      const missing = names.filter((n) => !Number.isInteger(m?.json?.limits?.[n]));
+      t.expect('SEC-LIMIT-5', missing.length === 0, 'the birth advertises every limit of the limits table', seen(topic, m?.json?.limits, `no missing limit (missing: ${missing.join(', ')})`));
+    },
+  },
+  {
+    id: 'host.live.will',
+    profile: 'host',
+    covers: ['MQTT-WILL-1', 'MQTT-CLIENTID-2', 'LIVE-EPOCH-1', 'MQTT-SESSION-1', 'MQTT-SESSION-3'],
+    description: 'When the host\'s connection is taken over (client id tether-host-{hostId}) its Will marks it offline with its epoch; it comes back with a greater epoch, resubscribed, and processes the commands queued meanwhile.',
+    exclusive: true,
+    timeoutMs: 30000,
+    async run(ctx, t) {
+      const [a] = ctx.principals(1);
+      const watcher = await ctx.peer(a);
+      const topic = `tether/v1/host/${ctx.hostId}/state`;
+      await ctx.subscribe(watcher, topic);
+      const birth = await t.need('the retained host state', () => watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online', 'host birth', 2000));
+      const epoch = birth.json!.epoch as number;
+      const sid = await ctx.session(watcher);
+      const since = watcher.log.length;
+      const url = ctx.target.opts.url;
+      const pw = ctx.target.opts.users?.find((u) => u.name === a)?.password;
+      // Take over the host's MQTT session, then leave cleanly: the session (and its queue) stays with the broker.
+      const intruder = mqtt.connect(url, { ...ctx.target.opts.mqtt, clientId: `tether-host-${ctx.hostId}`, username: a, password: pw, clean: false, reconnectPeriod: 0, connectTimeout: 5000 });
+      const accepted = await new Promise<boolean>((resolve) => {
+        intruder.once('connect', () => resolve(true));
+        intruder.once('error', () => resolve(false));
+        intruder.once('close', () => resolve(false));
+      });
+      if (!accepted) {
+        intruder.end(true);
+        t.notTestable(`the broker refused a connection with the host's client id tether-host-${ctx.hostId} (SEC-CLIENTID-1 allows that); the Will cannot be observed through the protocol`);
+      }
+      intruder.removeAllListeners('message');
+      await intruder.endAsync();
+      const will = await watcher.waitFor((m) => m.topic === topic && m.json?.status === 'offline', 'the host\'s Will', 3000, since).catch(() => undefined);
+      t.expect('MQTT-CLIENTID-2', will !== undefined, `taking over client id tether-host-${ctx.hostId} disconnected the host (its Will was published)`, seen(topic, will?.json ?? 'no offline state within 3 s'));
+      t.expect('MQTT-WILL-1', will?.json?.epoch === epoch && will?.retain !== undefined && validate('HostState', will?.json).ok, `the Will is a retained HostState offline with the birth's epoch ${epoch}`, seen(topic, will?.json ?? 'no Will'));
+      const queuedId = watcher.nextId('queued');
+      const replyP = watcher.command(sid, 'message.send', text('sent while the host was away'), { id: queuedId }).catch(() => undefined);
+      const reborn = await watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online' && m.json?.epoch !== undefined, 'the host\'s new birth', 20000, since + 1).catch(() => undefined);
+      t.expect('LIVE-EPOCH-1', reborn !== undefined && reborn.json!.epoch > epoch, `the new connection's birth has an epoch above ${epoch}`, seen(topic, reborn?.json ?? 'no new birth within 20 s'));
+      const reply = await replyP;
+      t.expect('MQTT-SESSION-1', reply?.type === 'ack', 'a command published while the host was disconnected is processed when it returns (persistent session)', seen(watcher.replyTo, reply ?? 'no reply'));
+      const after = await watcher.command(sid, 'message.send', text('after the return')).catch((err: Error) => ({ error: err.message }));
+      t.expect('MQTT-SESSION-3', (after as D)?.type === 'ack', 'the host serves new commands after reconnecting (it subscribed again)', seen(watcher.replyTo, after));
+    },
+  },
+  {
+    id: 'host.broker.clientid-takeover',
+    profile: 'host',
+    covers: ['SEC-CLIENTID-1'],
+    description: 'The broker should refuse a CONNECT reusing the client id of another principal\'s session.',
+    async run(ctx, t) {
+      const [a, b] = ctx.principals(2);
+      const clientId = `${a}.own${randomBytes(3).toString('hex')}`;
+      const alice = await ctx.peer(a, { clientId, clean: false });
+      const pw = ctx.target.opts.users?.find((u) => u.name === b)?.password;
+      const intruder = mqtt.connect(ctx.target.opts.url, { ...ctx.target.opts.mqtt, clientId, username: b, password: pw, clean: true, reconnectPeriod: 0, connectTimeout: 5000 });
+      const accepted = await new Promise<boolean>((resolve) => {
+        intruder.once('connect', () => resolve(true));
+        intruder.once('error', () => resolve(false));
+        intruder.once('close', () => resolve(false));
+      });
+      intruder.end(true);
+      t.expect('SEC-CLIENTID-1', !accepted, `${b} connecting with ${a}'s client id is refused`, { actual: accepted ? 'CONNACK accepted; the session of the other principal was taken over' : 'refused' });
+      void alice;
+    },
+  },
+]);

@@ -1,0 +1,71 @@
+/**
+ * The programmatic entry point: runs the checks of the chosen profiles against a target, writes TAP
+ * through `out`, and returns the report. The CLI (cli.ts) and the suite's own tests both use it.
+ */
+import type { IClientOptions } from 'mqtt';
+import type { Check, SuiteProfile } from './core/check.ts';
+import { loadExclusions, loadRequirements } from './core/requirements.ts';
+import { buildReport, TapWriter, writeReports, type Report } from './core/report.ts';
+import { runChecks, type CheckResult } from './core/runner.ts';
+import { HOST_CHECKS } from './checks/index.ts';
+import { hostFactory } from './host/profile.ts';
+import type { Principal } from './host/context.ts';
+
+export interface ConformanceOptions {
+  profiles: SuiteProfile[];
+  /** Broker URL of the deployment under test (host and device profiles). */
+  broker?: string;
+  users?: Principal[];
+  spare?: Principal;
+  hostId?: string;
+  mqtt?: IClientOptions;
+  /** Command line of the implementation under test (agent, client, device profiles). */
+  spawn?: string;
+  /** Check ids, requirement IDs, or prefixes ending in `*`. */
+  only?: string[];
+  concurrency?: number;
+  timeoutMs?: number;
+  reportDir?: string;
+  /** Where TAP lines go (default: nowhere). */
+  out?: (line: string) => void;
+}
+
+export const ALL_CHECKS: Record<SuiteProfile, Check<any>[]> = {
+  host: HOST_CHECKS,
+  agent: [],
+  client: [],
+  device: [],
+};
+
+/** Checks of a profile matching --only (check ids, requirement IDs, or prefixes ending in *). */
+export function select<C>(checks: Check<C>[], only?: string[]): Check<C>[] {
+  if (!only?.length) return checks;
+  return checks.filter((c) =>
+    only.some((o) => (o.endsWith('*') ? c.id.startsWith(o.slice(0, -1)) || c.covers.some((id) => id.startsWith(o.slice(0, -1))) : c.id === o || c.covers.includes(o))),
+  );
+}
+
+export async function runConformance(opts: ConformanceOptions): Promise<Report> {
+  const startedAt = new Date();
+  const requirements = loadRequirements();
+  const exclusions = loadExclusions();
+  const tap = new TapWriter(opts.out ?? (() => {}));
+  const results: CheckResult[] = [];
+  const target: Record<string, unknown> = {};
+  tap.header(`tether conformance, profiles ${opts.profiles.join(', ')}${opts.broker ? ` against ${opts.broker}` : ''}${opts.spawn ? `, spawning ${JSON.stringify(opts.spawn)}` : ''}`);
+  for (const profile of opts.profiles) {
+    const checks = select(ALL_CHECKS[profile], opts.only);
+    if (checks.length === 0) continue;
+    if (profile === 'host') {
+      if (!opts.broker) throw new Error('the host profile needs --broker URL');
+      const { factory, target: host } = await hostFactory({ url: opts.broker, users: opts.users, spare: opts.spare, hostId: opts.hostId, mqtt: opts.mqtt, timeoutMs: opts.timeoutMs });
+      target.broker = opts.broker;
+      if (host.hostState) target.host = { hostId: host.hostState.hostId, epoch: host.hostState.epoch, protocol: host.hostState.protocol, features: host.features, limits: host.limits };
+      results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })));
+    }
+  }
+  tap.footer(results);
+  const report = buildReport({ profiles: opts.profiles, target, startedAt, results, requirements, exclusions, only: Boolean(opts.only?.length) });
+  if (opts.reportDir) writeReports(opts.reportDir, report);
+  return report;
+}
