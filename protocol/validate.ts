@@ -1,6 +1,6 @@
 /**
- * Validators compiled from the generated JSON Schemas (schemas/v1), so the code checks
- * exactly what an implementer in another language checks.
+ * Validators compiled from the TypeBox sources that generate schemas/v1 (kept identical by
+ * `npm run schemas -- --check`), so the code checks exactly what an implementer checks.
  */
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -31,10 +31,24 @@ export function validator(name: SchemaName): ValidateFunction {
   return fn;
 }
 
-/** Compile an arbitrary JSON Schema, e.g. an input request's answerSchema. Throws on an invalid schema. */
+/** Compile one of our own schema fragments (trusted) with the shared instance. */
 export function compileSchema(schema: object): ValidateFunction {
-  const { $id: _ignored, ...rest } = schema as { $id?: unknown };
-  return instance().compile(rest);
+  return instance().compile(schema);
+}
+
+let untrusted: Ajv2020 | undefined;
+
+/**
+ * Compile a schema from the network (an input request's answerSchema) in an instance of its own
+ * that never registers it by $id, so one request cannot shadow or reach another's schema.
+ * Throws on an invalid schema.
+ */
+export function compileAnswerSchema(schema: object): ValidateFunction {
+  if (!untrusted) {
+    untrusted = new Ajv2020({ allErrors: false, strict: false, allowUnionTypes: true, addUsedSchema: false });
+    addFormats(untrusted);
+  }
+  return untrusted.compile(schema);
 }
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): string {

@@ -26,7 +26,12 @@ t.test('an agent inbox collects work, rings the doorbell, and supports list, ack
   await bot.waitFor((m) => m.topic === 'tether/v1/agents/bot/inbox' && m.json?.pending === 0, 'doorbell with 0 pending');
 
   const again = await bot.request('inbox.ack', { agentId: 'bot', itemIds: [assigned] });
-  t.equal(again.data.code, 'INBOX_ITEM_NOT_FOUND');
+  t.same(again.data, { affected: 0 }, 'repeating a verb on a done item succeeds and changes nothing');
+  const unknown = await bot.request('inbox.ack', { agentId: 'bot', itemIds: [message, 'it424242'] });
+  t.match(unknown.data, { code: 'INBOX_ITEM_NOT_FOUND', details: { itemIds: ['it424242'] } }, 'an id the inbox never had fails the whole verb');
+  await bot.request('inbox.defer', { agentId: 'bot', itemIds: [message], until: new Date(Date.now() - 1000).toISOString() });
+  const back = await bot.request('inbox.list', { agentId: 'bot' });
+  t.same(back.data.items.map((i: { itemId: string }) => i.itemId), [message], 'the failed verb left the deferred item untouched');
   const other = await alice.request('inbox.list', { agentId: 'bot' });
   t.equal(other.data.code, 'FORBIDDEN', 'only the agent itself reads its inbox');
 });

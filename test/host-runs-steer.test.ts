@@ -9,7 +9,8 @@ t.test('runs, cancel and steer: supersedes chains per run, the agent confirms wh
   await bot.command(sid, 'run.start', { runId: 'r1', title: 'research' });
   t.equal((await bot.command(sid, 'run.start', { runId: 'r1' })).data.code, 'CONFLICT');
   const s1 = await alice.command(sid, 'steer', { runId: 'r1', text: 'focus on costs' });
-  const other = await alice.command(sid, 'steer', { runId: 'r2', text: 'unrelated' });
+  t.equal((await alice.command(sid, 'steer', { runId: 'r9', text: 'x' })).data.code, 'RUN_NOT_FOUND', 'a steer must name an open run');
+  const general = await alice.command(sid, 'steer', { text: 'session-wide guidance' });
   const s2 = await alice.command(sid, 'steer', { runId: 'r1', text: 'focus on risks instead' });
   const applied = await bot.command(sid, 'steer.apply', { steerSeq: s2.data.seq });
   t.equal(applied.type, 'ack');
@@ -17,11 +18,12 @@ t.test('runs, cancel and steer: supersedes chains per run, the agent confirms wh
   t.equal((await alice.command(sid, 'steer.apply', { steerSeq: s2.data.seq })).type, 'ack', 'owners may confirm too');
   const events = (await alice.request('history.get', { sid })).data.events;
   const steers = events.filter((e: { type: string }) => e.type === 'steer');
+  t.equal(steers.length, 3);
   t.notOk('supersedes' in steers[0].data, 'the first steer supersedes nothing');
-  t.notOk('supersedes' in steers[1].data, 'a steer for another run supersedes nothing');
+  t.notOk('supersedes' in steers[1].data, 'a steer without a run does not supersede a run\'s steer');
   t.equal(steers[2].data.supersedes, s1.data.seq, 'a later steer for the same run supersedes the earlier one');
-  t.equal(other.type, 'ack');
-
+  t.equal(general.type, 'ack');
+  t.equal((await alice.command(sid, 'run.finish', { runId: 'r1', status: 'completed' })).data.code, 'FORBIDDEN', 'only the agent that started a run finishes it');
   t.equal((await bot.command(sid, 'run.cancel', { runId: 'r1' })).data.code, 'FORBIDDEN', 'agents do not cancel, they confirm');
   await alice.command(sid, 'run.cancel', { runId: 'r1', reason: 'changed my mind' });
   await bot.command(sid, 'run.finish', { runId: 'r1', status: 'cancelled' });
@@ -34,7 +36,9 @@ t.test('a stream accepts chunks only in order and only from its sender', async (
   const bot = await peer(t, tether.mqttUrl, 'bot');
   const sid = await createSession(alice, [{ principal: 'bot', role: 'agent' }]);
   t.equal((await bot.command(sid, 'message.delta', { msgId: 'm', i: 0, text: 'x' })).data.code, 'STREAM_NOT_OPEN');
+  t.equal((await bot.command(sid, 'message.start', { msgId: 'm', role: 'agent', runId: 'nope' })).data.code, 'RUN_NOT_FOUND');
   await bot.command(sid, 'message.start', { msgId: 'm', role: 'agent' });
+  t.equal((await bot.command(sid, 'message.send', { msgId: 'm', role: 'agent', parts: [{ kind: 'text', text: 'x' }] })).data.code, 'CONFLICT', 'a msgId is used once per session');
   await bot.command(sid, 'message.delta', { msgId: 'm', i: 0, text: 'Hel' });
   const skip = await bot.command(sid, 'message.delta', { msgId: 'm', i: 2, text: 'lo' });
   t.match(skip.data, { code: 'STREAM_OUT_OF_ORDER', details: { expected: 1 } });
@@ -43,6 +47,7 @@ t.test('a stream accepts chunks only in order and only from its sender', async (
   const done = await bot.command(sid, 'message.complete', { msgId: 'm' });
   const events = (await alice.request('history.get', { sid, after: done.data.seq - 1 })).data.events;
   t.match(events[0], { type: 'message.completed', data: { msgId: 'm', status: 'ok', chunks: 2, parts: [{ kind: 'text', text: 'Hello' }] } });
+  t.equal((await bot.command(sid, 'message.start', { msgId: 'm', role: 'agent' })).data.code, 'CONFLICT', 'also after the stream completed');
   t.equal((await alice.command(sid, 'session.close', { reason: 'done' })).type, 'ack');
   t.equal((await alice.command(sid, 'message.send', { msgId: 'late', role: 'user', parts: [{ kind: 'text', text: 'x' }] })).data.code, 'SESSION_CLOSED');
 });

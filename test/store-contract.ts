@@ -67,9 +67,10 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
     t.same((await store.readEvents('s2', 5, 100, 3)).map((e) => e.seq), [6, 7, 8]);
     t.same([...(await store.completedMessagesAfter('s2', 0))], ['m']);
     t.same([...(await store.completedMessagesAfter('s2', 20))], []);
-    t.equal((await store.findEvent('s2', 'steer', 'runId', undefined, 'latest'))?.seq, 23, 'undefined matches an absent field');
-    t.equal((await store.findEvent('s2', 'steer', 'runId', undefined, 'first'))?.seq, 21);
-    t.equal((await store.findEvent('s2', 'steer', 'runId', 'r', 'latest'))?.seq, 22);
+    t.equal((await store.findEvent('s2', ['steer'], undefined, 'latest'))?.seq, 23, 'undefined matches events without a key');
+    t.equal((await store.findEvent('s2', ['steer'], undefined, 'first'))?.seq, 21);
+    t.equal((await store.findEvent('s2', ['steer'], 'r', 'latest'))?.seq, 22, 'a steer is keyed by its runId');
+    t.equal((await store.findEvent('s2', ['message.started', 'message.completed'], 'm', 'latest'))?.seq, 20, 'message events are keyed by msgId');
   });
 
   t.test('pruning keeps the snapshot at the floor', async (t) => {
@@ -82,6 +83,8 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
     await store.prune('s3', 6, snapshot);
     t.same(await store.snapshotAtFloor('s3'), { atSeq: 6, state: snapshot });
     t.same((await store.readEvents('s3', 0, 100, 100)).map((e) => e.seq), [7, 8, 9, 10]);
+    t.same(await store.findCommand('s3', 'alice', 's3-create'), { seq: 1, type: 'session.created' }, 'command ids outlive pruning');
+    t.equal((await store.findEvent('s3', ['message'], 'm2', 'first'))?.seq, 4, 'so do msgIds');
   });
 
   t.test('deadlines, inbox items, results and agent states persist', async (t) => {
@@ -104,10 +107,11 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
     const now = '2026-11-27T11:00:00.000Z';
     t.equal(await store.inboxPending('bot', now), 2);
     t.same((await store.inboxList('bot', now, 10)).map((i) => i.itemId), ids);
-    t.equal(await store.inboxChange({ agent: 'bot', itemIds: [ids[0]], action: 'ack' }), 1);
-    t.equal(await store.inboxChange({ agent: 'bot', itemIds: [ids[0]], action: 'archive', reason: 'again' }), 0, 'a done item cannot change again');
-    t.equal(await store.inboxChange({ agent: 'eve', itemIds: [ids[1]], action: 'ack' }), 0, 'items belong to their agent');
-    t.equal(await store.inboxChange({ agent: 'bot', itemIds: [ids[1]], action: 'defer', until: '2026-11-27T12:00:00.000Z' }), 1);
+    t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[0]], action: 'ack' }), { affected: 1, unknown: [] });
+    t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[0]], action: 'archive', reason: 'again' }), { affected: 0, unknown: [] }, 'a done item does not change again');
+    t.same(await store.inboxChange({ agent: 'eve', itemIds: [ids[1]], action: 'ack' }), { affected: 0, unknown: [ids[1]] }, 'items belong to their agent');
+    t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[1], 'it999999'], action: 'ack' }), { affected: 0, unknown: ['it999999'] }, 'all or nothing');
+    t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[1]], action: 'defer', until: '2026-11-27T12:00:00.000Z' }), { affected: 1, unknown: [] });
     t.equal(await store.inboxPending('bot', now), 0, 'deferred is not pending before its time');
     t.equal(await store.inboxPending('bot', '2026-11-27T12:00:00.000Z'), 1, 'and pending from its time on');
     t.same(await store.inboxAgents(), ['bot']);

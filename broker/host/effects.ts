@@ -79,6 +79,10 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
       fx.participants.push({ sid, principal: d.principal, role: d.role });
       fx.index.push({ principal: d.principal, removed: false });
       if (!existed) note(d.principal, 'session', `${e.sender}: ${title}`);
+      // An agent added later is assigned the session like one named at creation.
+      if (!existed && d.role === 'agent' && d.principal !== e.sender) {
+        fx.inbox.push({ agent: d.principal, sid, seq: e.seq, kind: 'session.assigned', createdAt: e.time, summary: title.slice(0, 160) });
+      }
       break;
     }
     case 'participant.left':

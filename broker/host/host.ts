@@ -1,7 +1,7 @@
 /**
  * The session host: an ordinary MQTT client that owns the session logs. It validates and
  * authorises commands, assigns per-session seqs, group-commits them to the store, then publishes
- * the events and acknowledges the senders (ack = durably written) [HOST-DURABLE-1].
+ * the events and acknowledges the senders (ack = durably written) [HOST-DURABLE-2].
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -10,7 +10,7 @@ import { COMMAND_TYPES, CommandData, EVENT_OF_COMMAND, HOST_SENDER, PROTOCOL_VER
 import { parseTopic, topics } from '../../protocol/topics.ts';
 import { check, validator, describeErrors } from '../../protocol/validate.ts';
 import { compileSchema } from '../../protocol/validate.ts';
-import type { CommitBatch, SessionRow, Store } from '../store/store.ts';
+import { eventKey, type CommitBatch, type SessionRow, type Store } from '../store/store.ts';
 import { ProtocolError, refuse } from './errors.ts';
 import { effectsOf, type Effects } from './effects.ts';
 import { historyPage } from './history.ts';
@@ -32,7 +32,8 @@ export const DEFAULT_LIMITS: Limits = {
   retentionEvents: 0,
 };
 
-export const HOST_FEATURES = ['history.compact', 'history.reset', 'inbox', 'input.deadline', 'notify', 'results'];
+/** Optional features of spec/v1/versioning.md this host implements. */
+export const HOST_FEATURES = ['history.compact'];
 
 export interface SessionHostOptions {
   brokerUrl: string;
@@ -113,10 +114,10 @@ export class SessionHost {
       const lastStored = stored.length ? stored[stored.length - 1].seq : after;
       return [...stored, ...pending.filter((e) => e.seq > lastStored)].slice(0, limit);
     },
-    findEvent: async (sid, type, field, value, which) => {
-      const pending = (this.uncommitted.get(sid) ?? []).filter((e) => e.type === type && (e.data as D)[field] === value);
+    findEvent: async (sid, types, key, which) => {
+      const pending = (this.uncommitted.get(sid) ?? []).filter((e) => types.includes(e.type) && (eventKey(e.data) ?? undefined) === key);
       if (which === 'latest' && pending.length) return pending[pending.length - 1];
-      const stored = await this.store.findEvent(sid, type, field, value, which);
+      const stored = await this.store.findEvent(sid, types, key, which);
       return stored ?? pending[0];
     },
   };
@@ -129,6 +130,7 @@ export class SessionHost {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inbox: InboxDesk;
   private ready!: Promise<void>;
+  private isReady = false;
   private stopping = false;
 
   constructor(private readonly opts: SessionHostOptions) {
@@ -158,23 +160,36 @@ export class SessionHost {
     this.epoch = await this.store.nextEpoch(this.hostId);
     let markReady!: () => void;
     this.ready = new Promise((r) => (markReady = r));
-    const client = mqtt.connect(this.opts.brokerUrl, {
+    const stateTopic = topics.hostState(this.hostId);
+    const options: IClientOptions = {
       clientId: `tether-host-${this.hostId}`,
       clean: false,
       reconnectPeriod: 500,
       keepalive: 30,
       ...this.opts.mqtt,
-      will: { topic: topics.hostState(this.hostId), payload: Buffer.from(this.hostState('offline')), qos: 1, retain: true },
-    });
+      will: { topic: stateTopic, payload: Buffer.from(this.hostState('offline')), qos: 1, retain: true },
+    };
+    const client = mqtt.connect(this.opts.brokerUrl, options);
     this.client = client;
     this.outbox = new Outbox(client);
     // Handlers before CONNECT: a broker may deliver queued commands together with the CONNACK.
-    client.on('message', (topic, payload) => this.enqueue({ topic, payload }));
+    client.on('message', (topic, payload) => {
+      if (topic === stateTopic) this.onOwnState(payload);
+      else this.enqueue({ topic, payload });
+    });
     client.on('connect', () => {
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.log.info({ epoch: this.epoch }, 'connected to broker');
-      // Birth on every (re)connect: a broker restart with in-memory persistence loses retained state.
-      void this.announce().catch((err) => this.log.error({ err }, 'republish failed'));
+      // On a reconnect: birth and snapshots again, since a restarted broker may have lost them.
+      if (this.isReady) void this.announce().catch((err) => this.log.error({ err }, 'republish failed'));
+    });
+    client.on('close', () => {
+      if (this.stopping) return;
+      // Every connection gets a new epoch, so a Will of an older connection is recognisably stale [LIVE-EPOCH-1].
+      void this.store.nextEpoch(this.hostId).then((epoch) => {
+        this.epoch = epoch;
+        client.options.will = { topic: stateTopic, payload: Buffer.from(this.hostState('offline')), qos: 1, retain: true };
+      });
     });
     client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
     await new Promise<void>((resolve, reject) => {
@@ -185,11 +200,24 @@ export class SessionHost {
       });
       client.once('error', onError);
     });
-    await client.subscribeAsync(
-      { 'tether/v1/sessions/+/submit/+': { qos: 1 }, 'tether/v1/requests/+': { qos: 1 }, 'tether/v1/agents/+/state': { qos: 1 } },
-    );
-    await this.loadDeadlines();
+    await client.subscribeAsync({
+      'tether/v1/sessions/+/submit/+': { qos: 1 },
+      'tether/v1/requests/+': { qos: 1 },
+      'tether/v1/agents/+/state': { qos: 1 },
+      [stateTopic]: { qos: 1 },
+    });
+    await this.resolveOverdueDeadlines();
+    this.isReady = true;
     markReady();
+    // The birth says "ready to process commands" [HOST-LIVE-1].
+    await this.announce();
+  }
+
+  /** A state on our own topic with a lower epoch (a stale Will, an old birth) is answered with a new birth [LIVE-REBIRTH-1]. */
+  private onOwnState(payload: Buffer): void {
+    const state = tryParse(payload);
+    if (!this.isReady || this.stopping || !state || typeof state.epoch !== 'number' || state.epoch >= this.epoch) return;
+    void this.outbox.publish(topics.hostState(this.hostId), this.hostState('online'), true).catch(() => {});
   }
 
   /** Publishes the birth and every retained snapshot from the store [HOST-SNAPSHOT-3]. */
@@ -269,7 +297,7 @@ export class SessionHost {
         try {
           await this.handle(job);
         } catch (err) {
-          // Never crash on input [HOST-INPUT-SAFE-1]; an unexpected failure is an INTERNAL error.
+          // Never crash on input [HOST-REPLY-3]; an unexpected failure is an INTERNAL error.
           this.log.error({ err, topic: job.topic }, 'unexpected failure handling message');
         }
         if (this.batch.accepted.length >= (this.opts.batchMax ?? 2000)) await this.flush();
@@ -311,7 +339,7 @@ export class SessionHost {
       }
       const envName = t.kind === 'submit' ? 'CommandEnvelope' : 'RequestEnvelope';
       if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', 'payload must be a JSON object');
-      if (msg.v !== 1 && msg.v !== undefined && Number.isInteger(msg.v)) refuse('VERSION_UNSUPPORTED', 'VER-MAJOR-1', `protocol version ${msg.v} is not supported; this host speaks 1`);
+      if (msg.v !== 1 && msg.v !== undefined && Number.isInteger(msg.v)) refuse('VERSION_UNSUPPORTED', 'ENV-VERSION-2', `protocol version ${msg.v} is not supported; this host speaks 1`);
       const env = check<D>(envName, msg);
       if (!env.ok) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', `${envName}: ${env.message}`);
       if (msg.replyTo !== undefined && parseTopic(msg.replyTo)?.kind === 'replies' && !msg.replyTo.startsWith(`tether/v1/replies/${principal}/`)) {
@@ -320,10 +348,12 @@ export class SessionHost {
         refuse('REPLY_TO_INVALID', 'ENV-REPLY-1', `replyTo ${bad} is not a reply topic of ${principal}`);
       }
       const known = t.kind === 'submit' ? COMMAND_TYPE_SET : REQUEST_TYPE_SET;
-      if (!known.has(msg.type)) refuse('UNKNOWN_TYPE', 'VER-UNKNOWN-1', `unknown ${t.kind === 'submit' ? 'command' : 'request'} type ${msg.type}`);
+      if (!known.has(msg.type)) refuse('UNKNOWN_TYPE', 'ENV-TYPE-1', `unknown ${t.kind === 'submit' ? 'command' : 'request'} type ${msg.type}`);
       const fn = dataValidator(t.kind === 'submit' ? 'command' : 'request', msg.type);
       if (!fn(msg.data)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', `${msg.type} data: ${describeErrors(fn.errors)}`);
-      if (!this.rate.take(principal)) refuse('RATE_LIMITED', 'HOST-LIMIT-3', `more than ${this.limits.commandsPerSecond} commands per second`);
+      if (!this.rate.take(principal)) {
+        refuse('RATE_LIMITED', 'HOST-LIMIT-3', `more than ${this.limits.commandsPerSecond} commands per second`, { retryAfterMs: this.rate.retryAfterMs(principal) });
+      }
       if (t.kind === 'submit') await this.onCommand(t.sid, principal, msg);
       else await this.onRequest(principal, msg);
     } catch (err) {
@@ -378,7 +408,7 @@ export class SessionHost {
         refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-5', `${sender} already created ${created + pending} sessions (max ${this.limits.maxSessionsPerPrincipal})`);
       }
       entry = { row: emptySession(sid, sender, now.toISOString()), committed: 0 };
-      decision = decideCreate(sender, cmd.data, now.toISOString());
+      decision = decideCreate(sender, cmd.data);
     } else {
       decision = await decide(entry.row, sender, cmd.type, cmd.data, this.log_, now);
     }
@@ -386,7 +416,7 @@ export class SessionHost {
     this.pendingKeys.set(key, { seq: entry.row.state.headSeq, type: decision.type });
   }
 
-  /** Assigns the next seq and applies the event in memory; durable at the next flush [HOST-SEQ-1]. */
+  /** Assigns the next seq and applies the event in memory; durable at the next flush [HOST-SEQ-1][HOST-SEQ-2]. */
   private append(entry: Entry, sid: string, sender: string, decision: Decision, now: Date, cid?: string, replyTo?: string): void {
     const before = entry.row.state.headSeq === 0 ? undefined : entry.row.state;
     const event: EventEnvelope = { v: 1, sid, seq: entry.row.state.headSeq + 1, type: decision.type, time: now.toISOString(), sender, data: decision.data };
@@ -437,7 +467,7 @@ export class SessionHost {
       }
       for (const a of batch.accepted) {
         this.pendingKeys.delete(`${a.event.sid}\u0000${a.event.sender}\u0000${a.event.cid}`);
-        if (a.replyTo) void this.outbox.publish(a.replyTo, JSON.stringify({ v: 1, type: 'error', re: a.event.cid ?? '', data: { code: 'INTERNAL', rule: 'HOST-DURABLE-1', message: 'store write failed; retry', sid: a.event.sid } }));
+        if (a.replyTo) void this.outbox.publish(a.replyTo, JSON.stringify({ v: 1, type: 'error', re: a.event.cid ?? '', data: { code: 'INTERNAL', rule: 'HOST-DURABLE-4', message: 'store write failed; retry', sid: a.event.sid } }));
       }
       return;
     }
@@ -459,7 +489,7 @@ export class SessionHost {
   }
 
   private publishBatch(batch: Batch, commit: CommitBatch): void {
-    // Events: per session, in seq order, several consecutive events per message [HOST-SEQ-2].
+    // Events: per session, in seq order, several consecutive events per message [HOST-PUBLISH-1].
     const bySession = new Map<string, EventEnvelope[]>();
     for (const a of batch.accepted) {
       let list = bySession.get(a.event.sid);
@@ -485,7 +515,7 @@ export class SessionHost {
       }
       for (const n of a.effects.notify) void this.outbox.publish(topics.notify(n.principal), n.payload);
       if (a.effects.result) void this.outbox.publish(topics.result(a.event.sid), a.effects.result.payload, true);
-      // The ack comes last: the event is durable and on its way [HOST-DURABLE-1].
+      // The ack comes last: the event is durable and on its way [HOST-DURABLE-2][HOST-PUBLISH-2].
       if (a.replyTo) void this.outbox.publish(a.replyTo, JSON.stringify({ v: 1, type: 'ack', re: a.event.cid, data: { sid: a.event.sid, seq: a.event.seq, duplicate: false } }));
     }
     for (const d of batch.duplicates) {
@@ -527,8 +557,18 @@ export class SessionHost {
 
   // ---------------------------------------------------------------- input deadlines
 
-  private async loadDeadlines(): Promise<void> {
-    for (const d of await this.store.openDeadlines()) this.arm(d.sid, d.requestId, d.deadline);
+  /**
+   * Overdue requests are resolved in deadline order before any command is accepted; the others are
+   * re-armed. Deadlines live in the store, so they survive restarts [HOST-INPUT-8].
+   */
+  private async resolveOverdueDeadlines(): Promise<void> {
+    const deadlines = (await this.store.openDeadlines()).sort((a, b) => Date.parse(a.deadline) - Date.parse(b.deadline));
+    const now = Date.now();
+    for (const d of deadlines) {
+      if (Date.parse(d.deadline) <= now) await this.resolveDeadline(d.sid, d.requestId);
+      else this.arm(d.sid, d.requestId, d.deadline);
+    }
+    await this.flush();
   }
 
   /** Deadlines survive restarts: they are in the store and re-armed at start [HOST-INPUT-8]. */
@@ -547,8 +587,13 @@ export class SessionHost {
   private async onDeadline(sid: string, requestId: string): Promise<void> {
     if (this.stopping) return;
     await this.ready;
+    await this.resolveDeadline(sid, requestId);
+  }
+
+  private async resolveDeadline(sid: string, requestId: string): Promise<void> {
     const entry = await this.entry(sid);
     const open = entry?.row.state.openInputs.find((i) => i.requestId === requestId);
+    // A closed session has no open inputs: nothing is appended to it [HOST-CLOSE-3].
     if (!entry || !open) return;
     if (open.deadline && Date.parse(open.deadline) > Date.now()) return this.arm(sid, requestId, open.deadline);
     const [req] = await this.log_.readEvents(sid, open.seq - 1, open.seq, 1);

@@ -16,8 +16,9 @@ export class InboxDesk {
       return { type: 'inbox.page', data: { agentId: principal, items, pending: await this.store.inboxPending(principal, now) }, changed: false };
     }
     const action = type === 'inbox.ack' ? 'ack' : type === 'inbox.archive' ? 'archive' : 'defer';
-    const affected = await this.store.inboxChange({ agent: principal, itemIds: d.itemIds, action, reason: d.reason, until: d.until });
-    if (affected === 0) refuse('INBOX_ITEM_NOT_FOUND', 'HOST-INBOX-2', `none of ${d.itemIds.join(', ')} is a pending item of ${principal}`);
-    return { type: 'ok', data: { affected }, changed: true };
+    const { affected, unknown } = await this.store.inboxChange({ agent: principal, itemIds: d.itemIds, action, reason: d.reason, until: d.until });
+    // All or nothing for ids the inbox never had; repeating a verb on done items is fine [HOST-INBOX-2][HOST-INBOX-5].
+    if (unknown.length) refuse('INBOX_ITEM_NOT_FOUND', 'HOST-INBOX-2', `not items of ${principal}'s inbox: ${unknown.join(', ')}`, { itemIds: unknown });
+    return { type: 'ok', data: { affected }, changed: affected > 0 };
   }
 }

@@ -18,4 +18,10 @@ export class CommandRate {
     b.tokens -= 1;
     return true;
   }
+
+  /** Milliseconds until the principal's bucket holds a whole token again. */
+  retryAfterMs(principal: string): number {
+    const b = this.buckets.get(principal);
+    return b ? Math.max(1, Math.ceil(((1 - b.tokens) / this.rate) * 1000)) : 0;
+  }
 }

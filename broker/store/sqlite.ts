@@ -1,12 +1,12 @@
 /**
  * Embedded store on SQLite (better-sqlite3, WAL). A commit is one transaction, so a batch of
- * many accepted commands costs one fsync (group commit) [HOST-DURABLE-2].
+ * many accepted commands costs one fsync (group commit) [HOST-DURABLE-5].
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SessionState } from '../../schemas/src/index.ts';
-import type { CommitBatch, InboxChange, InboxRecord, InputDeadline, SessionRow, Store, StoredEvent } from './store.ts';
+import { eventKey, type CommitBatch, type InboxChange, type InboxRecord, type InputDeadline, type SessionRow, type Store, type StoredEvent } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -16,8 +16,14 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_created_by ON sessions (created_by);
 CREATE TABLE IF NOT EXISTS events (
   sid TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL, cid TEXT,
-  time TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (sid, seq)) WITHOUT ROWID;
+  time TEXT NOT NULL, data TEXT NOT NULL, key TEXT, PRIMARY KEY (sid, seq)) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_command ON events (sid, sender, cid) WHERE cid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_key ON events (sid, key, type) WHERE key IS NOT NULL;
+-- Identity of events dropped by retention: command ids and msg/run/request ids stay used [HOST-IDEM-3].
+CREATE TABLE IF NOT EXISTS pruned (sid TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL,
+  cid TEXT, key TEXT, PRIMARY KEY (sid, seq)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS pruned_command ON pruned (sid, sender, cid) WHERE cid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS pruned_key ON pruned (sid, key, type) WHERE key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS participants (sid TEXT NOT NULL, principal TEXT NOT NULL, role TEXT NOT NULL,
   PRIMARY KEY (principal, sid)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deadlines (sid TEXT NOT NULL, request_id TEXT NOT NULL, request_seq INTEGER NOT NULL,
@@ -31,6 +37,7 @@ CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, payload TEXT NOT N
 `;
 
 type EventRow = { sid: string; seq: number; type: string; sender: string; cid: string | null; time: string; data: string };
+
 
 function toEvent(r: EventRow): StoredEvent {
   const e: StoredEvent = { v: 1, sid: r.sid, seq: r.seq, type: r.type, time: r.time, sender: r.sender, data: JSON.parse(r.data) };
@@ -66,10 +73,10 @@ export class SqliteStore implements Store {
         `INSERT INTO sessions (sid, state, streams, floor_seq, created_by, status, updated_at) VALUES (@sid, @state, @streams, @floor, @createdBy, @status, @updatedAt)
          ON CONFLICT (sid) DO UPDATE SET state = excluded.state, streams = excluded.streams, status = excluded.status, updated_at = excluded.updated_at`,
       ),
-      findCommand: db.prepare<[string, string, string], { seq: number; type: string }>(
-        'SELECT seq, type FROM events WHERE sid = ? AND sender = ? AND cid = ?',
+      findCommand: db.prepare<[string, string, string, string, string, string], { seq: number; type: string }>(
+        'SELECT seq, type FROM events WHERE sid = ? AND sender = ? AND cid = ? UNION ALL SELECT seq, type FROM pruned WHERE sid = ? AND sender = ? AND cid = ? LIMIT 1',
       ),
-      insertEvent: db.prepare('INSERT INTO events (sid, seq, type, sender, cid, time, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertEvent: db.prepare('INSERT INTO events (sid, seq, type, sender, cid, time, data, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       readEvents: db.prepare<[string, number, number, number], EventRow>(
         'SELECT * FROM events WHERE sid = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
       ),
@@ -86,6 +93,9 @@ export class SqliteStore implements Store {
         'INSERT INTO inbox (agent, sid, seq, kind, created_at, summary) VALUES (@agent, @sid, @seq, @kind, @createdAt, @summary)',
       ),
       putResult: db.prepare('INSERT INTO results (sid, payload) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET payload = excluded.payload'),
+      keepPruned: db.prepare(
+        'INSERT OR IGNORE INTO pruned (sid, seq, type, sender, cid, key) SELECT sid, seq, type, sender, cid, key FROM events WHERE sid = ? AND seq <= ? AND (cid IS NOT NULL OR key IS NOT NULL)',
+      ),
       prune: db.prepare('DELETE FROM events WHERE sid = ? AND seq <= ?'),
       setFloor: db.prepare('UPDATE sessions SET floor_seq = ?, floor_state = ? WHERE sid = ?'),
       floor: db.prepare<[string], { floor_seq: number; floor_state: string | null }>('SELECT floor_seq, floor_state FROM sessions WHERE sid = ?'),
@@ -93,7 +103,7 @@ export class SqliteStore implements Store {
         `SELECT s.state, p.role FROM participants p JOIN sessions s ON s.sid = p.sid
          WHERE p.principal = ? AND (? IS NULL OR s.status = ?) ORDER BY s.updated_at DESC LIMIT ?`,
       ),
-      countCreated: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM sessions WHERE created_by = ?'),
+      countCreated: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM sessions WHERE created_by = ? AND status = 'open'`),
       allSessions: db.prepare<[], { state: string; streams: string; floor_seq: number }>('SELECT state, streams, floor_seq FROM sessions'),
       deadlines: db.prepare<[], { sid: string; request_id: string; request_seq: number; deadline: string }>('SELECT * FROM deadlines'),
       inboxList: db.prepare<[string, string, number], { item: number; agent: string; sid: string; seq: number; kind: string; created_at: string; summary: string | null; deferred_until: string | null }>(
@@ -103,6 +113,7 @@ export class SqliteStore implements Store {
         `SELECT count(*) AS n FROM inbox WHERE agent = ? AND (state = 'pending' OR (state = 'deferred' AND deferred_until <= ?))`,
       ),
       inboxAgents: db.prepare<[], { agent: string }>('SELECT DISTINCT agent FROM inbox'),
+      inboxHas: db.prepare<[number, string], { item: number }>('SELECT item FROM inbox WHERE item = ? AND agent = ?'),
       inboxChange: db.prepare(
         `UPDATE inbox SET state = @state, reason = @reason, deferred_until = @until, changed_at = @now
          WHERE item = @item AND agent = @agent AND state IN ('pending', 'deferred')`,
@@ -131,12 +142,12 @@ export class SqliteStore implements Store {
   }
 
   async findCommand(sid: string, sender: string, cid: string) {
-    return this.stmt.findCommand.get(sid, sender, cid);
+    return this.stmt.findCommand.get(sid, sender, cid, sid, sender, cid);
   }
 
   private commitRows(batch: CommitBatch): string[] {
     const s = this.stmt;
-    for (const e of batch.events) s.insertEvent.run(e.sid, e.seq, e.type, e.sender, e.cid ?? null, e.time, JSON.stringify(e.data));
+    for (const e of batch.events) s.insertEvent.run(e.sid, e.seq, e.type, e.sender, e.cid ?? null, e.time, JSON.stringify(e.data), eventKey(e.data));
     for (const row of batch.sessions) {
       s.putSession.run({
         sid: row.state.sid,
@@ -171,15 +182,25 @@ export class SqliteStore implements Store {
     return this.stmt.readEvents.all(sid, after, to, limit).map(toEvent);
   }
 
-  async findEvent(sid: string, type: string, field: string, value: string | undefined, which: 'first' | 'latest') {
-    if (!/^[A-Za-z]+$/.test(field)) throw new Error(`invalid field ${field}`);
+  async findEvent(sid: string, types: string[], key: string | undefined, which: 'first' | 'latest') {
     const order = which === 'first' ? 'ASC' : 'DESC';
+    const marks = types.map(() => '?').join(', ');
+    const keyTest = key === undefined ? 'key IS NULL' : 'key = ?';
+    const args = key === undefined ? [sid, ...types] : [sid, key, ...types];
     const row = this.db
-      .prepare<[string, string, string | null], EventRow>(
-        `SELECT * FROM events WHERE sid = ? AND type = ? AND json_extract(data, '$.${field}') IS ? ORDER BY seq ${order} LIMIT 1`,
+      .prepare<unknown[], EventRow>(`SELECT * FROM events WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`)
+      .get(...args);
+    if (row) return toEvent(row);
+    // A pruned event keeps its identity but not its data.
+    const gone = this.db
+      .prepare<unknown[], { seq: number; type: string; sender: string; cid: string | null }>(
+        `SELECT seq, type, sender, cid FROM pruned WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`,
       )
-      .get(sid, type, value ?? null);
-    return row && toEvent(row);
+      .get(...args);
+    if (!gone) return undefined;
+    const e: StoredEvent = { v: 1, sid, seq: gone.seq, type: gone.type, time: '1970-01-01T00:00:00.000Z', sender: gone.sender, data: {} };
+    if (gone.cid !== null) e.cid = gone.cid;
+    return e;
   }
 
   async completedMessagesAfter(sid: string, after: number): Promise<Set<string>> {
@@ -188,6 +209,7 @@ export class SqliteStore implements Store {
 
   async prune(sid: string, floor: number, snapshot: SessionState): Promise<void> {
     this.db.transaction(() => {
+      this.stmt.keepPruned.run(sid, floor);
       this.stmt.prune.run(sid, floor);
       this.stmt.setFloor.run(floor, JSON.stringify(snapshot), sid);
     })();
@@ -237,17 +259,18 @@ export class SqliteStore implements Store {
     return this.stmt.inboxPending.get(agent, now)?.n ?? 0;
   }
 
-  async inboxChange(change: InboxChange): Promise<number> {
+  async inboxChange(change: InboxChange): Promise<{ affected: number; unknown: string[] }> {
     const state = change.action === 'ack' ? 'acked' : change.action === 'archive' ? 'archived' : 'deferred';
     const now = new Date().toISOString();
     return this.db.transaction(() => {
-      let n = 0;
-      for (const id of change.itemIds) {
-        const item = Number(id.replace(/^it/, ''));
-        if (!Number.isSafeInteger(item)) continue;
-        n += this.stmt.inboxChange.run({ state, reason: change.reason ?? null, until: change.until ?? null, now, item, agent: change.agent }).changes;
+      const items = change.itemIds.map((id) => ({ id, item: /^it[0-9]+$/.test(id) ? Number(id.slice(2)) : NaN }));
+      const unknown = items.filter(({ item }) => !Number.isSafeInteger(item) || !this.stmt.inboxHas.get(item, change.agent)).map(({ id }) => id);
+      if (unknown.length) return { affected: 0, unknown };
+      let affected = 0;
+      for (const { item } of items) {
+        affected += this.stmt.inboxChange.run({ state, reason: change.reason ?? null, until: change.until ?? null, now, item, agent: change.agent }).changes;
       }
-      return n;
+      return { affected, unknown };
     })();
   }
 

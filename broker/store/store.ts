@@ -5,6 +5,12 @@
  */
 import type { EventEnvelope, InboxItem, SessionState } from '../../schemas/src/index.ts';
 
+/** The id an event is known by within its session: its msgId, requestId or runId (in that order). */
+export function eventKey(data: Record<string, unknown>): string | null {
+  const k = data.msgId ?? data.requestId ?? data.runId;
+  return typeof k === 'string' ? k : null;
+}
+
 /** An event as stored: the wire event plus nothing else (cid may be absent for host events). */
 export type StoredEvent = EventEnvelope;
 
@@ -56,8 +62,12 @@ export interface Store {
   findCommand(sid: string, sender: string, cid: string): Promise<{ seq: number; type: string } | undefined>;
   /** Appends a batch atomically and durably; returns the inbox item ids assigned, in order. */
   commit(batch: CommitBatch): Promise<string[]>;
-  /** The first or latest event of a type whose data[field] equals value (undefined matches absent). */
-  findEvent(sid: string, type: string, field: string, value: string | undefined, which: 'first' | 'latest'): Promise<StoredEvent | undefined>;
+  /**
+   * The first or latest event of one of `types` whose key (msgId, else requestId, else runId; see
+   * eventKey) equals `key` (undefined: events without a key). Events dropped by retention are still
+   * found, with empty data.
+   */
+  findEvent(sid: string, types: string[], key: string | undefined, which: 'first' | 'latest'): Promise<StoredEvent | undefined>;
   /** Events with after < seq <= to, ascending, at most limit. */
   readEvents(sid: string, after: number, to: number, limit: number): Promise<StoredEvent[]>;
   /** msgIds completed at a seq > after (used to compact history pages). */
@@ -66,12 +76,14 @@ export interface Store {
   prune(sid: string, floor: number, snapshot: SessionState): Promise<void>;
   snapshotAtFloor(sid: string): Promise<{ atSeq: number; state: SessionState } | undefined>;
   sessionsOf(principal: string, status?: 'open' | 'closed', limit?: number): Promise<{ state: SessionState; role: string }[]>;
+  /** Open sessions this principal created. */
   countSessionsCreatedBy(principal: string): Promise<number>;
   allSessions(): AsyncIterable<SessionRow>;
   openDeadlines(): Promise<InputDeadline[]>;
   inboxList(agent: string, now: string, limit: number): Promise<InboxRecord[]>;
   inboxPending(agent: string, now: string): Promise<number>;
-  inboxChange(change: InboxChange): Promise<number>;
+  /** All or nothing: when an id was never in that agent's inbox, nothing changes and it is listed in unknown. */
+  inboxChange(change: InboxChange): Promise<{ affected: number; unknown: string[] }>;
   inboxAgents(): Promise<string[]>;
   results(): Promise<{ sid: string; payload: string }[]>;
   putAgentState(agentId: string, payload: string, epoch: number): Promise<void>;
