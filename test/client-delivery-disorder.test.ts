@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { EventEnvelope, SessionState } from '../schemas/src/index.ts';
 import { MqttTransport, SessionFeed, TetherClient, type FeedItem, type HistoryPage, type HistoryQuery } from '../clients/lib/node.ts';
 import { ChaosTransport, seededRandom, startTestTether } from './helpers.ts';
@@ -64,15 +64,16 @@ function fakeLog(n: number) {
       reset = { atSeq: floor, state: { ...state, headSeq: floor } };
       after = floor;
     }
-    const bound = Math.min(q.to ?? n, n);
+    const head = events.length;
+    const bound = Math.min(q.to ?? head, head);
     const page = events.slice(after, bound).slice(0, q.limit);
     const to = page.length === q.limit ? page[page.length - 1].seq : Math.max(after, bound);
-    return { sid: 's1', from: after, to, headSeq: n, events: page, more: to < bound, ...(reset ? { reset } : {}) };
+    return { sid: 's1', from: after, to, headSeq: head, events: page, more: to < bound, ...(reset ? { reset } : {}) };
   };
   return { events, queries, history, setFloor: (f: number) => (floor = f) };
 }
 
-function feedOver(log: ReturnType<typeof fakeLog>, opts: { pageLimit?: number; gapWaitMs?: number } = {}) {
+function feedOver(t: Test, log: ReturnType<typeof fakeLog>, opts: { pageLimit?: number; gapWaitMs?: number } = {}) {
   const items: FeedItem[] = [];
   let failed: Error | undefined;
   const feed = new SessionFeed(
@@ -80,6 +81,7 @@ function feedOver(log: ReturnType<typeof fakeLog>, opts: { pageLimit?: number; g
     { history: (q) => log.history(q), deliver: (i) => items.push(i), advanced: () => {}, failed: (e) => (failed = e), online: () => true },
     { gapWaitMs: opts.gapWaitMs ?? 20, pageLimit: opts.pageLimit ?? 1000 },
   );
+  t.teardown(() => feed.stop());
   return { feed, items, failed: () => failed };
 }
 
@@ -90,7 +92,7 @@ const until = async (cond: () => boolean) => {
 
 t.test('live events that arrive shuffled and twice are delivered once each, in seq order', async (t) => {
   const log = fakeLog(60);
-  const { feed, items } = feedOver(log);
+  const { feed, items } = feedOver(t, log);
   feed.start(0);
   // The history page covers 1..60 only if asked after they exist; here live events race it.
   const random = seededRandom(5);
@@ -107,7 +109,7 @@ t.test('live events that arrive shuffled and twice are delivered once each, in s
 
 t.test('a gap in live events becomes a range request after a short wait', async (t) => {
   const log = fakeLog(30);
-  const { feed, items } = feedOver(log);
+  const { feed, items } = feedOver(t, log);
   feed.start(0);
   await until(() => items.length === 30);
   log.events.push(...[31, 32, 33, 34].map((seq) => ({ ...log.events[1], seq })));
@@ -122,7 +124,7 @@ t.test('a gap in live events becomes a range request after a short wait', async 
 t.test('a cursor older than retention surfaces a reset, then events continue after it', async (t) => {
   const log = fakeLog(50);
   log.setFloor(40);
-  const { feed, items } = feedOver(log, { pageLimit: 4 });
+  const { feed, items } = feedOver(t, log, { pageLimit: 4 });
   feed.start(5);
   await until(() => items.length === 11);
   t.same(seqs(items), [-40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50], 'reset at 40, then 41..50 over several pages');
@@ -131,10 +133,10 @@ t.test('a cursor older than retention surfaces a reset, then events continue aft
 
 t.test('a page that covers seqs without events (compaction) moves lastSeq past them', async (t) => {
   const log = fakeLog(10);
-  const { feed, items } = feedOver(log);
+  const items: FeedItem[] = [];
   const compacted = async (q: HistoryQuery): Promise<HistoryPage> => ({ sid: 's1', from: q.after, to: 10, headSeq: 10, events: [log.events[2], log.events[9]], more: false });
   const f2 = new SessionFeed('s1', { history: compacted, deliver: (i) => items.push(i), advanced: () => {}, failed: () => {}, online: () => true });
-  void feed;
+  t.teardown(() => f2.stop());
   f2.start(0);
   f2.onLive([log.events[5]]); // seq 6 arrives live while the page is in flight: the page covers it
   await until(() => items.length === 2);

@@ -105,6 +105,8 @@ export class SessionFeed {
   private readonly compact: boolean;
   private pageLimit: number;
   private readonly gapWaitMs: number;
+  /** Grows while range requests bring nothing new, so a host that cannot fill a gap is not hammered. */
+  private gapDelay: number;
   private readonly retryMs: number;
   /** Counters for observability and tests. */
   readonly stats = { live: 0, duplicates: 0, pages: 0, rangeRequests: 0, resets: 0 };
@@ -117,6 +119,7 @@ export class SessionFeed {
     this.compact = opts.compact ?? true;
     this.pageLimit = opts.pageLimit ?? 1000;
     this.gapWaitMs = opts.gapWaitMs ?? 150;
+    this.gapDelay = this.gapWaitMs;
     this.retryMs = opts.retryMs ?? 500;
   }
 
@@ -192,6 +195,7 @@ export class SessionFeed {
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
     const gen = this.gen;
+    const startedAt = this.last;
     try {
       if (to !== undefined) this.stats.rangeRequests++;
       for (;;) {
@@ -230,6 +234,7 @@ export class SessionFeed {
     }
     if (gen !== this.gen) return;
     this.catching = false;
+    this.gapDelay = this.last > startedAt ? this.gapWaitMs : Math.min(this.gapDelay * 2, 5000);
     this.drain();
     if (this.again) {
       this.again = false;
@@ -283,6 +288,6 @@ export class SessionFeed {
       for (const seq of this.buffer.keys()) if (seq < next) next = seq;
       if (next !== Infinity && next > this.last + 1) void this.catchUp(next - 1);
       else if (this.hintHead > this.last) void this.catchUp();
-    }, this.gapWaitMs);
+    }, this.gapDelay);
   }
 }
