@@ -17,12 +17,16 @@ export interface AuthConfig {
   jwtSecret?: string;
   /** PEM (SPKI) public key for EdDSA tokens. */
   jwtPublicKey?: string;
+  /** Required `aud` of tokens, when set [SEC-JWT-4]. */
+  jwtAudience?: string;
 }
 
 export interface Identity {
-  /** undefined for a loopback observer (no username): may subscribe to everything, publish nothing. */
+  /** undefined for a loopback observer (no username): may subscribe to everything, publish nothing [SEC-AUTH-6]. */
   principal?: string;
   host?: boolean;
+  /** When the token the connection was opened with expires (ms since 1970) [SEC-JWT-5]. */
+  expiresAt?: number;
 }
 
 export function isLoopback(address: string | undefined): boolean {
@@ -31,18 +35,23 @@ export function isLoopback(address: string | undefined): boolean {
   return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
 }
 
-export function hashPassword(password: string, N = 16384, r = 8, p = 1): string {
+const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
+
+/** A users-file hash in PHC string format: $scrypt$ln=15,r=8,p=1$salt$key (base64, no padding) [SEC-USERS-2]. */
+export function hashPassword(password: string, ln = 15, r = 8, p = 1): string {
   const salt = randomBytes(16);
-  const hash = scryptSync(password, salt, 32, { N, r, p });
-  return `$scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+  const key = scryptSync(password, salt, 32, { N: 2 ** ln, r, p, maxmem: 256 * 1024 * 1024 });
+  return `$scrypt$ln=${ln},r=${r},p=${p}$${b64(salt)}$${b64(key)}`;
 }
 
+/** Derives the key with the line's own parameters and salt and compares in constant time [SEC-USERS-1]. */
 export function verifyPassword(password: string, encoded: string): boolean {
-  const m = /^\$scrypt\$(\d+)\$(\d+)\$(\d+)\$([^$]+)\$([^$]+)$/.exec(encoded);
+  const m = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,3}),p=(\d{1,3})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(encoded);
   if (!m) return false;
-  const [, N, r, p, salt, hash] = m;
-  const expected = Buffer.from(hash, 'base64');
-  const actual = scryptSync(password, Buffer.from(salt, 'base64'), expected.length, { N: +N, r: +r, p: +p, maxmem: 256 * 1024 * 1024 });
+  const [, ln, r, p, salt, key] = m;
+  const expected = Buffer.from(key, 'base64');
+  if (+ln > 22 || expected.length < 16) return false;
+  const actual = scryptSync(password, Buffer.from(salt, 'base64'), expected.length, { N: 2 ** +ln, r: +r, p: +p, maxmem: 1024 * 1024 * 1024 });
   return timingSafeEqual(actual, expected);
 }
 
@@ -64,22 +73,25 @@ export function loadUsers(file: string): Map<string, string> {
 export class Authenticator {
   private readonly users?: Map<string, string>;
   private readonly key?: Uint8Array | CryptoKey;
+  private readonly algorithm?: 'HS256' | 'EdDSA';
   readonly hostSecret = randomBytes(24).toString('base64url');
   readonly hostUsername = 'tether-host';
 
   private constructor(
     readonly config: AuthConfig,
     readonly anonymousLoopback: boolean,
-    key?: Uint8Array | CryptoKey,
+    key?: { key: Uint8Array | CryptoKey; algorithm: 'HS256' | 'EdDSA' },
   ) {
     if (config.usersFile) this.users = loadUsers(config.usersFile);
-    this.key = key;
+    this.key = key?.key;
+    this.algorithm = key?.algorithm;
   }
 
   static async create(config: AuthConfig, anonymousLoopback: boolean): Promise<Authenticator> {
-    let key: Uint8Array | CryptoKey | undefined;
-    if (config.jwtSecret) key = new TextEncoder().encode(config.jwtSecret);
-    if (config.jwtPublicKey) key = await importSPKI(config.jwtPublicKey, 'EdDSA');
+    // The algorithm comes from the configured key, never from the token header [SEC-JWT-1].
+    let key: { key: Uint8Array | CryptoKey; algorithm: 'HS256' | 'EdDSA' } | undefined;
+    if (config.jwtSecret) key = { key: new TextEncoder().encode(config.jwtSecret), algorithm: 'HS256' };
+    if (config.jwtPublicKey) key = { key: await importSPKI(config.jwtPublicKey, 'EdDSA'), algorithm: 'EdDSA' };
     return new Authenticator(config, anonymousLoopback, key);
   }
 
@@ -90,25 +102,31 @@ export class Authenticator {
   /** The identity of a connecting client, or undefined when refused [SEC-AUTH-1]. */
   async authenticate(username: string | undefined, password: Buffer | undefined, remote: string | undefined): Promise<Identity | undefined> {
     if (username === this.hostUsername) {
-      return password && password.toString() === this.hostSecret ? { host: true, principal: undefined } : undefined;
+      return password && password.toString() === this.hostSecret ? { host: true } : undefined;
     }
-    if (username !== undefined && !isId(username)) return undefined;
-    if (username && password && this.users?.has(username)) {
+    // [SEC-AUTH-1] a user name is a principal; only a loopback-anonymous listener admits none (an observer).
+    if (username === undefined || username === '') {
+      return this.anonymousLoopback && isLoopback(remote) && !password ? {} : undefined;
+    }
+    if (!isId(username)) return undefined;
+    if (password && this.users?.has(username)) {
       return verifyPassword(password.toString(), this.users.get(username)!) ? { principal: username } : undefined;
     }
     if (password && this.key) {
       try {
         const { payload } = await jwtVerify(password.toString(), this.key, {
-          algorithms: ['HS256', 'EdDSA'],
+          algorithms: [this.algorithm!],
+          clockTolerance: 60, // [SEC-JWT-3]
+          ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
         });
-        if (typeof payload.sub !== 'string' || !isId(payload.sub)) return undefined;
-        if (username && username !== payload.sub) return undefined;
-        return { principal: payload.sub };
+        if (payload.sub !== username) return undefined; // [SEC-JWT-2]
+        // The same skew applies to the end of the connection [SEC-JWT-5].
+        return { principal: username, ...(payload.exp ? { expiresAt: (payload.exp + 60) * 1000 } : {}) };
       } catch {
         return undefined;
       }
     }
-    if (this.anonymousLoopback && isLoopback(remote)) return { principal: username || undefined };
+    if (this.anonymousLoopback && isLoopback(remote)) return { principal: username };
     return undefined;
   }
 }
@@ -144,7 +162,7 @@ export async function mayPublish(id: Identity, topic: string, members: Membershi
 export async function maySubscribe(id: Identity, filter: string, members: Membership): Promise<boolean> {
   if (id.host) return true;
   const p = id.principal;
-  if (!p) return true; // loopback observer (anonymous loopback mode only)
+  if (!p) return true; // loopback observer: reads everything, publishes nothing [SEC-AUTH-6]
   const l = filter.split('/');
   if (l[0] !== 'tether' || l[1] !== 'v1') return false;
   const rest = l.slice(2);

@@ -12,6 +12,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'users', env: 'TETHER_USERS_FILE', help: 'users file (principal:$scrypt$..., see `tether passwd`)' },
   { flag: 'jwt-secret', env: 'TETHER_JWT_SECRET', help: 'accept HS256 tokens signed with this secret as MQTT password' },
   { flag: 'jwt-public-key', env: 'TETHER_JWT_PUBLIC_KEY', help: 'PEM file: accept EdDSA tokens verified with this key' },
+  { flag: 'jwt-audience', env: 'TETHER_JWT_AUDIENCE', help: 'required aud claim of tokens' },
   ...COMMON_FLAGS,
 ];
 
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number | void> {
         usersFile: typeof values.users === 'string' ? values.users : undefined,
         jwtSecret: typeof values['jwt-secret'] === 'string' ? values['jwt-secret'] : undefined,
         jwtPublicKey: readMaybe(values['jwt-public-key']),
+        jwtAudience: typeof values['jwt-audience'] === 'string' ? values['jwt-audience'] : undefined,
       },
       hostId: String(values['host-id']),
       limits: limitsFrom(values),

@@ -73,6 +73,8 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
   const store = options.store ?? new SqliteStore(join(options.dataDir ?? 'data', 'tether.db'), { synchronous: options.synchronous });
 
   const identities = new WeakMap<Client, Identity>();
+  const clientOwners = new Map<string, string>();
+  const expiries = new WeakMap<Client, NodeJS.Timeout>();
   let host: SessionHost | undefined;
   const members: Membership = {
     isParticipant: (sid, p) => (host ? host.isParticipant(sid, p) : Promise.resolve(false)),
@@ -88,7 +90,19 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
           const err = Object.assign(new Error('bad credentials'), { returnCode: 4 as const });
           return done(err, false);
         }
+        // A client id belongs to one principal while its session lives on the broker [SEC-CLIENTID-1].
+        const owner = clientOwners.get(client.id);
+        if (id.principal && owner !== undefined && owner !== id.principal) {
+          return done(Object.assign(new Error(`client id ${client.id} belongs to another principal`), { returnCode: 5 as const }), false);
+        }
+        if (id.principal) clientOwners.set(client.id, id.principal);
         identities.set(client, id);
+        // A connection opened with a token ends when the token does [SEC-JWT-5].
+        if (id.expiresAt) {
+          const timer = setTimeout(() => client.close(), Math.max(0, Math.min(id.expiresAt - Date.now(), 2 ** 31 - 1)));
+          timer.unref();
+          expiries.set(client, timer);
+        }
         done(null, true);
       },
       (err) => done(Object.assign(err as Error, { returnCode: 3 as const }), false),
@@ -119,7 +133,10 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
     return id && mayReceive(id, packet.topic, members) ? packet : null;
   };
   broker.on('clientReady', () => metrics.clients.set(broker.connectedClients));
-  broker.on('clientDisconnect', () => metrics.clients.set(broker.connectedClients));
+  broker.on('clientDisconnect', (client) => {
+    clearTimeout(expiries.get(client));
+    metrics.clients.set(broker.connectedClients);
+  });
   broker.on('clientError', (client, err) => logger.debug({ client: client.id, err: err.message }, 'client error'));
 
   const mqttServer = options.tls

@@ -71,3 +71,29 @@ t.test('MQTT over WebSocket at /mqtt reaches the same host', async (t) => {
   t.equal(res.status, 404);
   await res.text();
 });
+
+t.test('tokens: audience, expiry with 60 s of skew, and the connection closes when the token expires', async (t) => {
+  const secret = 'another-long-shared-secret-for-tests';
+  const key = new TextEncoder().encode(secret);
+  const tether = await startTestTether(t, { auth: { jwtSecret: secret, jwtAudience: 'tether' } });
+  const sign = (claims: Record<string, unknown>, exp: number) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('dana').setExpirationTime(exp).sign(key);
+  const now = Math.floor(Date.now() / 1000);
+  t.match(await refused(tether.mqttUrl, { username: 'dana', password: await sign({}, now + 300) }), /Not authorized|Bad username/i, 'a token without the audience is refused');
+  t.match(await refused(tether.mqttUrl, { username: 'dana', password: await sign({ aud: 'tether' }, now - 120) }), /Not authorized|Bad username/i, 'an expired token is refused');
+  const skewed = await peer(t, tether.mqttUrl, 'dana', { password: await sign({ aud: 'tether' }, now - 58) });
+  t.ok(skewed.client.connected, 'a token expired 58 s ago is within the allowed skew of 60 s');
+  const closed = new Promise<void>((resolve) => skewed.client.once('close', () => resolve()));
+  await closed;
+  t.pass('the broker closed the connection of the expired token');
+  t.match(await refused(tether.mqttUrl, { username: 'dana', password: 'not a token' }), /Not authorized|Bad username/i);
+});
+
+t.test('a client id stays with the principal that used it', async (t) => {
+  const tether = await startTestTether(t);
+  const first = await peer(t, tether.mqttUrl, 'alice', { clientId: 'shared-device' });
+  await first.close();
+  t.match(await refused(tether.mqttUrl, { username: 'mallory', clientId: 'shared-device' }), /Not authorized/i);
+  const again = await peer(t, tether.mqttUrl, 'alice', { clientId: 'shared-device' });
+  t.ok(again.client.connected, 'the same principal may reuse it');
+});

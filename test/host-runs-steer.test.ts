@@ -15,7 +15,7 @@ t.test('runs, cancel and steer: supersedes chains per run, the agent confirms wh
   const applied = await bot.command(sid, 'steer.apply', { steerSeq: s2.data.seq });
   t.equal(applied.type, 'ack');
   t.equal((await bot.command(sid, 'steer.apply', { steerSeq: 2 })).data.code, 'STEER_NOT_FOUND');
-  t.equal((await alice.command(sid, 'steer.apply', { steerSeq: s2.data.seq })).type, 'ack', 'owners may confirm too');
+  t.equal((await alice.command(sid, 'steer.apply', { steerSeq: s2.data.seq })).data.code, 'FORBIDDEN', 'only agents confirm a steer');
   const events = (await alice.request('history.get', { sid })).data.events;
   const steers = events.filter((e: { type: string }) => e.type === 'steer');
   t.equal(steers.length, 3);

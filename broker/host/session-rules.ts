@@ -27,7 +27,7 @@ export const ALLOWED_ROLES: Record<CommandType, readonly Role[]> = {
   'run.finish': ['owner', 'agent'],
   'run.cancel': ['owner', 'member'],
   steer: ['owner', 'member'],
-  'steer.apply': ['owner', 'agent'],
+  'steer.apply': ['agent'],
   'input.request': ['owner', 'agent'],
   'input.answer': ['owner', 'member', 'approver'],
 };
