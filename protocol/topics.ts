@@ -2,7 +2,7 @@
  * The MQTT 3.1.1 topic map of protocol v1 (spec/v1/topics.md). Builders refuse any id outside
  * the ID alphabet so that no value can add or match a topic level [TOPIC-ID-1].
  */
-import { ID_PATTERN, TOPIC_ROOT } from '../schemas/src/common.ts';
+import { ID_PATTERN, TOPIC_ROOT } from './constants.ts';
 
 const ID_RE = new RegExp(ID_PATTERN);
 

@@ -1,13 +1,32 @@
 /**
- * Validators compiled from the TypeBox sources that generate schemas/v1 (kept identical by
- * `npm run schemas -- --check`), so the code checks exactly what an implementer checks.
+ * Validators compiled from the generated JSON Schemas in schemas/v1 (the files an implementer in
+ * another language uses; `npm run schemas -- --check` keeps them identical to the TypeBox sources).
+ * Runtime code never loads TypeBox.
  */
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { SchemaName } from '../schemas/src/index.ts';
-import { SCHEMAS, SCHEMA_ID_PREFIX } from '../schemas/src/index.ts';
+import Command from '../schemas/v1/Command.schema.json' with { type: 'json' };
+import CommandEnvelope from '../schemas/v1/CommandEnvelope.schema.json' with { type: 'json' };
+import Event from '../schemas/v1/Event.schema.json' with { type: 'json' };
+import EventEnvelope from '../schemas/v1/EventEnvelope.schema.json' with { type: 'json' };
+import EventBatch from '../schemas/v1/EventBatch.schema.json' with { type: 'json' };
+import Request from '../schemas/v1/Request.schema.json' with { type: 'json' };
+import RequestEnvelope from '../schemas/v1/RequestEnvelope.schema.json' with { type: 'json' };
+import Reply from '../schemas/v1/Reply.schema.json' with { type: 'json' };
+import HostState from '../schemas/v1/HostState.schema.json' with { type: 'json' };
+import SessionState from '../schemas/v1/SessionState.schema.json' with { type: 'json' };
+import SessionIndexEntry from '../schemas/v1/SessionIndexEntry.schema.json' with { type: 'json' };
+import Presence from '../schemas/v1/Presence.schema.json' with { type: 'json' };
+import AgentState from '../schemas/v1/AgentState.schema.json' with { type: 'json' };
+import InboxDoorbell from '../schemas/v1/InboxDoorbell.schema.json' with { type: 'json' };
+import Notification from '../schemas/v1/Notification.schema.json' with { type: 'json' };
+import Result from '../schemas/v1/Result.schema.json' with { type: 'json' };
+import ErrorCode from '../schemas/v1/ErrorCode.schema.json' with { type: 'json' };
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+export const GENERATED = { Command, CommandEnvelope, Event, EventEnvelope, EventBatch, Request, RequestEnvelope, Reply, HostState, SessionState, SessionIndexEntry, Presence, AgentState, InboxDoorbell, Notification, Result, ErrorCode } as const;
+export type SchemaName = keyof typeof GENERATED;
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
@@ -20,20 +39,32 @@ function instance(): Ajv2020 {
   return ajv;
 }
 
-/** The validator of a named top-level schema (generated from the same TypeBox source). */
+/** The validator of a named top-level schema. */
 export function validator(name: SchemaName): ValidateFunction {
   let fn = compiled.get(name);
   if (!fn) {
-    const schema = { $id: `${SCHEMA_ID_PREFIX}${name}`, ...JSON.parse(JSON.stringify(SCHEMAS[name])) };
-    fn = instance().compile(schema);
+    fn = instance().compile(GENERATED[name]);
     compiled.set(name, fn);
   }
   return fn;
 }
 
-/** Compile one of our own schema fragments (trusted) with the shared instance. */
-export function compileSchema(schema: object): ValidateFunction {
-  return instance().compile(schema);
+type Variant = { properties: { type: { const: string }; data: object } };
+
+/**
+ * The validator of the `data` of one command, request or reply type, taken from its variant in the
+ * generated union, so errors name the fields of that type only.
+ */
+export function dataValidator(union: 'Command' | 'Request' | 'Reply', type: string): ValidateFunction | undefined {
+  const key = `${union}:${type}`;
+  let fn = compiled.get(key);
+  if (!fn) {
+    const variant = (GENERATED[union].anyOf as unknown as Variant[]).find((v) => v.properties.type.const === type);
+    if (!variant) return undefined;
+    fn = instance().compile(variant.properties.data);
+    compiled.set(key, fn);
+  }
+  return fn;
 }
 
 let untrusted: Ajv2020 | undefined;

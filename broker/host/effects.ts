@@ -3,7 +3,7 @@
  * items, input deadlines and device results. Derived from the event and the state around it.
  */
 import type { EventEnvelope, SessionState } from '../../schemas/src/index.ts';
-import { DEVICE_PAYLOAD_MAX } from '../../schemas/src/index.ts';
+import { DEVICE_PAYLOAD_MAX } from '../../protocol/constants.ts';
 import type { CommitBatch, InboxRecord } from '../store/store.ts';
 
 type D = Record<string, any>;

@@ -5,11 +5,10 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { CommandType, EventEnvelope, Limits, RequestType, SessionState } from '../../schemas/src/index.ts';
-import { COMMAND_TYPES, CommandData, EVENT_OF_COMMAND, HOST_SENDER, PROTOCOL_VERSION, REQUEST_TYPES, RequestData } from '../../schemas/src/index.ts';
+import type { EventEnvelope, Limits, SessionState } from '../../schemas/src/index.ts';
+import { COMMAND_TYPES, EVENT_OF_COMMAND, HOST_SENDER, PROTOCOL_VERSION, REQUEST_TYPES, type CommandType, type RequestType } from '../../protocol/constants.ts';
 import { parseTopic, topics } from '../../protocol/topics.ts';
-import { check, validator, describeErrors } from '../../protocol/validate.ts';
-import { compileSchema } from '../../protocol/validate.ts';
+import { check, dataValidator, describeErrors, validator } from '../../protocol/validate.ts';
 import { eventKey, type CommitBatch, type SessionRow, type Store } from '../store/store.ts';
 import { ProtocolError, refuse } from './errors.ts';
 import { effectsOf, type Effects } from './effects.ts';
@@ -73,19 +72,6 @@ interface Batch {
 
 const COMMAND_TYPE_SET = new Set<string>(COMMAND_TYPES);
 const REQUEST_TYPE_SET = new Set<string>(REQUEST_TYPES);
-const dataValidators = new Map<string, ReturnType<typeof compileSchema>>();
-
-function dataValidator(kind: 'command' | 'request', type: string) {
-  const key = `${kind}:${type}`;
-  let fn = dataValidators.get(key);
-  if (!fn) {
-    const schema = kind === 'command' ? CommandData[type as CommandType] : RequestData[type as RequestType];
-    fn = compileSchema(JSON.parse(JSON.stringify(schema)));
-    dataValidators.set(key, fn);
-  }
-  return fn;
-}
-
 function tryParse(payload: Buffer): D | undefined {
   try {
     const v = JSON.parse(payload.toString('utf8'));
@@ -349,7 +335,7 @@ export class SessionHost {
       }
       const known = t.kind === 'submit' ? COMMAND_TYPE_SET : REQUEST_TYPE_SET;
       if (!known.has(msg.type)) refuse('UNKNOWN_TYPE', 'ENV-TYPE-1', `unknown ${t.kind === 'submit' ? 'command' : 'request'} type ${msg.type}`);
-      const fn = dataValidator(t.kind === 'submit' ? 'command' : 'request', msg.type);
+      const fn = dataValidator(t.kind === 'submit' ? 'Command' : 'Request', msg.type)!;
       if (!fn(msg.data)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', `${msg.type} data: ${describeErrors(fn.errors)}`);
       if (!this.rate.take(principal)) {
         refuse('RATE_LIMITED', 'HOST-LIMIT-3', `more than ${this.limits.commandsPerSecond} commands per second`, { retryAfterMs: this.rate.retryAfterMs(principal) });

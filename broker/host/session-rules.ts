@@ -2,8 +2,8 @@
  * What a command means in a session: the role check, the type rules, and the data of the single
  * event it becomes. Pure decisions on the current SessionRow plus read-only store look-ups.
  */
-import type { CommandType, EventType, Role, SessionState } from '../../schemas/src/index.ts';
-import { EVENT_OF_COMMAND } from '../../schemas/src/index.ts';
+import type { EventType, Role, SessionState } from '../../schemas/src/index.ts';
+import { EVENT_OF_COMMAND, type CommandType } from '../../protocol/constants.ts';
 import { compileAnswerSchema, describeErrors } from '../../protocol/validate.ts';
 import type { SessionRow, Store } from '../store/store.ts';
 

@@ -3,6 +3,7 @@
  * Each accepted command becomes exactly one event in the session log (see events.ts).
  */
 import Type, { type Static, type TSchema } from 'typebox';
+import { COMMAND_TYPES, type CommandType } from '../../protocol/constants.ts';
 import { Id, JsonPart, MessageRole, Participant, Parts, Principal, ReplyTo, Role, Seq, Time, Version } from './common.ts';
 
 const RunStatus = Type.Union([Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')], {
@@ -127,10 +128,9 @@ export const CommandData = {
     { requestId: Id, value: Type.Unknown({ description: 'The answer; must satisfy the answerSchema.' }) },
     { description: 'Answer an open input request. The first valid answer wins.' },
   ),
-} as const satisfies Record<string, TSchema>;
+} as const satisfies Record<CommandType, TSchema>;
 
-export type CommandType = keyof typeof CommandData;
-export const COMMAND_TYPES = Object.keys(CommandData) as CommandType[];
+export { COMMAND_TYPES, type CommandType };
 
 function commandOf<K extends CommandType>(type: K) {
   return Type.Object(

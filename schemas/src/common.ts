@@ -3,17 +3,10 @@
  * of truth: `npm run schemas` turns these into the JSON Schema files in `schemas/v1/`.
  */
 import Type, { type Static } from 'typebox';
+import { ERROR_CODES, HOST_SENDER, ID_MAX_LENGTH, ID_PATTERN, PROTOCOL_MAJOR } from '../../protocol/constants.ts';
 
-/** Protocol major version carried in every payload and in every topic (`tether/v1/...`). */
-export const PROTOCOL_MAJOR = 1 as const;
-/** Minor version of this schema set; a host advertises it in its birth. */
-export const PROTOCOL_VERSION = '1.0' as const;
-export const TOPIC_ROOT = 'tether/v1' as const;
-export const SCHEMA_ID_PREFIX = 'urn:tether:v1:' as const;
+export * from '../../protocol/constants.ts';
 
-/** Pattern of every identifier that may appear in a topic level (ID-ALPHABET-1). */
-export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
-export const ID_MAX_LENGTH = 64;
 
 export const Version = Type.Literal(PROTOCOL_MAJOR, {
   description: 'Protocol major version. Always 1 for this schema set.',
@@ -35,8 +28,6 @@ export const Principal = Type.String({
   description: 'A principal name (a person, an agent or a device owner), same alphabet as every Id.',
 });
 
-/** The sender of a host-originated event: `@host`, which no principal can spell. */
-export const HOST_SENDER = '@host' as const;
 
 export const Sender = Type.String({
   pattern: '^(@host|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$',
@@ -127,38 +118,7 @@ export type Part = Static<typeof Part>;
 
 export const Parts = Type.Array(Part, { minItems: 1, maxItems: 64, description: 'Message content parts, in order.' });
 
-/**
- * Stable wire error codes. The spec's error table (spec/v1/errors.md) lists the same codes;
- * test/error-codes.test.ts checks both directions.
- */
-export const ERROR_CODES = [
-  'BAD_JSON',
-  'SCHEMA_INVALID',
-  'VERSION_UNSUPPORTED',
-  'UNKNOWN_TYPE',
-  'BAD_TOPIC',
-  'REPLY_TO_INVALID',
-  'PAYLOAD_TOO_LARGE',
-  'RATE_LIMITED',
-  'LIMIT_EXCEEDED',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_PARTICIPANT',
-  'SESSION_NOT_FOUND',
-  'SESSION_EXISTS',
-  'SESSION_CLOSED',
-  'STREAM_NOT_OPEN',
-  'STREAM_OUT_OF_ORDER',
-  'RUN_NOT_FOUND',
-  'INPUT_NOT_FOUND',
-  'STEER_NOT_FOUND',
-  'CONFLICT',
-  'ANSWER_INVALID',
-  'INBOX_ITEM_NOT_FOUND',
-  'ID_REUSED',
-  'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+
 
 export const ErrorCodeSchema = Type.Union(
   ERROR_CODES.map((c) => Type.Literal(c)),

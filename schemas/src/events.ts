@@ -4,26 +4,9 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { CommandData, OnTimeout, Risk } from './commands.ts';
-import { Id, MessageRole, Participant, Parts, Principal, Sender, Seq, Time, Version } from './common.ts';
+import { EVENT_OF_COMMAND, Id, MessageRole, Participant, Parts, Principal, Sender, Seq, Time, Version } from './common.ts';
 
-/** Event type produced by each command type. */
-export const EVENT_OF_COMMAND = {
-  'session.create': 'session.created',
-  'session.close': 'session.closed',
-  'participant.add': 'participant.joined',
-  'participant.remove': 'participant.left',
-  'message.send': 'message',
-  'message.start': 'message.started',
-  'message.delta': 'message.delta',
-  'message.complete': 'message.completed',
-  'run.start': 'run.started',
-  'run.finish': 'run.finished',
-  'run.cancel': 'run.cancel_requested',
-  steer: 'steer',
-  'steer.apply': 'steer.applied',
-  'input.request': 'input.requested',
-  'input.answer': 'input.resolved',
-} as const;
+
 
 export const EventData = {
   'session.created': Type.Object(

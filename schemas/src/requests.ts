@@ -4,6 +4,7 @@
  * replyTo names the reply topic, and every reply carries re = the id it answers.
  */
 import Type, { type Static, type TSchema } from 'typebox';
+import { REPLY_TYPES, REQUEST_TYPES, type ReplyType, type RequestType } from '../../protocol/constants.ts';
 import { ErrorCodeSchema, Id, ReplyTo, Role, Seq, SeqOrZero, Time, Version } from './common.ts';
 import { EventEnvelope } from './events.ts';
 import { SessionState, SessionIndexEntry } from './retained.ts';
@@ -52,10 +53,9 @@ export const RequestData = {
     { agentId: Id, itemIds: InboxItemIds, until: Time },
     { description: 'Hide items until the given time.' },
   ),
-} as const satisfies Record<string, TSchema>;
+} as const satisfies Record<RequestType, TSchema>;
 
-export type RequestType = keyof typeof RequestData;
-export const REQUEST_TYPES = Object.keys(RequestData) as RequestType[];
+export { REPLY_TYPES, REQUEST_TYPES, type ReplyType, type RequestType };
 
 function requestOf<K extends RequestType>(type: K) {
   return Type.Object(
@@ -160,10 +160,8 @@ export const ReplyData = {
     { affected: Type.Integer({ minimum: 0, description: 'How many items the verb changed.' }) },
     { description: 'A verb without other result succeeded.' },
   ),
-} as const satisfies Record<string, TSchema>;
+} as const satisfies Record<ReplyType, TSchema>;
 
-export type ReplyType = keyof typeof ReplyData;
-export const REPLY_TYPES = Object.keys(ReplyData) as ReplyType[];
 
 function replyOf<K extends ReplyType>(type: K) {
   return Type.Object(

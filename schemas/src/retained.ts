@@ -170,5 +170,4 @@ export const Result = Type.Object(
   { description: 'Retained on tether/v1/results/{sid}: the latest run result, at most 256 bytes.' },
 );
 
-export const DEVICE_PAYLOAD_MAX = 256;
 export { SeqOrZero };
