@@ -21,7 +21,7 @@ t.test('a late joiner gets the partial message first, then the live deltas, with
   const writer = agentSide.stream({ msgId: 'answer', windowMs: 0, maxUnacked: 32 });
   const tokens = Array.from({ length: CHUNKS }, (_, i) => `w${i} `);
 
-  let carolSeen: EventEnvelope[] = [];
+  const carolSeen: EventEnvelope[] = [];
   let carolReading: Promise<void> | undefined;
   for (let i = 0; i < CHUNKS; i++) {
     await writer.write(tokens[i]);
@@ -57,5 +57,4 @@ t.test('a late joiner gets the partial message first, then the live deltas, with
   t.same(daveTypes, ['session.created', 'message.completed'], 'completed streams come as their message.completed only');
   t.equal(latest.messages.get('answer')?.text, tokens.join(''));
   t.equal(latest.lastSeq, CHUNKS + 3, 'the compacted page still covers every seq');
-  carolSeen = [];
 });

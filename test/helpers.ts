@@ -186,11 +186,19 @@ export interface CutProxy {
   /** Cuts every open connection now, abruptly (no DISCONNECT: the broker publishes Wills). */
   cut(): number;
   /**
+   * Closes only the clients' side: the broker keeps the old connections open and idle, so a
+   * reconnecting client takes its client id over, and the broker publishes the old Will late.
+   */
+  cutClientSide(): number;
+  /**
    * Cuts the connection that carries byte number `offset` (counted over all connections, in one
    * direction), for each offset: that byte and the rest of its chunk never arrive, so the cut
    * lands in the middle of a packet. Resolves when every offset was reached.
    */
   cutAt(offsets: number[], direction?: 'down' | 'up'): Promise<void>;
+  /** While paused, new connections are closed at once (the broker looks unreachable). */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -198,6 +206,7 @@ export interface CutProxy {
 export async function startCutProxy(t: Test, targetPort: number, host = '127.0.0.1'): Promise<CutProxy> {
   type Pair = { client: net.Socket; upstream: net.Socket };
   const pairs = new Set<Pair>();
+  const stranded = new Set<net.Socket>();
   const bytes = { down: 0, up: 0 };
   const plans = { down: [] as number[], up: [] as number[] };
   const donePlans: { direction: 'down' | 'up'; resolve: () => void }[] = [];
@@ -224,7 +233,12 @@ export async function startCutProxy(t: Test, targetPort: number, host = '127.0.0
     bytes[direction] += chunk.length;
     to.write(chunk);
   };
+  let paused = false;
   const server = net.createServer((client) => {
+    if (paused) {
+      client.destroy();
+      return;
+    }
     client.setNoDelay(true);
     const upstream = net.connect(targetPort, host);
     upstream.setNoDelay(true);
@@ -255,14 +269,34 @@ export async function startCutProxy(t: Test, targetPort: number, host = '127.0.0
       cuts += n;
       return n;
     },
+    cutClientSide() {
+      const n = pairs.size;
+      for (const p of [...pairs]) {
+        pairs.delete(p);
+        p.client.destroy();
+        // The broker's socket stays open but silent until the takeover closes it.
+        p.upstream.removeAllListeners('data');
+        p.upstream.on('close', () => p.upstream.destroy());
+        stranded.add(p.upstream);
+      }
+      cuts += n;
+      return n;
+    },
     cutAt(offsets: number[], direction: 'down' | 'up' = 'down') {
       plans[direction] = [...plans[direction], ...offsets.map((o) => Math.floor(o))].sort((a, b) => a - b);
       if (plans[direction].length === 0) return Promise.resolve();
       return new Promise<void>((resolve) => donePlans.push({ direction, resolve }));
     },
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+    },
     async close() {
       for (const d of donePlans) d.resolve();
       for (const p of [...pairs]) kill(p);
+      for (const s of stranded) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

@@ -199,6 +199,11 @@ export class TetherClient extends Emitter<ClientEvents> {
     return this.commands.size;
   }
 
+  /** Command counters: submitted, resent, acked, duplicates, rate limited, failed. */
+  get commandStats(): CommandLedger['stats'] {
+    return this.commands.stats;
+  }
+
   /** Starts connecting; resolves when online. Safe to call more than once. */
   start(timeoutMs = 15_000): Promise<void> {
     this.started ??= new Promise<void>((resolve, reject) => {

@@ -3,9 +3,10 @@
  * after every reconnect in the order first sent [CLIENT-RETRY-2], and after 10 s without an answer
  * [CLIENT-RETRY-3]. RATE_LIMITED is retried after `retryAfterMs` or 1 s [CLIENT-RETRY-4].
  *
- * Commands that must reach the host in order (one token stream) share an `orderKey`. An error on
- * a command whose predecessor of the same key is still unanswered says nothing final: the
- * predecessor may have been refused or lost, so the command waits and is resent behind it.
+ * Commands that must reach the host in order (the chunks of one token stream) share an
+ * `orderKey`. A refusal of a command while an earlier one of its order is unanswered says nothing
+ * final (the earlier one may have been refused or lost), so the command waits; waiting commands
+ * of an order go out again one at a time, each once everything before it is answered.
  */
 import { TetherError } from './errors.ts';
 
@@ -28,19 +29,20 @@ interface Kept {
   type: string;
   topic: string;
   payload: string;
-  orderKey?: string;
+  order: string;
   sentAt: number;
   attempts: number;
-  /** Refused while a predecessor with the same orderKey was unanswered: resent behind it. */
-  error?: TetherError;
-  retryTimer?: ReturnType<typeof setTimeout>;
+  transientRefusals: number;
+  /** Set while the command waits to be resent (after a refusal that was not final). */
+  waiting?: { error: TetherError; notBefore: number };
+  timer?: ReturnType<typeof setTimeout>;
   resolve: (ack: Ack) => void;
   reject: (err: Error) => void;
 }
 
 /** Errors after which the same command may succeed when sent again. */
 const TRANSIENT = new Set(['RATE_LIMITED', 'INTERNAL']);
-const MAX_TRANSIENT_ATTEMPTS = 50;
+const MAX_TRANSIENT_REFUSALS = 50;
 
 export interface CommandLedgerOptions {
   /** Resend a command unanswered for this long (default 10000 ms) [CLIENT-RETRY-3]. */
@@ -55,9 +57,11 @@ export class CommandLedger {
   private readonly now: () => number;
   private ticker?: ReturnType<typeof setInterval>;
   private closed = false;
+  /** Counters for observability and tests. */
+  readonly stats = { submitted: 0, resent: 0, acked: 0, duplicates: 0, confirmedByEvent: 0, rateLimited: 0, failed: 0 };
 
   constructor(
-    /** Hands a payload to the transport; returns false when not connected (the command stays kept). */
+    /** Hands a payload to the transport (dropped when offline: everything kept is resent on reconnect). */
     private readonly send: (topic: string, payload: string) => void,
     private readonly replyTo: string,
     opts: CommandLedgerOptions = {},
@@ -74,8 +78,10 @@ export class CommandLedger {
     if (this.closed) return Promise.reject(new TetherError('CLOSED', 'client closed'));
     if (this.kept.has(id)) return Promise.reject(new TetherError('INVALID_ARGUMENT', `command ${id} is already pending`));
     const payload = JSON.stringify({ v: 1, id, type, replyTo: this.replyTo, data });
+    this.stats.submitted++;
     return new Promise<Ack>((resolve, reject) => {
-      const k: Kept = { id, sid, type, topic, payload, orderKey, sentAt: 0, attempts: 0, resolve, reject };
+      const order = orderKey ?? `\u0000${id}`;
+      const k: Kept = { id, sid, type, topic, payload, order, sentAt: 0, attempts: 0, transientRefusals: 0, resolve, reject };
       this.kept.set(id, k);
       this.transmit(k);
       this.ensureTicker();
@@ -87,113 +93,127 @@ export class CommandLedger {
     const k = this.kept.get(re);
     if (!k) return false;
     if (type === 'ack') {
+      this.stats.acked++;
+      if (data.duplicate === true) this.stats.duplicates++;
       this.settle(k, { sid: String(data.sid ?? k.sid), seq: Number(data.seq), duplicate: Boolean(data.duplicate) });
       return true;
     }
     if (type !== 'error') return true;
     const err = TetherError.fromReply(data);
-    if (TRANSIENT.has(err.code) && k.attempts < MAX_TRANSIENT_ATTEMPTS) {
+    if (err.code === 'RATE_LIMITED') this.stats.rateLimited++;
+    if (this.unansweredBefore(k)) {
+      // Possibly refused only because an earlier command of its order was refused or lost.
+      this.wait(k, err, 0);
+    } else if (TRANSIENT.has(err.code) && ++k.transientRefusals <= MAX_TRANSIENT_REFUSALS) {
       const details = (data.details ?? {}) as { retryAfterMs?: unknown };
-      const wait = err.code === 'RATE_LIMITED' && typeof details.retryAfterMs === 'number' ? Math.max(details.retryAfterMs, 1) : 1000;
-      this.scheduleResendFrom(k, wait);
-      return true;
+      const delay = err.code === 'RATE_LIMITED' && typeof details.retryAfterMs === 'number' ? Math.max(1, details.retryAfterMs) : 1000;
+      this.wait(k, err, delay);
+    } else {
+      this.fail(k, err);
     }
-    if (this.hasPendingPredecessor(k)) {
-      k.error = err;
-      return true;
-    }
-    this.fail(k, err);
+    this.pump(k.order);
     return true;
   }
 
   /** An event with our own cid confirms the command like an ack does [CLIENT-RETRY-1]. */
   confirm(cid: string, sid: string, seq: number): void {
     const k = this.kept.get(cid);
-    if (k && k.sid === sid) this.settle(k, { sid, seq, duplicate: false });
+    if (k && k.sid === sid) {
+      this.stats.confirmedByEvent++;
+      this.settle(k, { sid, seq, duplicate: false });
+    }
   }
 
   /** After a reconnect or a new host epoch: everything kept, in first-send order [CLIENT-RETRY-2]. */
   resendAll(): void {
     for (const k of this.kept.values()) {
-      clearTimeout(k.retryTimer);
-      k.retryTimer = undefined;
-      k.error = undefined;
+      clearTimeout(k.timer);
+      k.timer = undefined;
+      k.waiting = undefined;
       this.transmit(k);
     }
   }
 
   close(): void {
     this.closed = true;
-    clearInterval(this.ticker);
+    this.stopTicker();
     const err = new TetherError('CLOSED', 'client closed');
-    for (const k of [...this.kept.values()]) this.fail(k, err);
+    for (const k of [...this.kept.values()]) {
+      clearTimeout(k.timer);
+      this.kept.delete(k.id);
+      k.reject(err);
+    }
   }
 
   private transmit(k: Kept): void {
     k.sentAt = this.now();
-    k.attempts++;
+    if (k.attempts++ > 0) this.stats.resent++;
     this.send(k.topic, k.payload);
   }
 
+  private wait(k: Kept, error: TetherError, delayMs: number): void {
+    k.waiting = { error, notBefore: this.now() + delayMs };
+    clearTimeout(k.timer);
+    k.timer = undefined;
+    if (delayMs > 0) {
+      k.timer = setTimeout(() => {
+        k.timer = undefined;
+        this.pump(k.order);
+      }, delayMs);
+    }
+  }
+
   private settle(k: Kept, ack: Ack): void {
-    clearTimeout(k.retryTimer);
+    clearTimeout(k.timer);
     this.kept.delete(k.id);
     k.resolve(ack);
-    if (k.orderKey !== undefined) this.releaseSuccessors(k.orderKey);
+    this.pump(k.order);
     if (this.kept.size === 0) this.stopTicker();
   }
 
+  /** A final refusal; waiting commands behind it in its order fail with their own refusals. */
   private fail(k: Kept, err: Error): void {
-    clearTimeout(k.retryTimer);
+    this.stats.failed++;
+    clearTimeout(k.timer);
     this.kept.delete(k.id);
     k.reject(err);
-    if (k.orderKey !== undefined) {
-      // Everything queued behind a refused command of the same order fails with it.
-      for (const later of [...this.kept.values()]) {
-        if (later.orderKey === k.orderKey && later.error) {
-          this.kept.delete(later.id);
-          clearTimeout(later.retryTimer);
-          later.reject(later.error);
-        }
-      }
-      this.releaseSuccessors(k.orderKey);
+    for (const later of this.inOrder(k.order)) {
+      if (!later.waiting) continue;
+      this.stats.failed++;
+      clearTimeout(later.timer);
+      this.kept.delete(later.id);
+      later.reject(later.waiting.error);
     }
     if (this.kept.size === 0) this.stopTicker();
   }
 
-  private hasPendingPredecessor(k: Kept): boolean {
-    if (k.orderKey === undefined) return false;
-    for (const other of this.kept.values()) {
-      if (other === k) return false;
-      if (other.orderKey === k.orderKey && !other.error) return true;
+  private inOrder(order: string): Kept[] {
+    return [...this.kept.values()].filter((x) => x.order === order);
+  }
+
+  /** Is an earlier command of k's order still without any answer (or waiting itself)? */
+  private unansweredBefore(k: Kept): boolean {
+    for (const x of this.kept.values()) {
+      if (x === k) return false;
+      if (x.order === k.order) return true;
     }
     return false;
   }
 
-  /** When the head of an order is answered, the commands waiting behind it go out again, in order. */
-  private releaseSuccessors(orderKey: string): void {
-    const first = [...this.kept.values()].find((x) => x.orderKey === orderKey);
-    if (first?.error) this.resendFrom(first);
-  }
-
-  private scheduleResendFrom(k: Kept, waitMs: number): void {
-    clearTimeout(k.retryTimer);
-    k.retryTimer = setTimeout(() => {
-      k.retryTimer = undefined;
-      if (this.kept.get(k.id) === k) this.resendFrom(k);
-    }, waitMs);
-  }
-
-  /** Resends k and, when it is ordered, every later kept command of its order, in order. */
-  private resendFrom(k: Kept): void {
-    let on = false;
-    for (const x of this.kept.values()) {
-      if (x === k) on = true;
-      if (!on || (x !== k && (k.orderKey === undefined || x.orderKey !== k.orderKey))) continue;
-      clearTimeout(x.retryTimer);
-      x.retryTimer = undefined;
-      x.error = undefined;
+  /**
+   * Resends the first waiting command of an order once it is due and nothing before it is
+   * unanswered; the ones behind it follow, one per answer, so they reach the host in order.
+   */
+  private pump(order: string): void {
+    for (const x of this.inOrder(order)) {
+      if (!x.waiting) return; // an earlier command is in flight: its answer pumps again
+      if (x.waiting.notBefore > this.now()) {
+        if (!x.timer) x.timer = setTimeout(() => ((x.timer = undefined), this.pump(order)), x.waiting.notBefore - this.now());
+        return;
+      }
+      x.waiting = undefined;
       this.transmit(x);
+      return;
     }
   }
 
@@ -211,9 +231,6 @@ export class CommandLedger {
   /** Resends, in order, commands unanswered for resendAfterMs [CLIENT-RETRY-3]. */
   private tick(): void {
     const now = this.now();
-    for (const k of this.kept.values()) {
-      if (k.retryTimer || k.error) continue;
-      if (now - k.sentAt >= this.resendAfterMs) this.transmit(k);
-    }
+    for (const k of this.kept.values()) if (!k.waiting && now - k.sentAt >= this.resendAfterMs) this.transmit(k);
   }
 }

@@ -183,24 +183,27 @@ export class MqttTransport extends Emitter<TransportEvents> implements Transport
   private sendSubscribe(filters: string[], then?: () => void): void {
     const conn = this.conn;
     const client = this.client!;
-    client.subscribe(Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])), (err, granted) => {
+    client.subscribe(Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])), (err, _granted, packet) => {
       if (conn !== this.conn) return;
       // An error without a SUBACK means the connection closed; onClose handles that.
-      if (err && !(err as { packet?: unknown }).packet) return;
-      for (const g of granted ?? []) {
-        const sub = this.subs.get(g.topic);
-        if (!sub) continue;
-        if ((g.qos & 0x80) !== 0) {
-          this.subs.delete(g.topic);
+      const codes = (packet as { granted?: number[] } | undefined)?.granted;
+      if (!codes) return;
+      // SUBACK return codes are in the order of the filters sent (mqtt.js leaves its own
+      // per-topic result untouched when any code is a failure).
+      filters.forEach((filter, i) => {
+        const sub = this.subs.get(filter);
+        if (!sub) return;
+        if ((codes[i] & 0x80) !== 0) {
+          this.subs.delete(filter);
           const waiters = sub.waiters.splice(0);
-          const refusal = new TetherError('SUBSCRIBE_REFUSED', `the broker refused the subscription to ${g.topic}`);
+          const refusal = new TetherError('SUBSCRIBE_REFUSED', `the broker refused the subscription to ${filter}`);
           for (const w of waiters) w.reject(refusal);
-          if (waiters.length === 0) this.emit('refused', g.topic);
+          if (waiters.length === 0) this.emit('refused', filter);
         } else {
           sub.granted = true;
           for (const w of sub.waiters.splice(0)) w.resolve();
         }
-      }
+      });
       then?.();
     });
   }

@@ -401,8 +401,11 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
           this.commit();
         },
         () => {
-          this.iterators.delete(it);
+          // Leaving the loop: the last item it got is processed, the queued ones are not.
+          it.processed = it.yielded;
+          it.pulled = false;
           this.commit();
+          this.iterators.delete(it);
         },
         (item) => {
           it.yielded = seqOf(item);
@@ -420,12 +423,20 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     this.initial = undefined;
   }
 
-  /** Saves the seq every consumer has processed: the store never runs ahead of the application. */
+  /**
+   * Saves the seq every consumer has processed, so the store never runs ahead of the
+   * application: iterators count once they ask for the next item, listeners once they return.
+   * With no consumer at all nothing is processed and the store does not move.
+   */
   private commit(): void {
-    let seq = this.feed.lastSeq;
-    for (const it of this.iterators) {
-      const done = it.queue.size === 0 && it.pulled ? this.feed.lastSeq : it.processed;
-      seq = Math.min(seq, done);
+    let seq: number;
+    if (this.iterators.size > 0) {
+      seq = this.feed.lastSeq;
+      for (const it of this.iterators) seq = Math.min(seq, it.queue.size === 0 && it.pulled ? this.feed.lastSeq : it.processed);
+    } else if ((['item', 'event', 'message', 'reset'] as const).some((e) => this.listenerCount(e) > 0)) {
+      seq = this.feed.lastSeq;
+    } else {
+      return;
     }
     if (seq > this.saved) {
       this.saved = seq;
