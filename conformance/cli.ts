@@ -32,7 +32,7 @@ options:
   --only ID,...           only these checks: check ids, requirement IDs, or prefixes ending in *
   --list                  list the checks (id, profile, covered requirement IDs) and exit
   --report-dir DIR        write conformance-report.json and conformance-report.md there
-  --concurrency N         checks run at once (default 4)
+  --concurrency N         checks run at once (default 6)
   --timeout MS            reply timeout of each request (default 5000)
 `;
 

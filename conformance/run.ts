@@ -61,7 +61,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
       const { factory, target: host } = await hostFactory({ url: opts.broker, users: opts.users, spare: opts.spare, hostId: opts.hostId, mqtt: opts.mqtt, timeoutMs: opts.timeoutMs });
       target.broker = opts.broker;
       if (host.hostState) target.host = { hostId: host.hostState.hostId, epoch: host.hostState.epoch, protocol: host.hostState.protocol, features: host.features, limits: host.limits };
-      results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })));
+      results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })));
     }
   }
   tap.footer(results);

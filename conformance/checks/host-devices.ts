@@ -10,7 +10,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.devices.notifications',
     profile: 'host',
-    covers: ['DEV-NOTIFY-1', 'DEV-NOTIFY-2', 'DEV-NOTIFY-3'],
+    covers: ['HOST-NOTIFY-1', 'DEVICE-SIZE-1', 'HOST-NOTIFY-2'],
     description: 'The host notifies exactly the recipients of the notification table (QoS 1, not retained, <= 256 bytes), after the event is durable.',
     async run(ctx, t) {
       const [a, b, c, bot] = ctx.principals(4);
@@ -37,26 +37,26 @@ export default defineChecks<HostCheckContext>([
       for (const [p, want] of Object.entries(expected)) {
         const topic = `tether/v1/users/${p}/notify`;
         const got = peers[p].on(topic).filter((m) => m.json?.sid === sid);
-        t.equal('DEV-NOTIFY-1', got.map((m) => [m.json!.k, m.json!.seq]).sort(), want.slice().sort(), `${p} gets exactly the notifications of the table`, { topic, payload: excerpt(got.map((m) => m.json)) });
+        t.equal('HOST-NOTIFY-1', got.map((m) => [m.json!.k, m.json!.seq]).sort(), want.slice().sort(), `${p} gets exactly the notifications of the table`, { topic, payload: excerpt(got.map((m) => m.json)) });
         for (const m of got) {
           const bytes = m.payload.length;
-          t.expect('DEV-NOTIFY-2', bytes <= 256 && validate('Notification', m.json).ok && !m.payload.toString('utf8').includes('\uFFFD'), `a notification of ${bytes} bytes (at most 256, valid UTF-8, valid Notification)`, seen(topic, m.payload.toString()));
-          t.expect('DEV-NOTIFY-1', m.qos === 1, 'notifications are delivered with QoS 1 to a QoS 1 subscriber', { topic, actual: `QoS ${m.qos}` });
+          t.expect('DEVICE-SIZE-1', bytes <= 256 && validate('Notification', m.json).ok && !m.payload.toString('utf8').includes('\uFFFD'), `a notification of ${bytes} bytes (at most 256, valid UTF-8, valid Notification)`, seen(topic, m.payload.toString()));
+          t.expect('HOST-NOTIFY-1', m.qos === 1, 'notifications are delivered with QoS 1 to a QoS 1 subscriber', { topic, actual: `QoS ${m.qos}` });
         }
       }
       const fresh = await ctx.peer(b);
       await ctx.subscribe(fresh, `tether/v1/users/${b}/notify`);
       await ctx.sleep(300);
-      t.expect('DEV-NOTIFY-1', fresh.on(`tether/v1/users/${b}/notify`).length === 0, 'notifications are not retained', { topic: `tether/v1/users/${b}/notify` });
+      t.expect('HOST-NOTIFY-1', fresh.on(`tether/v1/users/${b}/notify`).length === 0, 'notifications are not retained', { topic: `tether/v1/users/${b}/notify` });
       const log = await ctx.log(alice, sid);
       const all = Object.values(peers).flatMap((p) => p.on(`tether/v1/users/${p.principal}/notify`)).filter((m) => m.json?.sid === sid);
-      t.expect('DEV-NOTIFY-3', all.every((m) => log.some((e) => e.seq === m.json!.seq)), 'every notification names an event that is in the durable log', { payload: excerpt(all.map((m) => m.json?.seq)) });
+      t.expect('HOST-NOTIFY-2', all.every((m) => log.some((e) => e.seq === m.json!.seq)), 'every notification names an event that is in the durable log', { payload: excerpt(all.map((m) => m.json?.seq)) });
     },
   },
   {
     id: 'host.devices.notify-after-durable',
     profile: 'host',
-    covers: ['DEV-NOTIFY-3'],
+    covers: ['HOST-NOTIFY-2'],
     description: 'When a notification arrives, the event it announces can already be read from history.',
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
@@ -69,14 +69,14 @@ export default defineChecks<HostCheckContext>([
         const n = await bob.waitFor((m) => m.topic === `tether/v1/users/${b}/notify` && m.json?.sid === sid, 'session notification').catch(() => undefined);
         if (!n) t.notTestable('no session notification arrived');
         const page = await bob.request('history.get', { sid, after: 0, to: n!.json!.seq, compact: false });
-        t.expect('DEV-NOTIFY-3', page?.type === 'history.page' && page.data.events.some((e: D) => e.seq === n!.json!.seq), 'the event of a notification is readable from history the moment the notification arrives', seen(bob.replyTo, page));
+        t.expect('HOST-NOTIFY-2', page?.type === 'history.page' && page.data.events.some((e: D) => e.seq === n!.json!.seq), 'the event of a notification is readable from history the moment the notification arrives', seen(bob.replyTo, page));
       }
     },
   },
   {
     id: 'host.devices.results',
     profile: 'host',
-    covers: ['DEV-RESULT-1', 'DEV-RESULT-2', 'TOPIC-RETAIN-1'],
+    covers: ['HOST-RESULT-1', 'DEVICE-SIZE-1', 'TOPIC-RETAIN-1'],
     description: 'Every run.finished publishes a retained Result (seq, status, t = summary or status) of at most 256 bytes.',
     async run(ctx, t) {
       const [a, bot] = ctx.principals(2);
@@ -94,8 +94,8 @@ export default defineChecks<HostCheckContext>([
         const m = await device.waitFor((x) => x.topic === topic && x.json?.seq === seq, `retained result at seq ${seq}`, 2000).catch(() => device.on(topic).at(-1));
         await device.close();
         t.expect('TOPIC-RETAIN-1', m !== undefined, 'the result is retained (a later subscriber gets it)', seen(topic, m?.json ?? 'nothing retained'));
-        t.expect('DEV-RESULT-1', m?.json?.seq === seq && m.json.status === status && m.json.sid === sid && String(m.json.t).startsWith(t0.slice(0, 20)) && validate('Result', m.json).ok, `the result of run.finished (seq ${seq}, ${status}) has t = ${summary === undefined ? 'the status' : 'the summary'}`, seen(topic, m?.json ?? 'nothing'));
-        if (m) t.expect('DEV-RESULT-2', m.payload.length <= 256 && !m.payload.toString('utf8').includes('\uFFFD'), `the result payload is ${m.payload.length} bytes (at most 256, valid UTF-8)`, seen(topic, m.payload.toString()));
+        t.expect('HOST-RESULT-1', m?.json?.seq === seq && m.json.status === status && m.json.sid === sid && String(m.json.t).startsWith(t0.slice(0, 20)) && validate('Result', m.json).ok, `the result of run.finished (seq ${seq}, ${status}) has t = ${summary === undefined ? 'the status' : 'the summary'}`, seen(topic, m?.json ?? 'nothing'));
+        if (m) t.expect('DEVICE-SIZE-1', m.payload.length <= 256 && !m.payload.toString('utf8').includes('\uFFFD'), `the result payload is ${m.payload.length} bytes (at most 256, valid UTF-8)`, seen(topic, m.payload.toString()));
       };
       await check('r1', 'completed', 'Everything went fine', 'Everything went fine');
       await check('r2', 'failed', undefined, 'failed');

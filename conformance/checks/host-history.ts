@@ -44,7 +44,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.history.pages',
     profile: 'host',
-    covers: ['HIST-PAGE-1', 'HIST-PAGE-2', 'HIST-PAGE-3', 'HIST-PAGE-5', 'HIST-PAGE-6'],
+    covers: ['HIST-PAGE-1', 'HIST-PAGE-2', 'HIST-PAGE-3', 'HIST-PAGE-4', 'HIST-PAGE-5'],
     description: 'history.get returns events in (from, to] in order, to = last seq or from, more exactly when events remain up to the bound, at most limit events, and empty pages at or beyond the bound.',
     async run(ctx, t) {
       const [a] = ctx.principals(1);
@@ -56,7 +56,7 @@ export default defineChecks<HostCheckContext>([
       const p1 = await q({ after: 0, limit: 10 });
       const seqs1 = (p1?.data?.events ?? []).map((e: D) => e.seq);
       t.equal('HIST-PAGE-1', seqs1, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'after 0 with limit 10 returns seqs 1..10 in order', seen(alice.replyTo, p1));
-      t.expect('HIST-PAGE-5', seqs1.length <= 10, 'the page holds at most limit events', seen(alice.replyTo, p1));
+      t.expect('HIST-PAGE-4', seqs1.length <= 10, 'the page holds at most limit events', seen(alice.replyTo, p1));
       t.expect('HIST-PAGE-2', p1?.data?.from === 0 && p1?.data?.to === seqs1[seqs1.length - 1], 'from is after and to is the last event\'s seq', seen(alice.replyTo, p1));
       t.expect('HIST-PAGE-3', p1?.data?.more === true && p1?.data?.headSeq === head, 'more is true while events remain; headSeq is the head', seen(alice.replyTo, p1));
       const p2 = await q({ after: 10, to: 15 });
@@ -65,19 +65,19 @@ export default defineChecks<HostCheckContext>([
       const p3 = await q({ after: 20 });
       t.expect('HIST-PAGE-3', p3?.data?.more === false && p3?.data?.to === head && p3?.data?.events?.length === head - 20, 'the last page to the head has more false', seen(alice.replyTo, p3));
       const p4 = await q({ after: 5, limit: 1000 });
-      t.expect('HIST-PAGE-5', (p4?.data?.events?.length ?? 0) <= Math.min(1000, Number(ctx.limits.maxHistoryPage ?? 1000)), 'a page never exceeds the limit', seen(alice.replyTo, p4));
+      t.expect('HIST-PAGE-4', (p4?.data?.events?.length ?? 0) <= Math.min(1000, Number(ctx.limits.maxHistoryPage ?? 1000)), 'a page never exceeds the limit', seen(alice.replyTo, p4));
       const tiny = await q({ after: 0, limit: 1 });
-      t.expect('HIST-PAGE-5', tiny?.data?.events?.length === 1 && tiny?.data?.more === true && tiny?.data?.to === 1, 'limit 1 returns one event and more true', seen(alice.replyTo, tiny));
+      t.expect('HIST-PAGE-4', tiny?.data?.events?.length === 1 && tiny?.data?.more === true && tiny?.data?.to === 1, 'limit 1 returns one event and more true', seen(alice.replyTo, tiny));
       for (const [what, data, after] of [['after = head', { after: head }, head], ['after beyond the head', { after: head + 7 }, head + 7], ['after = to', { after: 12, to: 12 }, 12], ['to below after', { after: 12, to: 3 }, 12]] as [string, D, number][]) {
         const p = await q(data);
-        t.expect('HIST-PAGE-6', p?.type === 'history.page' && p.data.events.length === 0 && p.data.from === after && p.data.to === after && p.data.more === false, `${what}: an empty page with from = to = after and more false`, seen(alice.replyTo, p));
+        t.expect('HIST-PAGE-5', p?.type === 'history.page' && p.data.events.length === 0 && p.data.from === after && p.data.to === after && p.data.more === false, `${what}: an empty page with from = to = after and more false`, seen(alice.replyTo, p));
       }
     },
   },
   {
     id: 'host.history.limit',
     profile: 'host',
-    covers: ['HIST-PAGE-4', 'SEC-LIMIT-4'],
+    covers: ['HOST-LIMIT-4'],
     description: 'history.get with a limit above maxHistoryPage is refused with LIMIT_EXCEEDED.',
     async run(ctx, t) {
       const max = Number(ctx.limits.maxHistoryPage);
@@ -86,10 +86,9 @@ export default defineChecks<HostCheckContext>([
       const alice = await ctx.peer(a);
       const sid = await ctx.session(alice);
       const over = await alice.request('history.get', { sid, limit: max + 1 });
-      t.errorCode('HIST-PAGE-4', over, 'LIMIT_EXCEEDED', `limit ${max + 1} with maxHistoryPage ${max}`, alice.replyTo);
-      t.errorCode('SEC-LIMIT-4', over, 'LIMIT_EXCEEDED', 'a history request over the maxHistoryPage limit', alice.replyTo);
+      t.errorCode('HOST-LIMIT-4', over, 'LIMIT_EXCEEDED', `limit ${max + 1} with maxHistoryPage ${max}`, alice.replyTo);
       const at = await alice.request('history.get', { sid, limit: max });
-      t.expect('HIST-PAGE-4', at?.type === 'history.page', `limit = maxHistoryPage (${max}) is accepted`, seen(alice.replyTo, at));
+      t.expect('HOST-LIMIT-4', at?.type === 'history.page', `limit = maxHistoryPage (${max}) is accepted`, seen(alice.replyTo, at));
     },
   },
   {
@@ -177,7 +176,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.history.expired-cursor',
     profile: 'host',
-    covers: ['HIST-RESET-1', 'HIST-RESET-2', 'HIST-RESET-3'],
+    covers: ['HIST-RESET-1', 'HOST-RETAIN-1', 'HOST-RETAIN-2', 'HOST-RETAIN-3'],
     description: 'With a retention limit, a cursor older than the kept events gets a reset (the state at atSeq) and the events from atSeq + 1; open streams are kept from their start.',
     timeoutMs: 30000,
     async run(ctx, t) {
@@ -203,7 +202,8 @@ export default defineChecks<HostCheckContext>([
       if (!reset) {
         const complete = page?.data?.events?.[0]?.seq === 1;
         t.expect('HIST-RESET-1', complete, 'without a reset, the page starts at seq 1 (every event is still stored)', seen(alice.replyTo, page));
-        t.expect('HIST-RESET-2', complete, 'the host kept every event', seen(alice.replyTo, page));
+        t.expect('HOST-RETAIN-2', complete, 'the host kept every event', seen(alice.replyTo, page));
+        t.expect('HOST-RETAIN-1', complete, 'nothing was discarded, so no state at a floor is needed', seen(alice.replyTo, page));
         t.note('the host kept every event although it advertises retention; the reset path was not exercised');
       } else {
         const at = reset.atSeq as number;
@@ -213,9 +213,10 @@ export default defineChecks<HostCheckContext>([
         const startOfKnown = known[0]?.seq ?? Infinity;
         if (startOfKnown <= 2) {
           const diff = stateDiff(reset.state, modelOf(sid, [{ seq: 1, type: 'session.created', sender: a, data: { participants: [{ principal: a, role: 'owner' }, { principal: bot, role: 'agent' }], title: 'conformance' } }, ...known]));
-          t.expect('HIST-RESET-1', diff.length === 0, 'reset.state is the session exactly as it was at atSeq', { payload: excerpt(diff) });
+          t.expect('HOST-RETAIN-1', diff.length === 0, 'reset.state is the session exactly as it was at atSeq (the host kept the state at its floor)', { payload: excerpt(diff) });
         }
-        t.expect('HIST-RESET-2', head - at >= keep, `at least retentionEvents (${keep}) events are kept (head ${head}, atSeq ${at})`, seen(alice.replyTo, { from: page.data.from, to: page.data.to, headSeq: page.data.headSeq }));
+        if (startOfKnown > 2) t.expect('HOST-RETAIN-1', reset.state?.headSeq === at, 'reset.state is a state at atSeq', seen(alice.replyTo, reset));
+        t.expect('HOST-RETAIN-2', head - at >= keep, `at least retentionEvents (${keep}) events are kept (head ${head}, atSeq ${at})`, seen(alice.replyTo, { from: page.data.from, to: page.data.to, headSeq: page.data.headSeq }));
       }
       // Second session: a stream opened early must survive retention from its start.
       const sid2 = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
@@ -228,7 +229,7 @@ export default defineChecks<HostCheckContext>([
       await ctx.ok(alice, sid2, 'message.send', text('last'));
       const p2 = await alice.request('history.get', { sid: sid2, after: 0, compact: false, limit: 5 });
       const at2 = p2?.data?.reset ? (p2.data.reset.atSeq as number) : 0;
-      t.expect('HIST-RESET-3', at2 < startedSeq && (p2?.data?.events ?? []).some((e: D) => e.seq === startedSeq), `events from the open stream's start (seq ${startedSeq}) are still stored`, seen(alice.replyTo, { reset: p2?.data?.reset ? { atSeq: at2 } : undefined, seqs: (p2?.data?.events ?? []).map((e: D) => e.seq) }));
+      t.expect('HOST-RETAIN-3', at2 < startedSeq && (p2?.data?.events ?? []).some((e: D) => e.seq === startedSeq), `events from the open stream's start (seq ${startedSeq}) are still stored`, seen(alice.replyTo, { reset: p2?.data?.reset ? { atSeq: at2 } : undefined, seqs: (p2?.data?.events ?? []).map((e: D) => e.seq) }));
     },
   },
 ]);

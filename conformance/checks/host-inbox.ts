@@ -41,9 +41,9 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.inbox.items',
     profile: 'host',
-    covers: ['INBOX-ITEM-1', 'INBOX-ITEM-2', 'INBOX-ITEM-3', 'INBOX-BELL-1', 'INBOX-VERB-2'],
+    covers: ['INBOX-ITEM-1', 'INBOX-ITEM-2', 'INBOX-ITEM-3', 'HOST-INBOX-3', 'HOST-INBOX-4'],
     description: 'Each event creates exactly the inbox items of the item table (never for its sender), with unique itemIds; inbox.list returns them oldest first without changing them; the doorbell shows the pending count.',
-    exclusive: true,
+    exclusive: 'shared-principals',
     async run(ctx, t) {
       const [a, b1, b2, b3] = ctx.principals(4);
       const alice = await ctx.peer(a);
@@ -76,21 +76,21 @@ export default defineChecks<HostCheckContext>([
         const ids = (first.page?.data?.items ?? []).map((i: D) => i.itemId);
         t.expect('INBOX-ITEM-2', ids.every((x: string) => isId(x)) && new Set(ids).size === ids.length, 'itemIds are from the ID alphabet and unique within the inbox', seen(p.replyTo, ids));
         const again = await items(p, sid);
-        t.equal('INBOX-VERB-2', again.mine, first.mine, 'a second inbox.list returns the same items (listing changes nothing)', seen(p.replyTo, again.mine));
+        t.equal('HOST-INBOX-4', again.mine, first.mine, 'a second inbox.list returns the same items (listing changes nothing)', seen(p.replyTo, again.mine));
         const times = first.mine.map((i) => Date.parse(i.createdAt));
-        t.expect('INBOX-VERB-2', first.mine.every((i, k) => k === 0 || (i.seq >= first.mine[k - 1].seq && times[k] >= times[k - 1])), 'items are listed oldest first', seen(p.replyTo, first.mine));
+        t.expect('HOST-INBOX-4', first.mine.every((i, k) => k === 0 || (i.seq >= first.mine[k - 1].seq && times[k] >= times[k - 1])), 'items are listed oldest first', seen(p.replyTo, first.mine));
         const pending = first.page?.data?.pending;
         const b = await bell(ctx, p, pending);
-        t.expect('INBOX-BELL-1', b?.pending === pending && b?.agentId === p.principal, `the retained doorbell of ${p.principal} shows its pending count ${pending}`, seen(`tether/v1/agents/${p.principal}/inbox`, b ?? 'no doorbell'));
+        t.expect('HOST-INBOX-3', b?.pending === pending && b?.agentId === p.principal, `the retained doorbell of ${p.principal} shows its pending count ${pending}`, seen(`tether/v1/agents/${p.principal}/inbox`, b ?? 'no doorbell'));
       }
     },
   },
   {
     id: 'host.inbox.verbs',
     profile: 'host',
-    covers: ['INBOX-VERB-1', 'INBOX-VERB-2', 'INBOX-VERB-3', 'INBOX-VERB-4', 'INBOX-BELL-1'],
+    covers: ['HOST-INBOX-1', 'HOST-INBOX-4', 'HOST-INBOX-2', 'HOST-INBOX-5', 'HOST-INBOX-3'],
     description: 'Inbox verbs are the agent\'s own, refuse unknown item ids without changing anything, count only changed items, and deferred items come back (with a doorbell) when their time comes.',
-    exclusive: true,
+    exclusive: 'shared-principals',
     timeoutMs: 20000,
     async run(ctx, t) {
       const [a, b1, b2] = ctx.principals(3);
@@ -98,8 +98,8 @@ export default defineChecks<HostCheckContext>([
       const bot = await ctx.peer(b1);
       const other = await ctx.peer(b2);
       await drain(bot, t);
-      t.errorCode('INBOX-VERB-1', await other.request('inbox.list', { agentId: b1 }), 'FORBIDDEN', 'inbox.list of another agent\'s inbox', other.replyTo);
-      t.errorCode('INBOX-VERB-1', await alice.request('inbox.ack', { agentId: b1, itemIds: ['x'] }), 'FORBIDDEN', 'inbox.ack in another agent\'s inbox', alice.replyTo);
+      t.errorCode('HOST-INBOX-1', await other.request('inbox.list', { agentId: b1 }), 'FORBIDDEN', 'inbox.list of another agent\'s inbox', other.replyTo);
+      t.errorCode('HOST-INBOX-1', await alice.request('inbox.ack', { agentId: b1, itemIds: ['x'] }), 'FORBIDDEN', 'inbox.ack in another agent\'s inbox', alice.replyTo);
       const sid = await ctx.session(alice, [{ principal: b1, role: 'agent' }]);
       for (let i = 0; i < 3; i++) await ctx.ok(alice, sid, 'message.send', text(`job ${i}`));
       const { mine } = await items(bot, sid);
@@ -107,31 +107,31 @@ export default defineChecks<HostCheckContext>([
       const [i0, i1, i2, i3] = mine.map((i) => i.itemId as string);
       const unknown = `never-${sid.slice(-8)}`;
       const bad = await bot.request('inbox.ack', { agentId: b1, itemIds: [i0, unknown] });
-      t.errorCode('INBOX-VERB-3', bad, 'INBOX_ITEM_NOT_FOUND', 'inbox.ack naming an item id the inbox never had', bot.replyTo);
-      t.equal('INBOX-VERB-3', bad?.data?.details?.itemIds, [unknown], 'the error lists the unknown ids in details.itemIds', seen(bot.replyTo, bad));
+      t.errorCode('HOST-INBOX-2', bad, 'INBOX_ITEM_NOT_FOUND', 'inbox.ack naming an item id the inbox never had', bot.replyTo);
+      t.equal('HOST-INBOX-2', bad?.data?.details?.itemIds, [unknown], 'the error lists the unknown ids in details.itemIds', seen(bot.replyTo, bad));
       const still = await items(bot, sid);
-      t.expect('INBOX-VERB-3', still.mine.some((i) => i.itemId === i0), 'the known item named with the unknown one is still pending', seen(bot.replyTo, still.mine));
+      t.expect('HOST-INBOX-2', still.mine.some((i) => i.itemId === i0), 'the known item named with the unknown one is still pending', seen(bot.replyTo, still.mine));
       const ack = await bot.request('inbox.ack', { agentId: b1, itemIds: [i0] });
-      t.equal('INBOX-VERB-4', ack?.data, { affected: 1 }, 'inbox.ack of a pending item affects 1', seen(bot.replyTo, ack));
+      t.equal('HOST-INBOX-5', ack?.data, { affected: 1 }, 'inbox.ack of a pending item affects 1', seen(bot.replyTo, ack));
       const ack2 = await bot.request('inbox.ack', { agentId: b1, itemIds: [i0] });
-      t.expect('INBOX-VERB-4', ack2?.type === 'ok' && ack2.data?.affected === 0, 'repeating inbox.ack on an acked item succeeds with affected 0', seen(bot.replyTo, ack2));
+      t.expect('HOST-INBOX-5', ack2?.type === 'ok' && ack2.data?.affected === 0, 'repeating inbox.ack on an acked item succeeds with affected 0', seen(bot.replyTo, ack2));
       const arch = await bot.request('inbox.archive', { agentId: b1, itemIds: [i1], reason: 'not for me' });
-      t.equal('INBOX-VERB-4', arch?.data, { affected: 1 }, 'inbox.archive of a pending item affects 1', seen(bot.replyTo, arch));
+      t.equal('HOST-INBOX-5', arch?.data, { affected: 1 }, 'inbox.archive of a pending item affects 1', seen(bot.replyTo, arch));
       const arch2 = await bot.request('inbox.archive', { agentId: b1, itemIds: [i1, i0], reason: 'again' });
-      t.expect('INBOX-VERB-4', arch2?.type === 'ok' && arch2.data?.affected === 0, 'archiving items already acked or archived succeeds with affected 0', seen(bot.replyTo, arch2));
+      t.expect('HOST-INBOX-5', arch2?.type === 'ok' && arch2.data?.affected === 0, 'archiving items already acked or archived succeeds with affected 0', seen(bot.replyTo, arch2));
       const until = new Date(Date.now() + 1200).toISOString();
       const def = await bot.request('inbox.defer', { agentId: b1, itemIds: [i2], until });
-      t.equal('INBOX-VERB-4', def?.data, { affected: 1 }, 'inbox.defer of a pending item affects 1', seen(bot.replyTo, def));
+      t.equal('HOST-INBOX-5', def?.data, { affected: 1 }, 'inbox.defer of a pending item affects 1', seen(bot.replyTo, def));
       const during = await items(bot, sid);
-      t.equal('INBOX-VERB-2', during.mine.map((i) => i.itemId), [i3], 'while deferred, the item is not listed; acked and archived items are gone', seen(bot.replyTo, during.mine));
+      t.equal('HOST-INBOX-4', during.mine.map((i) => i.itemId), [i3], 'while deferred, the item is not listed; acked and archived items are gone', seen(bot.replyTo, during.mine));
       const pendingDuring = during.page?.data?.pending as number;
       const b1bell = await bell(ctx, bot, pendingDuring);
-      t.expect('INBOX-BELL-1', b1bell?.pending === pendingDuring, `the doorbell shows ${pendingDuring} pending while the item is deferred`, seen(`tether/v1/agents/${b1}/inbox`, b1bell));
+      t.expect('HOST-INBOX-3', b1bell?.pending === pendingDuring, `the doorbell shows ${pendingDuring} pending while the item is deferred`, seen(`tether/v1/agents/${b1}/inbox`, b1bell));
       await ctx.sleep(Math.max(0, Date.parse(until) - Date.now()) + 300);
       const b2bell = await bell(ctx, bot, pendingDuring + 1);
-      t.expect('INBOX-BELL-1', b2bell?.pending === pendingDuring + 1, 'when the deferral expires the doorbell is republished with the item pending again', seen(`tether/v1/agents/${b1}/inbox`, b2bell));
+      t.expect('HOST-INBOX-3', b2bell?.pending === pendingDuring + 1, 'when the deferral expires the doorbell is republished with the item pending again', seen(`tether/v1/agents/${b1}/inbox`, b2bell));
       const back = await items(bot, sid);
-      t.equal('INBOX-VERB-2', back.mine.map((i) => i.itemId), [i2, i3], 'the deferred item is listed again, oldest first', seen(bot.replyTo, back.mine));
+      t.equal('HOST-INBOX-4', back.mine.map((i) => i.itemId), [i2, i3], 'the deferred item is listed again, oldest first', seen(bot.replyTo, back.mine));
     },
   },
 ]);

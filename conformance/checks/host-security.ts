@@ -1,4 +1,4 @@
-/** Host profile (deployment: host and broker): topic ACL, verb authorisation and limits [SEC-*, ROLE-HOST-2, DEV-RESULT-3, HOST-REPLY-2]. */
+/** Host profile (deployment: host and broker): topic ACL, verb authorisation and limits [SEC-*, HOST-AUTHZ-*, HOST-LIMIT-*, ROLE-HOST-2]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import { text, type HostCheckContext } from '../host/context.ts';
@@ -73,49 +73,54 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.acl.subscribe',
     profile: 'host',
-    covers: ['SEC-ACL-2', 'DEV-RESULT-3'],
-    description: 'A non-participant\'s subscriptions to a session\'s topics and to other principals\' topics are refused with SUBACK 0x80 and deliver nothing.',
+    covers: ['SEC-ACL-2', 'SEC-ACL-6'],
+    description: 'Nothing of a session or of another principal reaches a non-participant; its subscriptions to such topics should be refused with SUBACK 0x80.',
     async run(ctx, t) {
-      const [a, e] = ctx.principals(2);
+      const [a, b, e] = ctx.principals(3);
       const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
       const erin = await ctx.peer(e);
+      const sid = await ctx.session(alice);
       const filters = [
         `tether/v1/sessions/${sid}/events`,
         `tether/v1/sessions/${sid}/state`,
         `tether/v1/sessions/${sid}/presence/+/+`,
         `tether/v1/sessions/${sid}/#`,
+        `tether/v1/results/${sid}`,
         `tether/v1/sessions/+/events`,
+        `tether/v1/sessions/+/state`,
+        `tether/v1/results/+`,
         `tether/v1/sessions/${sid}/submit/+`,
-        `tether/v1/users/${a}/notify`,
-        `tether/v1/users/${a}/sessions/+`,
-        `tether/v1/replies/${a}/#`,
-        `tether/v1/agents/${a}/inbox`,
+        `tether/v1/users/${b}/notify`,
+        `tether/v1/users/${b}/sessions/+`,
+        `tether/v1/users/${b}/#`,
+        `tether/v1/replies/${b}/#`,
+        `tether/v1/agents/${b}/inbox`,
         `tether/v1/requests/+`,
         'tether/v1/#',
         '#',
       ];
-      const results: D = {};
       for (const f of filters) {
         const granted = await erin.subscribe(f).catch(() => 128);
-        results[f] = granted;
-        t.expect('SEC-ACL-2', granted === 128, `a non-participant's subscription to ${f} is refused (SUBACK 0x80)`, { topic: f, actual: `granted QoS ${granted}` });
+        t.expect('SEC-ACL-6', granted === 128, `a non-participant's subscription to ${f} is refused (SUBACK 0x80)`, { topic: f, actual: `granted QoS ${granted}` });
       }
-      const r = await erin.subscribe(`tether/v1/results/${sid}`).catch(() => 128);
-      t.expect('DEV-RESULT-3', r === 128, 'a non-participant may not subscribe to the session\'s results topic', { topic: `tether/v1/results/${sid}`, actual: `granted QoS ${r}` });
+      // Traffic erin must not see: the session's events, state and result, and bob's index, notify and replies.
       await ctx.ok(alice, sid, 'run.start', { runId: 'r1' });
       await ctx.ok(alice, sid, 'run.finish', { runId: 'r1', status: 'completed' });
       await ctx.ok(alice, sid, 'message.send', text('secret'));
+      const bob = await ctx.peer(b);
+      const sid2 = await ctx.session(alice, [{ principal: b, role: 'member' }], 'for bob only');
+      await ctx.ok(bob, sid2, 'message.send', text('bob speaks'));
+      await bob.request('sessions.list', { limit: 1 });
       await ctx.sleep(300);
-      const leaked = erin.log.filter((m) => m.topic.includes(sid) || m.topic.startsWith(`tether/v1/users/${a}/`) || m.topic.startsWith(`tether/v1/replies/${a}/`));
-      t.expect('SEC-ACL-2', leaked.length === 0, 'nothing of the session reaches the non-participant', leaked[0] ? seen(leaked[0].topic, leaked[0].json) : undefined);
-      t.expect('DEV-RESULT-3', !leaked.some((m) => m.topic === `tether/v1/results/${sid}`), 'the result does not reach the non-participant', undefined);
+      const foreign = (topic: string) => topic.includes(sid) || topic.includes(sid2) || topic.startsWith(`tether/v1/users/${b}/`) || topic.startsWith(`tether/v1/replies/${b}/`) || topic.startsWith(`tether/v1/users/${a}/`) || topic.startsWith(`tether/v1/replies/${a}/`);
+      const leaked = erin.log.filter((m) => foreign(m.topic));
+      t.expect('SEC-ACL-2', leaked.length === 0, 'no message of the session, nor of another principal\'s index, notify or reply topics, reaches the non-participant', leaked[0] ? seen(leaked[0].topic, leaked[0].json ?? leaked[0].payload.toString()) : undefined);
     },
   },
   {
     id: 'host.verbs.matrix',
     profile: 'host',
-    covers: ['SEC-VERB-1', 'SEC-VERB-2', 'SEC-VERB-3'],
+    covers: ['HOST-AUTHZ-1', 'HOST-AUTHZ-2', 'HOST-AUTHZ-3'],
     description: 'The host refuses commands the sender\'s role does not allow (FORBIDDEN) and commands and history requests from non-participants (NOT_PARTICIPANT).',
     async run(ctx, t) {
       const [o, m, ap, v, ag, out] = ctx.principals(6);
@@ -147,24 +152,24 @@ export default defineChecks<HostCheckContext>([
       for (const [role, types] of Object.entries(forbidden)) {
         for (const type of types) {
           const r = await peers[role].command(sid, type, cmd[type]);
-          t.errorCode('SEC-VERB-1', r, 'FORBIDDEN', `${type} from a participant with role ${role}`, peers[role].replyTo);
+          t.errorCode('HOST-AUTHZ-1', r, 'FORBIDDEN', `${type} from a participant with role ${role}`, peers[role].replyTo);
         }
       }
-      t.errorCode('SEC-VERB-3', await peers.viewer.command(sid, 'message.send', text('y')), 'FORBIDDEN', 'a viewer\'s message.send published on its own (ACL-allowed) submit topic');
+      t.errorCode('HOST-AUTHZ-3', await peers.viewer.command(sid, 'message.send', text('y')), 'FORBIDDEN', 'a viewer\'s message.send published on its own (ACL-allowed) submit topic');
       for (const type of ['message.send', 'session.close', 'input.answer']) {
-        t.errorCode('SEC-VERB-2', await peers.outsider.command(sid, type, cmd[type]), 'NOT_PARTICIPANT', `${type} from a non-participant`, peers.outsider.replyTo);
+        t.errorCode('HOST-AUTHZ-2', await peers.outsider.command(sid, type, cmd[type]), 'NOT_PARTICIPANT', `${type} from a non-participant`, peers.outsider.replyTo);
       }
-      t.errorCode('SEC-VERB-2', await peers.outsider.request('history.get', { sid }), 'NOT_PARTICIPANT', 'history.get from a non-participant', peers.outsider.replyTo);
+      t.errorCode('HOST-AUTHZ-2', await peers.outsider.request('history.get', { sid }), 'NOT_PARTICIPANT', 'history.get from a non-participant', peers.outsider.replyTo);
       const hist = await peers.viewer.request('history.get', { sid });
-      t.expect('SEC-VERB-1', hist?.type === 'history.page', 'history.get from a viewer is answered', seen(peers.viewer.replyTo, hist));
-      t.acked('SEC-VERB-1', await peers.member.command(sid, 'message.send', text('member says')), 'message.send from a member', peers.member.replyTo);
-      t.acked('SEC-VERB-1', await peers.agent.command(sid, 'steer.apply', { steerSeq }), 'steer.apply from an agent', peers.agent.replyTo);
+      t.expect('HOST-AUTHZ-1', hist?.type === 'history.page', 'history.get from a viewer is answered', seen(peers.viewer.replyTo, hist));
+      t.acked('HOST-AUTHZ-1', await peers.member.command(sid, 'message.send', text('member says')), 'message.send from a member', peers.member.replyTo);
+      t.acked('HOST-AUTHZ-1', await peers.agent.command(sid, 'steer.apply', { steerSeq }), 'steer.apply from an agent', peers.agent.replyTo);
     },
   },
   {
     id: 'host.limits.payload',
     profile: 'host',
-    covers: ['SEC-LIMIT-1', 'SEC-LIMIT-5', 'SEC-LIMIT-6', 'HOST-REPLY-2'],
+    covers: ['HOST-LIMIT-1', 'HOST-LIMIT-2', 'HOST-LIMIT-6', 'HOST-REPLY-2'],
     description: 'A command larger than maxPayloadBytes gets PAYLOAD_TOO_LARGE and the connection stays usable; one of exactly maxPayloadBytes is not refused for its size.',
     async run(ctx, t) {
       const max = Number(ctx.limits.maxPayloadBytes);
@@ -181,21 +186,21 @@ export default defineChecks<HostCheckContext>([
       const bigId = alice.nextId('big');
       await alice.publish(`tether/v1/sessions/${sid}/submit/${a}`, sized(max + 1000, bigId));
       const big = await alice.waitFor((m) => m.json?.re === bigId, 'reply to the oversized command').catch(() => undefined);
-      t.errorCode('SEC-LIMIT-1', big?.json, 'PAYLOAD_TOO_LARGE', `a command of ${max + 1000} bytes (maxPayloadBytes ${max})`, alice.replyTo);
+      t.errorCode('HOST-LIMIT-1', big?.json, 'PAYLOAD_TOO_LARGE', `a command of ${max + 1000} bytes (maxPayloadBytes ${max})`, alice.replyTo);
       t.expect('HOST-REPLY-2', big?.json?.data?.code === 'PAYLOAD_TOO_LARGE', 'the oversized command with a readable replyTo gets a PAYLOAD_TOO_LARGE reply', seen(alice.replyTo, big?.json ?? 'no reply'));
       const after = await alice.command(sid, 'message.send', text('still here')).catch((err: Error) => ({ error: err.message }));
-      t.expect('SEC-LIMIT-6', (after as D)?.type === 'ack', 'the connection stays open and usable after the refusal', seen(alice.replyTo, after));
+      t.expect('HOST-LIMIT-6', (after as D)?.type === 'ack', 'the connection stays open and usable after the refusal', seen(alice.replyTo, after));
       const exactId = alice.nextId('exact');
       const payload = sized(max, exactId);
       await alice.publish(`tether/v1/sessions/${sid}/submit/${a}`, payload);
       const exact = await alice.waitFor((m) => m.json?.re === exactId, 'reply to the command of exactly maxPayloadBytes').catch(() => undefined);
-      t.expect('SEC-LIMIT-5', exact?.json?.type === 'ack', `a command of exactly ${Buffer.byteLength(payload)} bytes (= maxPayloadBytes) is accepted`, seen(alice.replyTo, exact?.json ?? 'no reply'));
+      t.expect('HOST-LIMIT-2', exact?.json?.type === 'ack', `a command of exactly ${Buffer.byteLength(payload)} bytes (= maxPayloadBytes) is accepted`, seen(alice.replyTo, exact?.json ?? 'no reply'));
     },
   },
   {
     id: 'host.limits.rate',
     profile: 'host',
-    covers: ['SEC-LIMIT-3', 'SEC-LIMIT-5', 'SEC-LIMIT-6'],
+    covers: ['HOST-LIMIT-3', 'HOST-LIMIT-2', 'HOST-LIMIT-6'],
     description: 'Past a full token bucket (2 x commandsPerSecond) a burst gets RATE_LIMITED with details.retryAfterMs; the connection stays open and a command after retryAfterMs is accepted.',
     exclusive: true,
     timeoutMs: 60000,
@@ -220,20 +225,20 @@ export default defineChecks<HostCheckContext>([
       const limited = replies.filter((m) => m.json?.data?.code === 'RATE_LIMITED');
       const firstLimited = replies.findIndex((m) => m.json?.data?.code === 'RATE_LIMITED');
       if (!limited.length) t.notTestable(`${sent} requests in ${Math.round(took)} ms were all served: the suite could not outpace a bucket refilled at ${cps}/s`);
-      t.expect('SEC-LIMIT-3', limited.every((m) => Number.isFinite(m.json?.data?.details?.retryAfterMs)), `requests beyond the bucket (${sent} in ${Math.round(took)} ms) get RATE_LIMITED with details.retryAfterMs`, seen(alice.replyTo, limited[0]?.json));
-      t.expect('SEC-LIMIT-5', firstLimited >= 2 * cps, `no refusal before the bucket of 2 x ${cps} was used up (first at #${firstLimited})`, { payload: excerpt(replies[firstLimited]?.json) });
+      t.expect('HOST-LIMIT-3', limited.every((m) => Number.isFinite(m.json?.data?.details?.retryAfterMs)), `requests beyond the bucket (${sent} in ${Math.round(took)} ms) get RATE_LIMITED with details.retryAfterMs`, seen(alice.replyTo, limited[0]?.json));
+      t.expect('HOST-LIMIT-2', firstLimited >= 2 * cps, `no refusal before the bucket of 2 x ${cps} was used up (first at #${firstLimited})`, { payload: excerpt(replies[firstLimited]?.json) });
       const wait = Number(limited[0]?.json?.data?.details?.retryAfterMs ?? 1000);
       await ctx.sleep(Math.min(5000, Math.max(wait, 0)) + 50);
       const again = await alice.request('sessions.list', { limit: 1 }).catch((err: Error) => ({ error: err.message }));
-      t.expect('SEC-LIMIT-6', (again as D)?.type === 'sessions.page', 'after retryAfterMs the same connection is served again', seen(alice.replyTo, again));
+      t.expect('HOST-LIMIT-6', (again as D)?.type === 'sessions.page', 'after retryAfterMs the same connection is served again', seen(alice.replyTo, again));
     },
   },
   {
     id: 'host.limits.sessions',
     profile: 'host',
-    covers: ['SEC-LIMIT-4', 'SEC-LIMIT-5'],
+    covers: ['HOST-LIMIT-5', 'HOST-LIMIT-2'],
     description: 'A principal with maxSessionsPerPrincipal open sessions it created gets LIMIT_EXCEEDED for the next session.create, and may create again after closing one.',
-    exclusive: true,
+    exclusive: 'shared-principals',
     timeoutMs: 60000,
     async run(ctx, t) {
       const max = Number(ctx.limits.maxSessionsPerPrincipal);
@@ -247,13 +252,13 @@ export default defineChecks<HostCheckContext>([
         const replies = await t.need('session.create', () => Promise.all(batch.map((sid) => p.command(sid, 'session.create', { title: 'quota' }))));
         replies.forEach((r, k) => (r.type === 'ack' ? created.push(batch[k]) : (refusal ??= r)));
       }
-      t.errorCode('SEC-LIMIT-4', refusal, 'LIMIT_EXCEEDED', `session.create beyond maxSessionsPerPrincipal (${max})`, p.replyTo);
-      if (ctx.target.anonymous) t.expect('SEC-LIMIT-5', created.length === max, `a fresh principal may create exactly ${max} sessions`, { actual: `${created.length} created` });
-      else t.expect('SEC-LIMIT-5', created.length <= max, `no more than ${max} sessions are accepted`, { actual: `${created.length} created` });
+      t.errorCode('HOST-LIMIT-5', refusal, 'LIMIT_EXCEEDED', `session.create beyond maxSessionsPerPrincipal (${max})`, p.replyTo);
+      if (ctx.target.anonymous) t.expect('HOST-LIMIT-2', created.length === max, `a fresh principal may create exactly ${max} sessions`, { actual: `${created.length} created` });
+      else t.expect('HOST-LIMIT-2', created.length <= max, `no more than ${max} sessions are accepted`, { actual: `${created.length} created` });
       if (created.length) {
         await ctx.ok(p, created[0], 'session.close', {});
         const again = await p.command(ctx.sid(), 'session.create', {});
-        t.acked('SEC-LIMIT-4', again, 'session.create after closing one of the open sessions (the limit counts open sessions)', p.replyTo);
+        t.acked('HOST-LIMIT-5', again, 'session.create after closing one of the open sessions (the limit counts open sessions)', p.replyTo);
       }
     },
   },

@@ -50,8 +50,9 @@ export default defineChecks<HostCheckContext>([
       const replies = await t.need('acks of 70 commands', () => Promise.all(sends));
       const refused = replies.filter((r) => r.type !== 'ack');
       if (refused.length) t.notTestable(`${refused.length} commands were refused: ${excerpt(refused[0])}`);
-      const head = await ctx.ok(agent, sid, 'message.complete', { msgId: 'stream' });
-      await ctx.waitSeq(alice, sid, head);
+      const doneId = agent.nextId('done');
+      const head = await ctx.ok(agent, sid, 'message.complete', { msgId: 'stream' }, { id: doneId });
+      await t.need('the last event', () => alice.waitForEvent(sid, (e) => e.cid === doneId, 'the message.completed event'));
       const topic = `tether/v1/sessions/${sid}/events`;
       const seqs = auditBatches(t, sid, alice.on(topic));
       const expected = Array.from({ length: head - 1 }, (_, i) => i + 2);

@@ -29,7 +29,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.session.create',
     profile: 'host',
-    covers: ['CMD-SESSION-1', 'CMD-INDEX-1'],
+    covers: ['HOST-CREATE-3', 'CMD-INDEX-1'],
     description: 'session.created is seq 1 with the creator first as owner, then the listed participants in order; every participant gets a retained index entry.',
     async run(ctx, t) {
       const [a, b, c] = ctx.principals(3);
@@ -37,8 +37,8 @@ export default defineChecks<HostCheckContext>([
       const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: c, role: 'viewer' }], 'index me');
       const log = await ctx.log(alice, sid);
       const first = log[0];
-      t.expect('CMD-SESSION-1', first?.seq === 1 && first?.type === 'session.created' && first?.sender === a, 'the first event is session.created at seq 1 from the creator', seen(undefined, first));
-      t.equal('CMD-SESSION-1', first?.data?.participants, [{ principal: a, role: 'owner' }, { principal: b, role: 'member' }, { principal: c, role: 'viewer' }], 'participants: the creator first as owner, then the listed ones in order', seen(undefined, first));
+      t.expect('HOST-CREATE-3', first?.seq === 1 && first?.type === 'session.created' && first?.sender === a, 'the first event is session.created at seq 1 from the creator', seen(undefined, first));
+      t.equal('HOST-CREATE-3', first?.data?.participants, [{ principal: a, role: 'owner' }, { principal: b, role: 'member' }, { principal: c, role: 'viewer' }], 'participants: the creator first as owner, then the listed ones in order', seen(undefined, first));
       for (const [p, role] of [[a, 'owner'], [b, 'member'], [c, 'viewer']]) {
         const m = await indexEntry(ctx, p, sid, (j) => j?.sid === sid, `index entry of ${p}`);
         t.expect('CMD-INDEX-1', m?.json?.sid === sid && m.json.role === role && m.json.status === 'open' && m.json.title === 'index me' && m.json.createdBy === a,
@@ -49,7 +49,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.session.exists',
     profile: 'host',
-    covers: ['CMD-SESSION-2'],
+    covers: ['HOST-CREATE-2'],
     description: 'A repeat of the creating command gets its ack again; any other session.create of that sid gets SESSION_EXISTS.',
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
@@ -60,49 +60,49 @@ export default defineChecks<HostCheckContext>([
       const first = await alice.command(sid, 'session.create', { title: 'once' }, { id });
       if (first?.type !== 'ack') t.notTestable(`session.create was refused: ${excerpt(first)}`);
       const repeat = await alice.command(sid, 'session.create', { title: 'once' }, { id });
-      t.equal('CMD-SESSION-2', repeat?.data, { sid, seq: 1, duplicate: true }, 'a repeat of the creating command gets the original ack', seen(alice.replyTo, repeat));
-      t.errorCode('CMD-SESSION-2', await alice.command(sid, 'session.create', { title: 'twice' }), 'SESSION_EXISTS', 'a second session.create by the creator with a new id');
-      t.errorCode('CMD-SESSION-2', await bob.command(sid, 'session.create', {}), 'SESSION_EXISTS', 'session.create of the sid by another principal');
+      t.equal('HOST-CREATE-2', repeat?.data, { sid, seq: 1, duplicate: true }, 'a repeat of the creating command gets the original ack', seen(alice.replyTo, repeat));
+      t.errorCode('HOST-CREATE-2', await alice.command(sid, 'session.create', { title: 'twice' }), 'SESSION_EXISTS', 'a second session.create by the creator with a new id');
+      t.errorCode('HOST-CREATE-2', await bob.command(sid, 'session.create', {}), 'SESSION_EXISTS', 'session.create of the sid by another principal');
     },
   },
   {
     id: 'host.session.participants-listed-twice',
     profile: 'host',
-    covers: ['CMD-SESSION-3'],
+    covers: ['HOST-CREATE-4'],
     description: 'A session.create listing a principal twice is refused with SCHEMA_INVALID; an entry for the creator is ignored.',
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
       const alice = await ctx.peer(a);
       const twice = await alice.command(ctx.sid(), 'session.create', { participants: [{ principal: b, role: 'member' }, { principal: b, role: 'viewer' }] });
-      t.errorCode('CMD-SESSION-3', twice, 'SCHEMA_INVALID', 'session.create listing a principal twice', alice.replyTo);
+      t.errorCode('HOST-CREATE-4', twice, 'SCHEMA_INVALID', 'session.create listing a principal twice', alice.replyTo);
       const sid = ctx.sid();
       const self = await alice.command(sid, 'session.create', { participants: [{ principal: a, role: 'viewer' }, { principal: b, role: 'member' }] });
-      t.acked('CMD-SESSION-3', self, 'session.create listing the creator (ignored) and another principal', alice.replyTo);
+      t.acked('HOST-CREATE-4', self, 'session.create listing the creator (ignored) and another principal', alice.replyTo);
       if (self?.type !== 'ack') return;
       const [created] = await ctx.log(alice, sid);
-      t.equal('CMD-SESSION-3', created?.data?.participants, [{ principal: a, role: 'owner' }, { principal: b, role: 'member' }], 'the creator stays owner; its own entry is ignored', seen(undefined, created));
+      t.equal('HOST-CREATE-4', created?.data?.participants, [{ principal: a, role: 'owner' }, { principal: b, role: 'member' }], 'the creator stays owner; its own entry is ignored', seen(undefined, created));
     },
   },
   {
     id: 'host.session.not-found',
     profile: 'host',
-    covers: ['CMD-SESSION-4'],
+    covers: ['HOST-CREATE-1'],
     description: 'Every command other than session.create for a sid without log gets SESSION_NOT_FOUND.',
     async run(ctx, t) {
       const [a] = ctx.principals(1);
       const alice = await ctx.peer(a);
       const sid = ctx.sid();
       for (const [type, data] of [['message.send', text('m1')], ['session.close', {}], ['participant.add', { principal: a, role: 'member' }], ['run.start', { runId: 'r1' }]] as [string, D][]) {
-        t.errorCode('CMD-SESSION-4', await alice.command(sid, type, data), 'SESSION_NOT_FOUND', `${type} for a sid that has no log`, alice.replyTo);
+        t.errorCode('HOST-CREATE-1', await alice.command(sid, type, data), 'SESSION_NOT_FOUND', `${type} for a sid that has no log`, alice.replyTo);
       }
       const reply = await alice.request('history.get', { sid });
-      t.errorCode('CMD-SESSION-4', reply, 'SESSION_NOT_FOUND', 'history.get for a sid that has no log', alice.replyTo);
+      t.errorCode('HOST-CREATE-1', reply, 'SESSION_NOT_FOUND', 'history.get for a sid that has no log', alice.replyTo);
     },
   },
   {
     id: 'host.session.close',
     profile: 'host',
-    covers: ['CMD-SESSION-5', 'CMD-SESSION-6', 'CMD-SESSION-7', 'HIST-PAGE-7', 'CMD-INDEX-1'],
+    covers: ['HOST-CLOSE-2', 'HOST-CLOSE-1', 'HOST-CLOSE-3', 'HIST-PAGE-6', 'CMD-INDEX-1'],
     description: 'After session.closed the status is closed, every command gets SESSION_CLOSED, no deadline event is appended, and history still answers.',
     timeoutMs: 15000,
     async run(ctx, t) {
@@ -116,11 +116,11 @@ export default defineChecks<HostCheckContext>([
       await ctx.ok(agent, sid, 'message.start', { msgId: 's1', role: 'agent', runId: 'r1' });
       const seqNow = await ctx.ok(alice, sid, 'message.send', text('m1'));
       const hostNow = Date.parse((await ctx.waitSeq(bob, sid, seqNow)).time);
-      const deadline = new Date(Math.max(hostNow, Date.now()) + 800).toISOString();
+      const deadline = new Date(Math.max(hostNow, Date.now()) + 500).toISOString();
       await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'ok?', deadline, onTimeout: { policy: 'default', value: 'yes' } });
       const closedSeq = await ctx.ok(alice, sid, 'session.close', { reason: 'done' });
       const state = await stateOf(ctx, bob, sid, closedSeq);
-      t.expect('CMD-SESSION-5', state?.status === 'closed' && state?.headSeq >= closedSeq, 'the session state shows status closed after session.closed', seen(`tether/v1/sessions/${sid}/state`, state));
+      t.expect('HOST-CLOSE-2', state?.status === 'closed' && state?.headSeq >= closedSeq, 'the session state shows status closed after session.closed', seen(`tether/v1/sessions/${sid}/state`, state));
       const entry = await indexEntry(ctx, b, sid, (j) => j?.status === 'closed', `closed index entry of ${b}`);
       t.expect('CMD-INDEX-1', entry?.json?.status === 'closed', 'the index entries are republished with status closed', seen(`tether/v1/users/${b}/sessions/${sid}`, entry?.json));
       const attempts: [WirePeer, string, D][] = [
@@ -132,13 +132,13 @@ export default defineChecks<HostCheckContext>([
         [alice, 'session.close', {}],
         [alice, 'participant.add', { principal: b, role: 'viewer' }],
       ];
-      for (const [who, type, data] of attempts) t.errorCode('CMD-SESSION-6', await who.command(sid, type, data), 'SESSION_CLOSED', `${type} after the close`, who.replyTo);
-      await ctx.sleep(Math.max(0, Date.parse(deadline) - Date.now()) + 1300);
+      for (const [who, type, data] of attempts) t.errorCode('HOST-CLOSE-1', await who.command(sid, type, data), 'SESSION_CLOSED', `${type} after the close`, who.replyTo);
+      await ctx.sleep(Math.max(0, Date.parse(deadline) - Date.now()) + 900);
       const log = await ctx.log(bob, sid);
       const after = log.filter((e) => e.seq > closedSeq);
-      t.expect('CMD-SESSION-7', after.length === 0, 'nothing is appended after session.closed, not even the resolution of a passed deadline', { payload: excerpt(after) });
+      t.expect('HOST-CLOSE-3', after.length === 0, 'nothing is appended after session.closed, not even the resolution of a passed deadline', { payload: excerpt(after) });
       const page = await bob.request('history.get', { sid, after: 0, compact: false });
-      t.expect('HIST-PAGE-7', page?.type === 'history.page' && page.data.events.length === closedSeq && page.data.headSeq === closedSeq, 'history.get of the closed session answers like that of an open one', seen(bob.replyTo, page));
+      t.expect('HIST-PAGE-6', page?.type === 'history.page' && page.data.events.length === closedSeq && page.data.headSeq === closedSeq, 'history.get of the closed session answers like that of an open one', seen(bob.replyTo, page));
     },
   },
   {
@@ -173,7 +173,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.participant.last-owner',
     profile: 'host',
-    covers: ['ROLE-OWNER-1', 'CMD-UNIQUE-1'],
+    covers: ['ROLE-OWNER-1', 'CMD-PART-3'],
     description: 'Removing or demoting the last owner, or removing a non-participant, is refused with CONFLICT.',
     async run(ctx, t) {
       const [a, b, c] = ctx.principals(3);
@@ -181,7 +181,7 @@ export default defineChecks<HostCheckContext>([
       const sid = await ctx.session(alice, [{ principal: b, role: 'member' }]);
       t.errorCode('ROLE-OWNER-1', await alice.command(sid, 'participant.remove', { principal: a }), 'CONFLICT', 'removing the last owner');
       t.errorCode('ROLE-OWNER-1', await alice.command(sid, 'participant.add', { principal: a, role: 'member' }), 'CONFLICT', 'demoting the last owner');
-      t.errorCode('CMD-UNIQUE-1', await alice.command(sid, 'participant.remove', { principal: c }), 'CONFLICT', 'removing a principal who is not a participant');
+      t.errorCode('CMD-PART-3', await alice.command(sid, 'participant.remove', { principal: c }), 'CONFLICT', 'removing a principal who is not a participant');
       await ctx.ok(alice, sid, 'participant.add', { principal: b, role: 'owner' });
       t.acked('ROLE-OWNER-1', await alice.command(sid, 'participant.add', { principal: a, role: 'member' }), 'demoting an owner while another owner remains', alice.replyTo);
     },

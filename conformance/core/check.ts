@@ -17,8 +17,11 @@ export interface CheckMeta {
   description: string;
   /** Optional feature of the host birth (`features`) the check needs; skipped when not advertised. */
   feature?: string;
-  /** Runs alone, after the concurrent checks (it disturbs the target or exhausts a quota). */
-  exclusive?: boolean;
+  /**
+   * Runs alone, after the concurrent checks: true when it disturbs the target; 'shared-principals'
+   * when it only needs that no other check uses its principals at the same time (counts, quotas).
+   */
+  exclusive?: boolean | 'shared-principals';
   /** Overall time limit of the check (default 20 s). */
   timeoutMs?: number;
 }

@@ -35,6 +35,8 @@ export interface ContextFactory<Ctx> {
   close(ctx: Ctx): Promise<void>;
   /** Called before a check runs; a returned reason skips it (optional feature not advertised). */
   skipReason?(check: Check<Ctx>): string | undefined;
+  /** Whether a check must run alone (default: check.exclusive === true). */
+  runsAlone?(check: Check<Ctx>): boolean;
 }
 
 export interface RunOptions {
@@ -129,8 +131,9 @@ export async function runChecks<Ctx>(
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const timeout = opts.defaultTimeoutMs ?? 20_000;
-  const shared = checks.filter((c) => !c.exclusive);
-  const exclusive = checks.filter((c) => c.exclusive);
+  const alone = (c: Check<Ctx>) => (factory.runsAlone ? factory.runsAlone(c) : c.exclusive === true);
+  const shared = checks.filter((c) => !alone(c));
+  const exclusive = checks.filter((c) => alone(c));
   let next = 0;
   const worker = async () => {
     while (next < shared.length) {
@@ -140,7 +143,7 @@ export async function runChecks<Ctx>(
       opts.onResult?.(r);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 6) }, worker));
   for (const check of exclusive) {
     const r = await runOne(check, factory, reqs, timeout);
     results.push(r);
