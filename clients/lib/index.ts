@@ -2,7 +2,8 @@
  * The Tether client library, browser-safe entry: nothing here imports a Node built-in.
  * Node programs that want a file-backed lastSeq store import `./node.ts` instead.
  */
-export { TetherClient, type ClientOptions, type ClientEvents, type Notification } from './client.ts';
+export { TetherClient } from './client.ts';
+export type { ClientOptions, ClientEvents, Notification } from './client-options.ts';
 export { Session, type JoinOptions, type SendOptions, type AskOptions, type InputRequestHandle, type InputResolution, type SessionEvents } from './session.ts';
 export { SessionFeed, parseHistoryPage, isEventEnvelope, type FeedItem, type HistoryPage, type HistoryQuery, type SessionFeedOptions, type FeedDeps } from './session-feed.ts';
 export { MessageFold, type MessageView, type MessageStatus } from './message-fold.ts';

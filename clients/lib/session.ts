@@ -3,10 +3,9 @@
  * message views folded from them, and the commands a participant sends into it.
  */
 import type { EventEnvelope, Part, SessionState } from '../../schemas/src/index.ts';
-import { AsyncQueue } from './async-queue.ts';
 import type { Ack } from './command-ledger.ts';
+import { ConsumerCursor } from './consumer-cursor.ts';
 import { Emitter } from './emitter.ts';
-import { TetherError } from './errors.ts';
 import { newId } from './ids.ts';
 import { EpochBoard, type PresenceState, type PresenceStatus } from './liveness.ts';
 import { MessageFold, type MessageView } from './message-fold.ts';
@@ -94,17 +93,6 @@ export interface SessionLink {
   detach(session: Session): Promise<void>;
 }
 
-interface IteratorState {
-  queue: AsyncQueue<FeedItem>;
-  processed: number;
-  yielded: number;
-  pulled: boolean;
-}
-
-function seqOf(item: FeedItem): number {
-  return item.kind === 'event' ? item.event.seq : item.atSeq;
-}
-
 function toIso(t: Date | string | number): string {
   if (typeof t === 'string') return t;
   return (typeof t === 'number' ? new Date(Date.now() + t) : t).toISOString();
@@ -117,10 +105,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   readonly presence = new EpochBoard<PresenceState>();
   private readonly feed: SessionFeed;
   private latestState?: SessionState;
-  private readonly iterators = new Set<IteratorState>();
-  /** Items since join, handed to the first iterator so that it misses nothing. */
-  private initial?: IteratorState;
-  private saved: number;
+  private readonly cursor: ConsumerCursor;
   private readonly resolved = new Map<string, InputResolution>();
   private readonly resolutionWaiters = new Map<string, ((r: InputResolution) => void)[]>();
   private failure?: Error;
@@ -138,19 +123,19 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     opts: SessionFeedOptions = {},
   ) {
     super();
-    this.saved = lastSeq;
     this.feed = new SessionFeed(
       sid,
       {
         history: async (q, signal) => parseHistoryPage((await link.request('history.get', { ...q }, { signal })).data, sid),
         deliver: (item) => this.deliver(item),
-        advanced: () => this.commit(),
+        advanced: () => this.cursor.commit(),
         failed: (err) => this.fail(err),
         online: () => link.online(),
       },
       opts,
     );
-    this.initial = this.newIterator();
+    const listening = () => (['item', 'event', 'message', 'reset'] as const).some((e) => this.listenerCount(e) > 0);
+    this.cursor = new ConsumerCursor(sid, store, lastSeq, () => this.feed.lastSeq, listening);
     this.pendingStart = lastSeq;
   }
 
@@ -208,19 +193,15 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
 
   // ------------------------------------------------------------------ consuming
 
+  /** Items in seq order; the first iterator also gets every item since join. */
   [Symbol.asyncIterator](): AsyncIterableIterator<FeedItem> {
-    if (this.initial) {
-      const it = this.initial;
-      this.initial = undefined;
-      return it.queue;
-    }
-    return this.newIterator().queue;
+    return this.cursor.iterator();
   }
 
   override on<K extends keyof SessionEvents>(event: K, fn: SessionEvents[K]): () => void {
     // An application that listens instead of iterating does not need the join-time queue:
     // listeners see items from the moment they are attached (attach them right after join).
-    if (event === 'item' || event === 'event' || event === 'message' || event === 'reset') this.dropInitial();
+    if (event === 'item' || event === 'event' || event === 'message' || event === 'reset') this.cursor.dropInitial();
     return super.on(event, fn);
   }
 
@@ -344,9 +325,9 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     if (this.left) return;
     this.left = true;
     this.feed.stop();
-    this.commit();
+    this.cursor.commit();
     await this.store.flush?.();
-    for (const it of this.iterators) it.queue.end();
+    this.cursor.end();
     await this.link.detach(this);
   }
 
@@ -356,7 +337,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     this.failure = err;
     this.feed.stop();
     this.emit('error', err);
-    for (const it of this.iterators) it.queue.end(err);
+    this.cursor.end(err);
   }
 
   // ------------------------------------------------------------------ delivery
@@ -367,17 +348,17 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
       if (e.sender === this.link.principal && e.cid) this.link.confirm(e.cid, this.sid, e.seq);
       const view = this.messages.apply(e);
       if (e.type === 'input.resolved') this.onResolved(e);
-      for (const it of this.iterators) it.queue.push(item);
+      this.cursor.push(item);
       this.emit('item', item);
       this.emit('event', e);
       if (view) this.emit('message', view);
     } else {
       this.messages.apply(item);
-      for (const it of this.iterators) it.queue.push(item);
+      this.cursor.push(item);
       this.emit('item', item);
       this.emit('reset', { atSeq: item.atSeq, state: item.state });
     }
-    this.commit();
+    this.cursor.commit();
   }
 
   private onResolved(e: EventEnvelope): void {
@@ -387,62 +368,5 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     for (const w of this.resolutionWaiters.get(d.requestId) ?? []) w(r);
     this.resolutionWaiters.delete(d.requestId);
   }
-
-  private newIterator(): IteratorState {
-    const it: IteratorState = {
-      processed: this.saved,
-      yielded: this.saved,
-      pulled: false,
-      queue: new AsyncQueue<FeedItem>(
-        () => {
-          // Asking for the next item means the previous one is processed.
-          it.processed = it.yielded;
-          it.pulled = true;
-          this.commit();
-        },
-        () => {
-          // Leaving the loop: the last item it got is processed, the queued ones are not.
-          it.processed = it.yielded;
-          it.pulled = false;
-          this.commit();
-          this.iterators.delete(it);
-        },
-        (item) => {
-          it.yielded = seqOf(item);
-          it.pulled = false;
-        },
-      ),
-    };
-    this.iterators.add(it);
-    return it;
-  }
-
-  private dropInitial(): void {
-    if (!this.initial) return;
-    this.iterators.delete(this.initial);
-    this.initial = undefined;
-  }
-
-  /**
-   * Saves the seq every consumer has processed, so the store never runs ahead of the
-   * application: iterators count once they ask for the next item, listeners once they return.
-   * With no consumer at all nothing is processed and the store does not move.
-   */
-  private commit(): void {
-    let seq: number;
-    if (this.iterators.size > 0) {
-      seq = this.feed.lastSeq;
-      for (const it of this.iterators) seq = Math.min(seq, it.queue.size === 0 && it.pulled ? this.feed.lastSeq : it.processed);
-    } else if ((['item', 'event', 'message', 'reset'] as const).some((e) => this.listenerCount(e) > 0)) {
-      seq = this.feed.lastSeq;
-    } else {
-      return;
-    }
-    if (seq > this.saved) {
-      this.saved = seq;
-      void this.store.save(this.sid, seq);
-    }
-  }
 }
 
-export { TetherError };
