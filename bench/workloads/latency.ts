@@ -1,0 +1,156 @@
+/**
+ * Workload 1, token latency: N sessions, each with an agent streaming tokens at a fixed rate and
+ * a human client rendering them. Tether: agent StreamWriter -> broker -> host (validate, seq,
+ * SQLite commit) -> broker -> human SessionFeed -> MessageFold; a token's latency is from the
+ * agent's write() to the fold applying it. Raw: one mqtt.js QoS 1 publisher and one subscriber
+ * per stream on a bare Aedes, publish() to 'message'. Streams start spread over one token interval.
+ */
+import type { MqttClient } from 'mqtt';
+import type { MessageFold } from '../../clients/lib/message-fold.ts';
+import { closePairs, openPairs } from '../pairs.ts';
+import { connectRaw, endAll } from '../raw-mqtt.ts';
+import { BenchFailure, Samples, check, pool, summarize, waitUntil, type LatencySummary } from '../stats.ts';
+
+export interface LatencyConfig {
+  sessions: number;
+  tokensPerSecond: number;
+  seconds: number;
+  /** Tokens per stream left out of the figures (connection warm-up, JIT). */
+  warmupTokens: number;
+  /**
+   * StreamWriter coalescing window. 0 (default here): every token is its own chunk, as the raw
+   * baseline publishes every token; the library's default (30 ms) trades latency for fewer events.
+   */
+  windowMs?: number;
+}
+
+export interface LatencyResult extends LatencySummary {
+  sessions: number;
+  tokensPerStream: number;
+  /** Tokens per second offered by the load generator, all streams together. */
+  offeredRate: number;
+  /** Tokens per second actually sent (lower when the load generator fell behind). */
+  sentRate: number;
+}
+
+const token = (i: number) => ` w${i}`;
+
+/** Calls send(k, i) for every token of every stream on a shared drift-free timeline. */
+async function schedule(streams: number, cfg: LatencyConfig, send: (k: number, i: number) => void): Promise<number> {
+  const interval = 1000 / cfg.tokensPerSecond;
+  const total = cfg.tokensPerSecond * cfg.seconds;
+  const t0 = performance.now() + 50;
+  await Promise.all(
+    Array.from(
+      { length: streams },
+      (_, k) =>
+        new Promise<void>((resolve) => {
+          const offset = (k / streams) * interval;
+          let i = 0;
+          const tick = () => {
+            send(k, i++);
+            if (i === total) return resolve();
+            setTimeout(tick, Math.max(0, t0 + offset + i * interval - performance.now()));
+          };
+          setTimeout(tick, Math.max(0, t0 + offset - performance.now()));
+        }),
+    ),
+  );
+  return performance.now() - t0;
+}
+
+export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<LatencyResult> {
+  const n = cfg.sessions;
+  const total = cfg.tokensPerSecond * cfg.seconds;
+  const pairs = await openPairs(url, n, `lat${n}`);
+  const errors: string[] = [];
+  try {
+    const msgId = 'm-lat';
+    const sent = pairs.map(() => new Float64Array(total));
+    const next = new Int32Array(n);
+    const completed = new Uint8Array(n);
+    const folds: MessageFold[] = [];
+    const samples = new Samples();
+    await pool(pairs, 100, (p, k) =>
+      p.human.watch(p.sid, 0, (item, messages) => {
+        const now = performance.now();
+        folds[k] = messages;
+        if (item.kind !== 'event') return void errors.push(`${p.sid}: unexpected reset`);
+        const e = item.event;
+        const d = e.data as { msgId?: string; i?: number; n?: number };
+        const view = d.msgId === undefined ? undefined : messages.get(d.msgId);
+        if (e.type === 'message.delta' && d.msgId === msgId) {
+          const count = d.n ?? 1;
+          if (d.i !== next[k]) errors.push(`${p.sid}: chunk ${d.i} rendered after chunk ${next[k] - 1} (lost, repeated or reordered)`);
+          if (view?.chunks !== d.i! + count) errors.push(`${p.sid}: the fold holds ${view?.chunks} chunks after chunk ${d.i}`);
+          for (let j = d.i!; j < d.i! + count; j++) if (j >= cfg.warmupTokens) samples.push(now - sent[k][j]);
+          next[k] = d.i! + count;
+        } else if (e.type === 'message.completed' && d.msgId === msgId) completed[k] = 1;
+      }),
+    );
+    const writers = pairs.map((p) => p.agent.stream(p.sid, msgId, { windowMs: cfg.windowMs ?? 0 }));
+    await Promise.all(writers.map((w) => w.started));
+    await waitUntil(() => pairs.every((_, k) => folds[k]?.get(msgId)), 30_000, () => 'humans did not see message.started');
+    const elapsed = await schedule(n, cfg, (k, i) => {
+      sent[k][i] = performance.now();
+      writers[k].write(token(i)).catch((err: Error) => errors.push(`${pairs[k].sid}: write ${i} failed: ${err.message}`));
+    });
+    await Promise.all(writers.map((w) => w.complete()));
+    await waitUntil(
+      () => errors.length > 0 || completed.every((c) => c === 1),
+      60_000,
+      () => `${completed.filter((c) => !c).length} of ${n} humans did not see message.completed`,
+    );
+    if (errors.length) throw new BenchFailure(`latency x${n}: ${errors.slice(0, 5).join('; ')}`);
+    const expected = Array.from({ length: total }, (_, i) => token(i)).join('');
+    folds.forEach((f, k) => {
+      const v = f.get(msgId)!;
+      check(next[k] === total, `${pairs[k].sid}: ${next[k]} of ${total} tokens rendered`);
+      check(v.status === 'ok' && v.text === expected, `${pairs[k].sid}: final text differs from the tokens written (lost or repeated token)`);
+    });
+    check(samples.length === n * (total - cfg.warmupTokens), `latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`);
+    return { sessions: n, tokensPerStream: total, offeredRate: n * cfg.tokensPerSecond, sentRate: Math.round((n * total) / (elapsed / 1000)), ...summarize(samples.values()) };
+  } finally {
+    await closePairs(pairs);
+  }
+}
+
+export async function rawLatency(url: string, cfg: LatencyConfig): Promise<LatencyResult> {
+  const n = cfg.sessions;
+  const total = cfg.tokensPerSecond * cfg.seconds;
+  const sent = Array.from({ length: n }, () => new Float64Array(total));
+  const next = new Int32Array(n);
+  const samples = new Samples();
+  const errors: string[] = [];
+  const clients: MqttClient[] = [];
+  const tag = `${process.pid}-${Date.now().toString(36)}`;
+  try {
+    const pubs = await pool(Array.from({ length: n }, (_, k) => k), 50, async (k) => {
+      const sub = await connectRaw(url, (_topic, payload) => {
+        const now = performance.now();
+        const m = JSON.parse(payload.toString('utf8')) as { i: number; t: string };
+        if (m.i !== next[k]) errors.push(`raw stream ${k}: token ${m.i} after ${next[k] - 1}`);
+        if (m.i >= cfg.warmupTokens) samples.push(now - sent[k][m.i]);
+        next[k] = m.i + 1;
+      });
+      clients.push(sub);
+      await sub.subscribeAsync(`bench/lat/${tag}/${k}`, { qos: 1 });
+      const pub = await connectRaw(url);
+      clients.push(pub);
+      return pub;
+    });
+    const elapsed = await schedule(n, cfg, (k, i) => {
+      sent[k][i] = performance.now();
+      pubs[k].publish(`bench/lat/${tag}/${k}`, JSON.stringify({ i, t: token(i) }), { qos: 1 });
+    });
+    await waitUntil(
+      () => errors.length > 0 || next.every((x) => x === total),
+      60_000,
+      () => `${[...next].filter((x) => x !== total).length} of ${n} raw subscribers are missing tokens`,
+    );
+    if (errors.length) throw new BenchFailure(`raw latency x${n}: ${errors.slice(0, 5).join('; ')}`);
+    return { sessions: n, tokensPerStream: total, offeredRate: n * cfg.tokensPerSecond, sentRate: Math.round((n * total) / (elapsed / 1000)), ...summarize(samples.values()) };
+  } finally {
+    await endAll(clients);
+  }
+}
