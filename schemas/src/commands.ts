@@ -112,7 +112,11 @@ export const CommandData = {
       requestId: Id,
       prompt: Type.String({ minLength: 1, maxLength: 4000 }),
       answerSchema: Type.Optional(
-        Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema (draft 2020-12 subset) an answer must satisfy.' }),
+        Type.Record(Type.String(), Type.Unknown(), {
+          description:
+            'A JSON Schema (draft 2020-12) an answer must satisfy, using only the keywords of the answer-schema ' +
+            'subset of spec/v1/input-steer-runs.md; format is an annotation only.',
+        }),
       ),
       deadline: Type.Optional(Time),
       onTimeout: Type.Optional(OnTimeout),
@@ -138,7 +142,10 @@ function commandOf<K extends CommandType>(type: K) {
       v: Version,
       id: Type.String({
         pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$',
-        description: 'Client-chosen command id, unique per (session, sender). A retry reuses it (idempotency key).',
+        description:
+          'Client-chosen command id, never used before in the session by any connection or device of the same ' +
+          'principal (e.g. a ULID, or {clientId}:{counter} with a counter that survives restarts). A retry ' +
+          'reuses it: it is the idempotency key (ENV-ID-1).',
       }),
       type: Type.Literal(type),
       replyTo: Type.Optional(ReplyTo),

@@ -48,12 +48,38 @@ export const SeqOrZero = Type.Integer({
   description: 'A sequence number, or 0 for "before the first event".',
 });
 
-export const Time = Type.String({
-  format: 'date-time',
-  pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$',
-  maxLength: 40,
-  description: 'An RFC 3339 timestamp in UTC, e.g. 2026-11-27T10:00:00.000Z.',
+const TIME_DESCRIPTION =
+  'An RFC 3339 timestamp in UTC written YYYY-MM-DDTHH:MM:SS[.fraction]Z: upper-case T and Z, at most 9 ' +
+  'fraction digits, never a numeric offset (not even +00:00), e.g. 2026-11-27T10:00:00.000Z.';
+
+/** A UTC timestamp; `meaning` says what the time is, before the format rules. */
+export function TimeOf(meaning?: string) {
+  return Type.String({
+    format: 'date-time',
+    pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$',
+    maxLength: 40,
+    description: meaning ? `${meaning} ${TIME_DESCRIPTION}` : TIME_DESCRIPTION,
+  });
+}
+
+export const Time = TimeOf();
+
+export const Epoch = Type.Integer({
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description:
+    'Liveness epoch: a new, higher value for every MQTT connection of the publisher (every CONNECT, also a ' +
+    'reconnect), the same in the birth and the Will of that connection (LIVE-EPOCH-1). A state with a lower ' +
+    'epoch than the highest seen on its topic is stale. Parse it as a 64-bit integer.',
 });
+
+/**
+ * Values of an open list (notification k, inbox item kind): lower-case names that a later 1.x may add to.
+ * Receivers accept an unknown value and handle it generically (VER-COMPAT-4).
+ */
+export const OPEN_NAME_PATTERN = '^[a-z][a-z0-9._-]{0,31}$';
+/** Error codes as they may appear in an error reply: the 1.0 codes or a code a later 1.x adds. */
+export const OPEN_ERROR_CODE_PATTERN = '^[A-Z][A-Z0-9_]{0,39}$';
 
 export const Role = Type.Union(
   [
@@ -111,8 +137,29 @@ export const ToolResultPart = Type.Object(
   },
   { description: 'The result of a tool call, matched by callId.' },
 );
-export const Part = Type.Union([TextPart, JsonPart, ToolCallPart, ToolResultPart], {
-  description: 'One content part of a message, discriminated by kind.',
+/** The part kinds defined by protocol 1.0; `kind` is an open list (versioning.md). */
+export const KNOWN_PART_KINDS = ['text', 'json', 'tool_call', 'tool_result'] as const;
+
+export const OtherPart = Type.Object(
+  {
+    kind: Type.Unsafe<string>({
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      not: { enum: [...KNOWN_PART_KINDS] },
+      description: 'A part kind this version does not define.',
+    }),
+  },
+  {
+    description:
+      'A content part of a kind added by a later 1.x. Receivers keep it in its place and show a placeholder ' +
+      'for it, never reject the message (VER-COMPAT-2, VER-COMPAT-4); its other fields are not known here.',
+  },
+);
+export const Part = Type.Union([TextPart, JsonPart, ToolCallPart, ToolResultPart, OtherPart], {
+  description:
+    'One content part of a message, discriminated by kind. The four kinds of 1.0 are checked in full; ' +
+    'a part of any other kind is accepted as a part of a later version.',
 });
 export type Part = Static<typeof Part>;
 
@@ -122,8 +169,19 @@ export const Parts = Type.Array(Part, { minItems: 1, maxItems: 64, description: 
 
 export const ErrorCodeSchema = Type.Union(
   ERROR_CODES.map((c) => Type.Literal(c)),
-  { description: 'A stable wire error code; see the error table in the spec.' },
+  {
+    description:
+      'The wire error codes of protocol 1.0 (the error table of spec/v1/errors.md). A later 1.x may add ' +
+      'codes, so an error reply carries any code matching ' + OPEN_ERROR_CODE_PATTERN + ' (see Reply).',
+  },
 );
+
+export const OpenErrorCode = Type.String({
+  pattern: OPEN_ERROR_CODE_PATTERN,
+  description:
+    'One of the codes in the ErrorCode schema, or a newer one. A receiver treats a code it does not know as a ' +
+    'final refusal and passes its message on (ERR-CODE-2).',
+});
 
 export const ReplyTo = Type.String({
   pattern: '^tether/v1/replies/[A-Za-z0-9][A-Za-z0-9._-]{0,63}/[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',

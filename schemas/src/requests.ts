@@ -5,7 +5,7 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { REPLY_TYPES, REQUEST_TYPES, type ReplyType, type RequestType } from '../../protocol/constants.ts';
-import { ErrorCodeSchema, Id, ReplyTo, Role, Seq, SeqOrZero, Time, Version } from './common.ts';
+import { Id, OPEN_NAME_PATTERN, OpenErrorCode, ReplyTo, Role, Seq, SeqOrZero, Time, Version } from './common.ts';
 import { EventEnvelope } from './events.ts';
 import { SessionState, SessionIndexEntry } from './retained.ts';
 
@@ -22,7 +22,13 @@ export const RequestData = {
       sid: Id,
       after: Type.Optional(SeqOrZero),
       to: Type.Optional(Seq),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Maximum events in the page.' })),
+      limit: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          maximum: 5000,
+          description: 'Maximum events in the page (default and upper bound: the host\'s maxHistoryPage, itself at most 5000).',
+        }),
+      ),
       compact: Type.Optional(
         Type.Boolean({
           description:
@@ -31,7 +37,11 @@ export const RequestData = {
         }),
       ),
     },
-    { description: 'Events with seq in (after, to], oldest first. after defaults to 0, to to the head.' },
+    {
+      description:
+        'Events with seq in (after, bound], oldest first, where bound is the lower of to and the head of the log. ' +
+        'after defaults to 0, to to the head.',
+    },
   ),
   'sessions.list': Type.Object(
     {
@@ -86,19 +96,21 @@ export const InboxItem = Type.Object(
     itemId: Id,
     sid: Id,
     seq: Seq,
-    kind: Type.Union(
-      [
-        Type.Literal('session.assigned'),
-        Type.Literal('message'),
-        Type.Literal('steer'),
-        Type.Literal('run.cancel_requested'),
-        Type.Literal('input.resolved'),
-      ],
-      { description: 'Why the item is in the inbox: the event type that put it there.' },
-    ),
+    kind: Type.String({
+      pattern: OPEN_NAME_PATTERN,
+      description:
+        'Why the item is in the inbox; an open list. Defined in 1.0: session.assigned, message, steer, ' +
+        'run.cancel_requested, input.resolved. An agent handles an item of a kind it does not know as an item ' +
+        'pointing at the event at sid and seq (VER-COMPAT-4).',
+    }),
     createdAt: Time,
     deferredUntil: Type.Optional(Time),
-    summary: Type.Optional(Type.String({ maxLength: 200 })),
+    summary: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'A short excerpt for people and logs (title, message or steer text); never parsed.',
+      }),
+    ),
   },
   { description: 'A unit of pending work for an agent, pointing at the event that caused it.' },
 );
@@ -115,7 +127,7 @@ export const ReplyData = {
   ),
   error: Type.Object(
     {
-      code: ErrorCodeSchema,
+      code: OpenErrorCode,
       rule: Type.Optional(Type.String({ description: 'Requirement ID of the spec rule that was enforced.' })),
       message: Type.String({ maxLength: 2000 }),
       sid: Type.Optional(Id),
@@ -140,7 +152,7 @@ export const ReplyData = {
           {
             description:
               'Present when the cursor is older than retention ("cursor expired"): the client replaces its ' +
-              'state with this snapshot at atSeq; events then continue from atSeq + 1.',
+              'state with this snapshot at atSeq; the page then covers (atSeq, max(atSeq, bound)].',
           },
         ),
       ),
@@ -168,7 +180,12 @@ function replyOf<K extends ReplyType>(type: K) {
     {
       v: Version,
       type: Type.Literal(type),
-      re: Type.String({ maxLength: 128, description: 'The id of the command or request this answers.' }),
+      re: Type.String({
+        maxLength: 128,
+        description:
+          'The id of the command or request this answers; the empty string when that id was missing, not a ' +
+          'string, or longer than 128 characters (ENV-RE-1).',
+      }),
       data: ReplyData[type],
     },
     { description: `Reply ${type}.` },

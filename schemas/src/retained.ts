@@ -3,16 +3,30 @@
  * The host republishes all of them from its store when it starts (HOST-SNAPSHOT-3).
  */
 import Type, { type Static } from 'typebox';
-import { Id, MessageRole, Participant, Principal, Role, Seq, SeqOrZero, Time, Version } from './common.ts';
+import { Epoch, Id, TimeOf, MessageRole, OPEN_NAME_PATTERN, Participant, Principal, Role, Seq, SeqOrZero, Time, Version } from './common.ts';
+
+const Title = Type.String({ maxLength: 200, description: 'The session title given at session.create.' });
 
 export const Limits = Type.Object(
   {
     maxPayloadBytes: Type.Integer({ minimum: 1024 }),
     maxIdLength: Type.Integer({ minimum: 1 }),
     commandsPerSecond: Type.Integer({ minimum: 1 }),
-    maxHistoryPage: Type.Integer({ minimum: 1 }),
+    maxHistoryPage: Type.Integer({
+      minimum: 1,
+      maximum: 5000,
+      description: 'Most events in one history page, and the default limit of history.get; at most 5000 in 1.0.',
+    }),
     maxSessionsPerPrincipal: Type.Integer({ minimum: 1 }),
     retentionEvents: Type.Integer({ minimum: 0, description: 'Events kept per session; 0 means unlimited.' }),
+    maxMessageBytes: Type.Optional(
+      Type.Integer({
+        minimum: 4096,
+        description:
+          'Largest payload the host publishes as an event batch or a reply (HOST-LIMIT-7), and the least every ' +
+          'client must accept (CLIENT-LIMIT-2). 1048576 when absent.',
+      }),
+    ),
   },
   { description: 'Limits the host enforces; exceeding one gets a typed error.' },
 );
@@ -23,10 +37,12 @@ export const HostState = Type.Object(
     v: Version,
     hostId: Id,
     status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
-    epoch: Type.Integer({ minimum: 1, description: 'Increases at every start; a state with a lower epoch is stale.' }),
+    epoch: Epoch,
     protocol: Type.String({ pattern: '^1\\.[0-9]+$', description: 'Protocol version the host speaks, major.minor.' }),
     software: Type.Optional(Type.String({ maxLength: 100 })),
-    features: Type.Array(Type.String({ maxLength: 64 }), { description: 'Optional features the host supports.' }),
+    features: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{0,63}$' }), {
+      description: 'Optional features the host supports; names are lower-case letters, digits, . and -. Unknown names are ignored.',
+    }),
     limits: Limits,
     time: Time,
   },
@@ -41,7 +57,7 @@ export const OpenMessage = Type.Object({
   startedSeq: Seq,
   runId: Type.Optional(Id),
 });
-export const OpenRun = Type.Object({ runId: Id, agent: Principal, startedSeq: Seq, title: Type.Optional(Type.String()) });
+export const OpenRun = Type.Object({ runId: Id, agent: Principal, startedSeq: Seq, title: Type.Optional(Type.String({ maxLength: 200 })) });
 export const OpenInput = Type.Object({
   requestId: Id,
   seq: Seq,
@@ -56,10 +72,10 @@ export const SessionState = Type.Object(
     sid: Id,
     headSeq: SeqOrZero,
     status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
-    title: Type.Optional(Type.String()),
+    title: Type.Optional(Title),
     createdBy: Principal,
     createdAt: Time,
-    updatedAt: Time,
+    updatedAt: TimeOf('The time of the event at headSeq.'),
     participants: Type.Array(Participant),
     openMessages: Type.Array(OpenMessage),
     openRuns: Type.Array(OpenRun),
@@ -76,10 +92,13 @@ export const SessionIndexEntry = Type.Object(
     sid: Id,
     role: Role,
     status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
-    title: Type.Optional(Type.String()),
+    title: Type.Optional(Title),
     createdBy: Principal,
     createdAt: Time,
-    updatedAt: Time,
+    updatedAt: TimeOf(
+      'The time of the latest event of the session when the entry was produced. A retained entry is republished ' +
+        'only when the index changes (CMD-INDEX-1), so it may lag; sessions.list returns current values.',
+    ),
   },
   {
     description:
@@ -93,7 +112,7 @@ export const Presence = Type.Object(
   {
     v: Version,
     status: Type.Union([Type.Literal('online'), Type.Literal('away'), Type.Literal('offline')]),
-    epoch: Type.Integer({ minimum: 1 }),
+    epoch: Epoch,
     time: Time,
   },
   { description: 'Retained on tether/v1/sessions/{sid}/presence/{principal}/{device}, published by that device; Will = offline.' },
@@ -111,7 +130,7 @@ export const AgentState = Type.Object(
     v: Version,
     agentId: Id,
     status: Type.Union([Type.Literal('online'), Type.Literal('busy'), Type.Literal('offline')]),
-    epoch: Type.Integer({ minimum: 1 }),
+    epoch: Epoch,
     time: Time,
     card: Type.Object(
       {
@@ -146,12 +165,19 @@ export const InboxDoorbell = Type.Object(
 export const Notification = Type.Object(
   {
     v: Version,
-    k: Type.Union([Type.Literal('session'), Type.Literal('input'), Type.Literal('result'), Type.Literal('closed')], {
-      description: 'session: you were added to a session; input: your answer is wanted; result: a run finished; closed: session closed.',
+    k: Type.String({
+      pattern: OPEN_NAME_PATTERN,
+      description:
+        'What happened; an open list. Defined in 1.0: session (you were added to a session), input (your answer ' +
+        'is wanted), result (a run finished), closed (the session was closed). A later 1.x may add kinds: a ' +
+        'device ignores a k it does not know (DEVICE-KIND-1), a client handles it generically (VER-COMPAT-4).',
     }),
     sid: Id,
     seq: Seq,
-    t: Type.String({ maxLength: 120, description: 'Short human text, truncated by the host to fit.' }),
+    t: Type.String({
+      maxLength: 120,
+      description: 'Short human text of at most 120 Unicode code points, shortened by the host to fit (DEVICE-SIZE-1).',
+    }),
   },
   {
     description:
@@ -165,7 +191,10 @@ export const Result = Type.Object(
     sid: Id,
     seq: Seq,
     status: Type.Union([Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')]),
-    t: Type.String({ maxLength: 160 }),
+    t: Type.String({
+      maxLength: 160,
+      description: 'The run summary (or its status) in at most 160 Unicode code points, shortened by the host to fit.',
+    }),
   },
   { description: 'Retained on tether/v1/results/{sid}: the latest run result, at most 256 bytes.' },
 );
