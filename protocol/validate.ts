@@ -69,6 +69,40 @@ export function dataValidator(union: 'Command' | 'Request' | 'Reply', type: stri
 
 let untrusted: Ajv2020 | undefined;
 
+/** The keywords an answerSchema may use (spec/v1/input-steer-runs.md, answer schemas) [HOST-INPUT-2]. */
+export const ANSWER_SCHEMA_KEYWORDS = new Set([
+  'type', 'enum', 'const',
+  'properties', 'required', 'additionalProperties',
+  'items', 'minItems', 'maxItems', 'uniqueItems',
+  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
+  'minLength', 'maxLength', 'pattern',
+  'anyOf', 'oneOf', 'allOf', 'not',
+  '$defs', '$ref',
+  '$schema', '$comment', 'title', 'description', 'default', 'examples', 'format',
+]);
+
+/** Keywords whose value is a map of names to subschemas (the names are not keywords). */
+const SCHEMA_MAPS = new Set(['properties', '$defs']);
+/** Keywords whose value is data, not a subschema. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'required']);
+
+function keywordOutsideSubset(schema: unknown): string | undefined {
+  const stack: unknown[] = [schema];
+  for (let n = 0; stack.length && n < 10_000; n++) {
+    const node = stack.pop();
+    if (typeof node === 'boolean') continue;
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return 'a non-schema value';
+    for (const [k, v] of Object.entries(node)) {
+      if (!ANSWER_SCHEMA_KEYWORDS.has(k)) return k;
+      if (DATA_KEYWORDS.has(k)) continue;
+      if (SCHEMA_MAPS.has(k) && v && typeof v === 'object') stack.push(...Object.values(v));
+      else if (Array.isArray(v)) stack.push(...v);
+      else if (k === 'items' || k === 'not' || k === 'additionalProperties') stack.push(v);
+    }
+  }
+  return undefined;
+}
+
 /**
  * Compile a schema from the network (an input request's answerSchema) in an instance of its own
  * that never registers it by $id, so one request cannot shadow or reach another's schema.
@@ -76,9 +110,11 @@ let untrusted: Ajv2020 | undefined;
  */
 export function compileAnswerSchema(schema: object): ValidateFunction {
   if (!untrusted) {
-    untrusted = new Ajv2020({ allErrors: false, strict: false, allowUnionTypes: true, addUsedSchema: false });
-    addFormats(untrusted);
+    // No formats added: `format` is an annotation in answer schemas [HOST-INPUT-15].
+    untrusted = new Ajv2020({ allErrors: false, strict: false, allowUnionTypes: true, addUsedSchema: false, validateFormats: false });
   }
+  const outside = keywordOutsideSubset(schema);
+  if (outside) throw new Error(`keyword ${outside} is outside the answer-schema subset`);
   return untrusted.compile(schema);
 }
 

@@ -26,3 +26,29 @@ t.test('each limit gets its typed error reply', async (t) => {
   t.ok(replies.some((r) => r.json!.type === 'ack'), 'commands within the burst are accepted');
   t.equal(limited[0].json!.data.rule, 'HOST-LIMIT-3');
 });
+
+t.test('maxMessageBytes bounds history pages and completed messages; device payloads are cut at code points', async (t) => {
+  const tether = await startTestTether(t, { limits: { maxMessageBytes: 70_000 } });
+  const alice = await peer(t, tether.mqttUrl, 'alice');
+  const bot = await peer(t, tether.mqttUrl, 'bot');
+  const sid = await createSession(alice, [{ principal: 'bot', role: 'agent' }]);
+  const big = 'x'.repeat(30_000);
+  for (let i = 0; i < 5; i++) await alice.command(sid, 'message.send', { msgId: `big${i}`, role: 'user', parts: [{ kind: 'text', text: big }] });
+  const page = await alice.request('history.get', { sid, after: 0 });
+  t.equal(page.data.more, true, 'a page over the byte limit is shortened');
+  t.ok(page.data.events.length < 6, `${page.data.events.length} events fit`);
+  t.equal(page.data.to, page.data.events.at(-1).seq, 'to is the last event of the shortened page');
+  await bot.command(sid, 'message.start', { msgId: 'long', role: 'agent' });
+  for (let i = 0; i < 3; i++) await bot.command(sid, 'message.delta', { msgId: 'long', i, text: big });
+  const tooBig = await bot.command(sid, 'message.complete', { msgId: 'long' });
+  t.match(tooBig.data, { code: 'LIMIT_EXCEEDED', rule: 'HOST-LIMIT-8', details: { limit: 'maxMessageBytes', max: 70_000 } });
+  const withParts = await bot.command(sid, 'message.complete', { msgId: 'long', parts: [{ kind: 'text', text: 'summary instead' }] });
+  t.equal(withParts.type, 'ack', 'with parts the stream completes');
+
+  await alice.subscribe('tether/v1/users/alice/notify');
+  await bot.command(sid, 'run.start', { runId: 'r' });
+  await bot.command(sid, 'run.finish', { runId: 'r', status: 'completed', summary: '😀'.repeat(80) });
+  const note = await alice.waitFor((m) => m.topic === 'tether/v1/users/alice/notify', 'result notification');
+  t.ok(note.payload.length <= 256, `${note.payload.length} bytes`);
+  t.notOk(/\uFFFD/.test(note.payload.toString('utf8')), 'no broken surrogate pair');
+});

@@ -25,6 +25,9 @@ t.test('malformed commands get typed errors naming the rule, and append nothing'
     t.match(reply.json!.data.rule, /^[A-Z]+-[A-Z]+-\d+$/, `${name}: names the rule`);
   }
   await alice.publish(submit, 'this is {not json');
+  // Invalid UTF-8 inside an otherwise readable command is BAD_JSON, not repaired [ENV-JSON-2].
+  const badUtf8 = Buffer.concat([Buffer.from(`{"v":1,"id":"utf","type":"message.send","replyTo":"${alice.replyTo}","data":{"msgId":"u","role":"user","parts":[{"kind":"text","text":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}}')]);
+  await alice.publish(submit, badUtf8);
   const ok = await alice.command(sid, 'message.send', { msgId: 'after', role: 'user', parts: [{ kind: 'text', text: 'still alive' }] });
   t.same(ok.data, { sid, seq: 2, duplicate: false }, 'the host survived and appended nothing for the bad inputs');
 });

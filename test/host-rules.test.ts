@@ -43,6 +43,9 @@ t.test('messages, runs and input requests: ids once per session, references must
   t.match((await bot.command(sid, 'input.request', { requestId: 'q', prompt: 'p', answerSchema: schema, onTimeout: { policy: 'default', value: 0 } })).data, { code: 'SCHEMA_INVALID', rule: 'HOST-INPUT-10' });
   t.match((await bot.command(sid, 'input.request', { requestId: 'q', prompt: 'p', answerSchema: { $ref: 'urn:tether:v1:Command' } })).data, { code: 'SCHEMA_INVALID', rule: 'HOST-INPUT-14' });
   t.match((await bot.command(sid, 'input.request', { requestId: 'q', prompt: 'p', answerSchema: { type: 'nope' } })).data, { code: 'SCHEMA_INVALID', rule: 'HOST-INPUT-2' });
+  t.match((await bot.command(sid, 'input.request', { requestId: 'q', prompt: 'p', answerSchema: { type: 'string', contentEncoding: 'base64' } })).data, { code: 'SCHEMA_INVALID', rule: 'HOST-INPUT-2' }, 'keywords outside the subset are refused');
+  t.equal((await bot.command(sid, 'input.request', { requestId: 'fmt', prompt: 'email?', answerSchema: { type: 'string', format: 'email' } })).type, 'ack');
+  t.equal((await bob.command(sid, 'input.answer', { requestId: 'fmt', value: 'not an email' })).type, 'ack', 'format is an annotation, never asserted');
   t.equal((await bot.command(sid, 'input.request', { requestId: 'q', prompt: 'Which?', to: ['bob'], answerSchema: { $defs: { n: schema }, $ref: '#/$defs/n' } })).type, 'ack', 'a $ref inside the schema is fine');
   t.match((await alice.command(sid, 'input.answer', { requestId: 'q', value: 2 })).data, { code: 'FORBIDDEN', rule: 'HOST-INPUT-6' }, '`to` narrows who may answer');
   t.equal((await bob.command(sid, 'input.answer', { requestId: 'q', value: 2 })).type, 'ack');

@@ -24,7 +24,6 @@ export interface Effects {
 const INBOX_KIND: Record<string, InboxRecord['kind'] | undefined> = {
   'session.created': 'session.assigned',
   message: 'message',
-  'message.completed': 'message',
   steer: 'steer',
   'run.cancel_requested': 'run.cancel_requested',
   'input.resolved': 'input.resolved',
@@ -32,12 +31,14 @@ const INBOX_KIND: Record<string, InboxRecord['kind'] | undefined> = {
 
 /** A compact device payload that fits DEVICE_PAYLOAD_MAX bytes, truncating the text field [DEVICE-SIZE-1]. */
 export function compact(obj: D, textField: string): string {
-  let text = String(obj[textField] ?? '');
+  // Cut by code points, never inside a surrogate pair [DEVICE-SIZE-1].
+  let chars = Array.from(String(obj[textField] ?? ''));
   for (;;) {
-    const payload = JSON.stringify({ ...obj, [textField]: text });
-    if (Buffer.byteLength(payload) <= DEVICE_PAYLOAD_MAX || text.length === 0) return payload;
-    text = text.slice(0, Math.max(0, text.length - Math.max(1, Math.ceil((Buffer.byteLength(payload) - DEVICE_PAYLOAD_MAX) / 2)) - 1)) + '…';
-    if (text === '…') text = '';
+    const payload = JSON.stringify({ ...obj, [textField]: chars.join('') });
+    const over = Buffer.byteLength(payload) - DEVICE_PAYLOAD_MAX;
+    if (over <= 0 || chars.length === 0) return payload;
+    chars = chars.slice(0, Math.max(0, chars.length - Math.max(2, Math.ceil(over / 4)) - 1));
+    if (chars.length) chars.push('…');
   }
 }
 
@@ -100,9 +101,10 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
       if (d.deadline && d.onTimeout?.policy !== 'wait') {
         fx.deadlinesAdded.push({ sid, requestId: d.requestId, requestSeq: e.seq, deadline: d.deadline });
       }
-      const answerers = d.to
-        ? (d.to as string[])
-        : after.participants.filter((p) => ['owner', 'member', 'approver'].includes(p.role)).map((p) => p.principal);
+      // Those who may answer: answering roles, narrowed by `to` [HOST-NOTIFY-1].
+      const answerers = after.participants
+        .filter((p) => ['owner', 'member', 'approver'].includes(p.role) && (!d.to || (d.to as string[]).includes(p.principal)))
+        .map((p) => p.principal);
       for (const p of answerers) if (p !== e.sender) note(p, 'input', d.prompt);
       break;
     }
@@ -122,7 +124,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
   const kind = INBOX_KIND[e.type];
   if (kind) {
     const summary =
-      e.type === 'message' || e.type === 'message.completed' ? textOf(d) : e.type === 'steer' ? String(d.text).slice(0, 160) : e.type === 'session.created' ? title.slice(0, 160) : undefined;
+      e.type === 'message' ? textOf(d) : e.type === 'steer' ? String(d.text).slice(0, 160) : e.type === 'session.created' ? title.slice(0, 160) : undefined;
     for (const p of after.participants) {
       if (p.role !== 'agent' || p.principal === e.sender) continue;
       const item: Omit<InboxRecord, 'itemId'> = { agent: p.principal, sid, seq: e.seq, kind, createdAt: e.time };

@@ -17,9 +17,9 @@ export interface HistoryQuery {
   compact?: boolean;
 }
 
-export async function historyPage(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number) {
+export async function historyPage(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number, maxBytes: number) {
   const limit = q.limit ?? Math.min(1000, maxPage);
-  if (limit > maxPage) refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-4', `limit ${limit} exceeds maxHistoryPage ${maxPage}`, { max: maxPage });
+  if (limit > maxPage) refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-4', `limit ${limit} exceeds maxHistoryPage ${maxPage}`, { limit: 'maxHistoryPage', max: maxPage });
   let after = q.after ?? 0;
   const bound = Math.min(q.to ?? committedHead, committedHead);
   let reset: { atSeq: number; state: unknown } | undefined;
@@ -30,8 +30,20 @@ export async function historyPage(store: Store, committedHead: number, floorSeq:
       after = snap.atSeq;
     }
   }
-  const raw = after < bound ? await store.readEvents(q.sid, after, bound, limit) : [];
-  const to = raw.length === limit ? raw[raw.length - 1].seq : Math.max(after, bound);
+  let raw = after < bound ? await store.readEvents(q.sid, after, bound, limit) : [];
+  // A page stays under maxMessageBytes: fewer events, `more` set [HOST-LIMIT-7]. The reset snapshot counts too.
+  let budget = maxBytes - 1024 - (reset ? Buffer.byteLength(JSON.stringify(reset)) : 0);
+  let cut = raw.length;
+  for (let i = 0; i < raw.length; i++) {
+    budget -= Buffer.byteLength(JSON.stringify(raw[i])) + 1;
+    if (budget < 0) {
+      cut = Math.max(1, i);
+      break;
+    }
+  }
+  const shortened = cut < raw.length;
+  if (shortened) raw = raw.slice(0, cut);
+  const to = raw.length === limit || shortened ? raw[raw.length - 1].seq : Math.max(after, bound);
   const events = q.compact === false ? raw : compactEvents(raw, await store.completedMessagesAfter(q.sid, after));
   const page: D = { sid: q.sid, from: after, to, headSeq: committedHead, events, more: to < bound };
   if (reset) page.reset = reset;

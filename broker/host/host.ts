@@ -29,7 +29,10 @@ export const DEFAULT_LIMITS: Limits = {
   maxHistoryPage: 1000,
   maxSessionsPerPrincipal: 1000,
   retentionEvents: 0,
+  maxMessageBytes: 1048576,
 };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Optional features of spec/v1/versioning.md this host implements. */
 export const HOST_FEATURES = ['history.compact'];
@@ -72,6 +75,11 @@ interface Batch {
 
 const COMMAND_TYPE_SET = new Set<string>(COMMAND_TYPES);
 const REQUEST_TYPE_SET = new Set<string>(REQUEST_TYPES);
+/** `re` of a reply: the id when it is a string of at most 128 characters, else "" [ENV-RE-1]. */
+function replyRe(id: unknown): string {
+  return typeof id === 'string' && id.length <= 128 ? id : '';
+}
+
 function tryParse(payload: Buffer): D | undefined {
   try {
     const v = JSON.parse(payload.toString('utf8'));
@@ -126,6 +134,10 @@ export class SessionHost {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.rate = new CommandRate(this.limits.commandsPerSecond);
     this.inbox = new InboxDesk(this.store);
+  }
+
+  private get maxMessageBytes(): number {
+    return this.limits.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes!;
   }
 
   private hostState(status: 'online' | 'offline') {
@@ -307,7 +319,7 @@ export class SessionHost {
     const t = parseTopic(job.topic);
     if (t?.kind === 'agentState') return this.onAgentState(t.agentId, job.payload);
     if (t?.kind !== 'submit' && t?.kind !== 'requests') {
-      this.reject(undefined, undefined, new ProtocolError('BAD_TOPIC', 'TOPIC-ID-1', `not a submit or request topic: ${job.topic}`));
+      this.reject(undefined, undefined, new ProtocolError('BAD_TOPIC', 'TOPIC-PARSE-1', `not a submit or request topic: ${job.topic}`));
       return;
     }
     const principal = t.principal;
@@ -319,9 +331,10 @@ export class SessionHost {
         refuse('PAYLOAD_TOO_LARGE', 'HOST-LIMIT-1', `payload of ${job.payload.length} bytes exceeds ${this.limits.maxPayloadBytes}`);
       }
       try {
-        msg = JSON.parse(job.payload.toString('utf8'));
+        // Invalid UTF-8 is refused, not repaired [ENV-JSON-2].
+        msg = JSON.parse(utf8.decode(job.payload));
       } catch {
-        refuse('BAD_JSON', 'ENV-JSON-1', 'payload is not valid JSON');
+        refuse('BAD_JSON', 'ENV-JSON-2', 'payload is not valid UTF-8 JSON');
       }
       const envName = t.kind === 'submit' ? 'CommandEnvelope' : 'RequestEnvelope';
       if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', 'payload must be a JSON object');
@@ -331,7 +344,7 @@ export class SessionHost {
       if (msg.replyTo !== undefined && parseTopic(msg.replyTo)?.kind === 'replies' && !msg.replyTo.startsWith(`tether/v1/replies/${principal}/`)) {
         const bad = msg.replyTo;
         msg.replyTo = undefined;
-        refuse('REPLY_TO_INVALID', 'ENV-REPLY-1', `replyTo ${bad} is not a reply topic of ${principal}`);
+        refuse('REPLY_TO_INVALID', 'ENV-REPLY-2', `replyTo ${bad} is not a reply topic of ${principal}`);
       }
       const known = t.kind === 'submit' ? COMMAND_TYPE_SET : REQUEST_TYPE_SET;
       if (!known.has(msg.type)) refuse('UNKNOWN_TYPE', 'ENV-TYPE-1', `unknown ${t.kind === 'submit' ? 'command' : 'request'} type ${msg.type}`);
@@ -356,7 +369,7 @@ export class SessionHost {
     const data: D = { code: err.code, rule: err.rule, message: err.message };
     if (sid) data.sid = sid;
     if (err.details !== undefined) data.details = err.details;
-    void this.outbox.publish(replyTo, JSON.stringify({ v: 1, type: 'error', re: String(msg?.id ?? ''), data }));
+    void this.outbox.publish(replyTo, JSON.stringify({ v: 1, type: 'error', re: replyRe(msg?.id), data }));
   }
 
   // ---------------------------------------------------------------- commands
@@ -391,12 +404,15 @@ export class SessionHost {
       const created = await this.store.countSessionsCreatedBy(sender);
       const pending = [...this.batch.accepted].filter((a) => a.event.type === 'session.created' && a.event.sender === sender).length;
       if (created + pending >= this.limits.maxSessionsPerPrincipal) {
-        refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-5', `${sender} already created ${created + pending} sessions (max ${this.limits.maxSessionsPerPrincipal})`);
+        refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-5', `${sender} already has ${created + pending} open sessions it created (max ${this.limits.maxSessionsPerPrincipal})`, {
+          limit: 'maxSessionsPerPrincipal',
+          max: this.limits.maxSessionsPerPrincipal,
+        });
       }
       entry = { row: emptySession(sid, sender, now.toISOString()), committed: 0 };
       decision = decideCreate(sender, cmd.data);
     } else {
-      decision = await decide(entry.row, sender, cmd.type, cmd.data, this.log_, now);
+      decision = await decide(entry.row, sender, cmd.type, cmd.data, this.log_, now, this.maxMessageBytes);
     }
     this.append(entry, sid, sender, decision, now, cmd.id, cmd.replyTo);
     this.pendingKeys.set(key, { seq: entry.row.state.headSeq, type: decision.type });
@@ -482,14 +498,24 @@ export class SessionHost {
       if (!list) bySession.set(a.event.sid, (list = []));
       list.push(a.event);
     }
+    // Batches stay under maxMessageBytes [HOST-LIMIT-7] (and small enough not to delay other sessions).
+    const maxBytes = Math.min(this.maxMessageBytes - 256, 256 * 1024);
     for (const [sid, events] of bySession) {
-      for (let i = 0; i < events.length; ) {
-        let bytes = 0;
-        let j = i;
-        while (j < events.length && j - i < 500 && bytes < 48_000) bytes += JSON.stringify(events[j++]).length;
-        void this.outbox.publish(topics.events(sid), JSON.stringify({ v: 1, sid, events: events.slice(i, j) }));
-        i = j;
+      let group: string[] = [];
+      let bytes = 0;
+      const send = () => {
+        if (group.length) void this.outbox.publish(topics.events(sid), `{"v":1,"sid":${JSON.stringify(sid)},"events":[${group.join(',')}]}`);
+        group = [];
+        bytes = 0;
+      };
+      for (const e of events) {
+        const text = JSON.stringify(e);
+        const size = Buffer.byteLength(text) + 1;
+        if (group.length && (group.length >= 1000 || bytes + size > maxBytes)) send();
+        group.push(text);
+        bytes += size;
       }
+      send();
     }
     // Retained snapshots after the events they summarise.
     const stateSids = new Set(batch.accepted.filter((a) => a.effects.stateChanged).map((a) => a.event.sid));
@@ -528,7 +554,12 @@ export class SessionHost {
     const entry = this.sessions.get(sid);
     if (!entry) return;
     const keep = this.limits.retentionEvents;
-    const openFloor = Math.min(...entry.row.state.openMessages.map((m) => m.startedSeq - 1), entry.committed);
+    // Never past an open stream's start or an open input request [HOST-RETAIN-3][HOST-RETAIN-4].
+    const openFloor = Math.min(
+      ...entry.row.state.openMessages.map((m) => m.startedSeq - 1),
+      ...entry.row.state.openInputs.map((i) => i.seq - 1),
+      entry.committed,
+    );
     const target = Math.min(entry.committed - keep, openFloor);
     // Prune in steps of at least 10% of the window so the cost is amortised.
     if (target - entry.row.floorSeq < Math.max(1, Math.floor(keep / 10))) return;
@@ -595,14 +626,14 @@ export class SessionHost {
   // ---------------------------------------------------------------- requests
 
   private async onRequest(principal: string, req: D): Promise<void> {
-    const reply = (type: string, data: unknown) => this.outbox.publish(req.replyTo, JSON.stringify({ v: 1, type, re: req.id, data }));
+    const reply = (type: string, data: unknown) => this.outbox.publish(req.replyTo, JSON.stringify({ v: 1, type, re: replyRe(req.id), data }));
     const d = req.data as D;
     switch (req.type as RequestType) {
       case 'history.get': {
         const entry = await this.entry(d.sid);
         if (!entry) refuse('SESSION_NOT_FOUND', 'HOST-HISTORY-1', `no session ${d.sid}`);
         if (!roleOf(entry.row.state, principal)) refuse('NOT_PARTICIPANT', 'HOST-AUTHZ-2', `${principal} is not a participant of ${d.sid}`);
-        const page = await historyPage(this.store, entry.committed, entry.row.floorSeq, d as never, this.limits.maxHistoryPage);
+        const page = await historyPage(this.store, entry.committed, entry.row.floorSeq, d as never, this.limits.maxHistoryPage, this.maxMessageBytes);
         void reply('history.page', page);
         return;
       }

@@ -83,7 +83,7 @@ function ownersAfter(s: SessionState, principal: string, role: Role | null): num
   return s.participants.filter((p) => (p.principal === principal ? role === 'owner' : p.role === 'owner')).length;
 }
 
-export async function decide(row: SessionRow, sender: string, type: CommandType, data: D, log: LogReader, now: Date): Promise<Decision> {
+export async function decide(row: SessionRow, sender: string, type: CommandType, data: D, log: LogReader, now: Date, maxMessageBytes = 1048576): Promise<Decision> {
   const s = row.state;
   const sid = s.sid;
   if (type === 'session.create') refuse('SESSION_EXISTS', 'HOST-CREATE-2', `session ${sid} already exists`);
@@ -143,6 +143,13 @@ export async function decide(row: SessionRow, sender: string, type: CommandType,
         startedSeq: open.startedSeq,
       };
       if (data.error !== undefined) out.error = data.error;
+      // The completed event, alone in a batch, must fit maxMessageBytes [HOST-LIMIT-8]; 512 bytes cover the envelope.
+      if (!data.parts && Buffer.byteLength(JSON.stringify(out)) + 512 > maxMessageBytes) {
+        refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-8', `the completed message would exceed maxMessageBytes ${maxMessageBytes}; send parts instead`, {
+          limit: 'maxMessageBytes',
+          max: maxMessageBytes,
+        });
+      }
       return { type: event, data: out };
     }
     case 'run.start':

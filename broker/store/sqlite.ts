@@ -120,7 +120,9 @@ export class SqliteStore implements Store {
       ),
       results: db.prepare<[], { sid: string; payload: string }>('SELECT sid, payload FROM results'),
       putAgent: db.prepare(
-        'INSERT INTO agents (agent_id, payload, epoch) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET payload = excluded.payload, epoch = excluded.epoch WHERE excluded.epoch >= agents.epoch',
+        // Highest epoch wins; within one epoch an offline state is final [HOST-LIVE-4].
+        `INSERT INTO agents (agent_id, payload, epoch) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET payload = excluded.payload, epoch = excluded.epoch
+         WHERE excluded.epoch > agents.epoch OR (excluded.epoch = agents.epoch AND json_extract(agents.payload, '$.status') <> 'offline')`,
       ),
       agents: db.prepare<[], { agent_id: string; payload: string }>('SELECT agent_id, payload FROM agents'),
     };
