@@ -9,6 +9,8 @@ import { buildReport, TapWriter, writeReports, type Report } from './core/report
 import { runChecks, type CheckResult } from './core/runner.ts';
 import { HOST_CHECKS } from './checks/index.ts';
 import { hostFactory } from './host/profile.ts';
+import { AGENT_CHECKS, CLIENT_CHECKS } from './checks/impl-index.ts';
+import { implFactory } from './impl/profile.ts';
 import type { Principal } from './host/context.ts';
 
 export interface ConformanceOptions {
@@ -32,8 +34,8 @@ export interface ConformanceOptions {
 
 export const ALL_CHECKS: Record<SuiteProfile, Check<any>[]> = {
   host: HOST_CHECKS,
-  agent: [],
-  client: [],
+  agent: AGENT_CHECKS,
+  client: CLIENT_CHECKS,
   device: [],
 };
 
@@ -62,6 +64,14 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
       target.broker = opts.broker;
       if (host.hostState) target.host = { hostId: host.hostState.hostId, epoch: host.hostState.epoch, protocol: host.hostState.protocol, features: host.features, limits: host.limits };
       results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })));
+    } else if (profile === 'agent' || profile === 'client') {
+      const { factory, suite } = await implFactory(profile, opts.spawn);
+      target[profile] = { spawn: opts.spawn ?? null, suiteHost: suite.url };
+      try {
+        results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })));
+      } finally {
+        await suite.close();
+      }
     }
   }
   tap.footer(results);

@@ -1,0 +1,163 @@
+/**
+ * What an agent, client or device check gets: the suite's own broker and host (shared by the checks of
+ * a run), a fresh principal for the implementation under test, its own TCP proxy (so that cutting its
+ * connection disturbs no other check), the adapter process, and wire peers playing the other
+ * participants. Everything is closed and every fault rule removed when the check ends.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Probe } from '../core/probe.ts';
+import { AdapterProcess, type AdapterEvent } from '../harness/adapter.ts';
+import type { Recorded, SuiteHost } from '../harness/suite-host.ts';
+import { TcpProxy, hostPortOf } from '../harness/tcp-proxy.ts';
+import { WirePeer } from '../wire-peer.ts';
+
+type D = Record<string, any>;
+
+export class ImplCheckContext {
+  readonly principal: string;
+  readonly device = 'conf';
+  readonly suffix = randomBytes(3).toString('hex');
+  adapter?: AdapterProcess;
+  proxy?: TcpProxy;
+  hello?: AdapterEvent;
+  private readonly peers: WirePeer[] = [];
+  private readonly removers: (() => void)[] = [];
+  private readonly stateDir = mkdtempSync(join(tmpdir(), 'tether-impl-'));
+  private sids = 0;
+
+  constructor(
+    readonly suite: SuiteHost,
+    readonly t: Probe,
+    readonly spawn: string,
+    readonly profile: 'client' | 'agent' | 'device',
+  ) {
+    this.principal = `impl-${this.suffix}`;
+    suite.watch(this.principal);
+  }
+
+  get clientIdHint(): string {
+    return `${this.principal}.${this.device}`;
+  }
+
+  sid(): string {
+    return `cf-${randomBytes(12).toString('hex')}-${++this.sids}`;
+  }
+
+  /** Starts the implementation under test (through this check's proxy) and waits for its hello. */
+  async start(env: Record<string, string> = {}): Promise<AdapterProcess> {
+    const { host, port } = hostPortOf(this.suite.url);
+    this.proxy = await TcpProxy.start(host, port);
+    this.adapter = new AdapterProcess(this.spawn, {
+      TETHER_URL: this.proxy.url(this.suite.url),
+      TETHER_PRINCIPAL: this.principal,
+      TETHER_PASSWORD: '',
+      TETHER_DEVICE: this.device,
+      TETHER_STATE_DIR: this.stateDir,
+      TETHER_PROFILE: this.profile,
+      TETHER_HOST_ID: this.suite.hostId,
+      ...env,
+    });
+    this.hello = await this.t.need('the adapter\'s hello', () => this.adapter!.waitFor((e) => e.event === 'hello', 'hello', 10000));
+    return this.adapter;
+  }
+
+  /** start() then the connect op. */
+  async connected(env: Record<string, string> = {}, op: D = {}): Promise<AdapterProcess> {
+    const a = await this.start(env);
+    await this.t.need('connect', () => a.call({ op: 'connect', ...op }, (e) => e.event === 'connected', 'connected'));
+    return a;
+  }
+
+  /** A suite participant (another principal) connected straight to the suite's broker. */
+  async peer(name: string): Promise<WirePeer> {
+    const p = await this.t.need(`connect ${name}`, () => WirePeer.connect(this.suite.url, `${name}-${this.suffix}`, { timeoutMs: 8000 }));
+    this.peers.push(p);
+    return p;
+  }
+
+  /** A session owned by a suite peer with the implementation (and others) as participants. */
+  async session(owner: WirePeer, role = 'member', others: { principal: string; role: string }[] = []): Promise<string> {
+    const sid = this.sid();
+    const r = await this.t.need('session.create', () => owner.command(sid, 'session.create', { title: 'conformance', participants: [{ principal: this.principal, role }, ...others] }));
+    if (r.type !== 'ack') this.t.notTestable(`session.create was refused: ${JSON.stringify(r.data)}`);
+    return sid;
+  }
+
+  async ok(peer: WirePeer, sid: string, type: string, data: D, opts: { id?: string } = {}): Promise<number> {
+    const r = await this.t.need(type, () => peer.command(sid, type, data, opts));
+    if (r.type !== 'ack') this.t.notTestable(`${type} by ${peer.principal} was refused: ${JSON.stringify(r.data)}`);
+    return r.data.seq as number;
+  }
+
+  /** The whole log of a session (uncompacted, paged), read by a suite peer. */
+  async log(peer: WirePeer, sid: string, after = 0): Promise<D[]> {
+    const events: D[] = [];
+    let cursor = after;
+    for (let i = 0; i < 500; i++) {
+      const page = await this.t.need('history.get', () => peer.request('history.get', { sid, after: cursor, compact: false }));
+      if (page.type !== 'history.page') this.t.notTestable(`history.get was refused: ${JSON.stringify(page.data)}`);
+      events.push(...page.data.events);
+      if (!page.data.more || page.data.to <= cursor) break;
+      cursor = page.data.to;
+    }
+    return events;
+  }
+
+  /** The join op, waited for. */
+  async join(sid: string, timeoutMs = 10000): Promise<AdapterEvent> {
+    return this.t.need(`join ${sid}`, () => this.adapter!.call({ op: 'join', sid, ref: `join-${sid}` }, (e) => e.event === 'joined' && e.sid === sid, `joined ${sid}`, timeoutMs));
+  }
+
+  /** Waits until the implementation delivered seq (or times out, returning undefined). */
+  async delivered(sid: string, seq: number, timeoutMs = 8000): Promise<AdapterEvent | undefined> {
+    return this.adapter!.waitFor((e) => e.event === 'delivered' && e.sid === sid && e.seq >= seq, `delivery of seq ${seq}`, timeoutMs).catch(() => undefined);
+  }
+
+  /** Recorded traffic of the implementation. */
+  wire(kind?: Recorded['kind']): Recorded[] {
+    return this.suite.of(this.principal, kind);
+  }
+
+  commands(sid?: string): Recorded[] {
+    return this.wire('publish').filter((r) => /^tether\/v1\/sessions\/[^/]+\/submit\//.test(r.topic!) && (!sid || r.topic!.split('/')[3] === sid));
+  }
+
+  requests(type?: string): Recorded[] {
+    return this.wire('publish').filter((r) => r.topic === `tether/v1/requests/${this.principal}` && (!type || r.json?.type === type));
+  }
+
+  /** Adds a fault rule for the duration of the check. */
+  rule(remove: () => void): void {
+    this.removers.push(remove);
+  }
+
+  /** Holds back every way an event containing `marker` could reach the implementation: live batches and history pages. */
+  holdEventsContaining(sid: string, marker: string): void {
+    this.rule(this.suite.onForward((p, topic, payload) => (p === this.principal && topic === `tether/v1/sessions/${sid}/events` && payload.includes(marker) ? 'hold' : 'pass')));
+    this.rule(this.suite.onPublish((_p, topic, payload, fromHost) => (fromHost && topic.startsWith(`tether/v1/replies/${this.principal}/`) && payload.includes(marker) ? 'hold' : 'pass')));
+  }
+
+  /** Cuts the implementation's connection and keeps refusing new ones for downMs. */
+  async cut(downMs = 400): Promise<void> {
+    this.proxy!.refuse(true);
+    this.proxy!.cut();
+    await new Promise((r) => setTimeout(r, downMs));
+    this.proxy!.refuse(false);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.removers) r();
+    await this.adapter?.close(1500).catch(() => {});
+    this.adapter?.kill();
+    await Promise.all(this.peers.map((p) => p.close().catch(() => {})));
+    await this.proxy?.close().catch(() => {});
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}
