@@ -86,3 +86,24 @@ t.test('credentials: a wrong password is refused for good, the right one connect
   t.equal(alice.state, 'online');
   t.same(await alice.listSessions(), []);
 });
+
+t.test('a chunk lost on the way is repaired at once from the STREAM_OUT_OF_ORDER refusals, not after the resend timeout', async (t) => {
+  const tether = await startTestTether(t, { limits: { commandsPerSecond: 100_000 } });
+  let sendsOfChunk5 = 0;
+  const bot = await connect(tether.mqttUrl, 'bot', {
+    // Chunk 5 vanishes once between the client and the broker (as a broker queue limit would do it).
+    transport: (o) => new ChaosTransport(new MqttTransport(o), seededRandom(3), { losePublish: (_topic, payload) => payload.includes('"id":"lossy:5"') && ++sendsOfChunk5 === 1 }),
+  });
+  const alice = await connect(tether.mqttUrl, 'alice');
+  t.teardown(() => Promise.all([bot.close(), alice.close()]));
+  const sid = await alice.createSession({ participants: [{ principal: 'bot', role: 'agent' }] });
+  const writer = (await bot.join(sid)).stream({ msgId: 'lossy', windowMs: 0, maxUnacked: 16 });
+  const started = performance.now();
+  const tokens = Array.from({ length: 40 }, (_, i) => `k${i} `);
+  for (const tok of tokens) await writer.write(tok);
+  const done = await writer.complete();
+  t.ok(sendsOfChunk5 >= 2, 'chunk 5 was lost once, then resent with its id');
+  t.ok(performance.now() - started < 5000, 'repaired well before the 10 s resend');
+  const page = await alice.history(sid, { after: done.seq - 1 });
+  t.equal((page.events[0].data as { parts: { text: string }[] }).parts[0].text, tokens.join(''), 'every chunk once, in order [AGENT-WRITER-3]');
+});

@@ -16,7 +16,7 @@ t.test('duplicated, reordered and lost live deliveries still reach the applicati
   const bot = await TetherClient.connect({ url: tether.mqttUrl, principal: 'bot' });
   t.teardown(() => Promise.all([alice.close(), bot.close()]));
   const sid = await alice.createSession({ participants: [{ principal: 'bot', role: 'agent' }] });
-  const reader = await alice.join(sid, { compact: false, gapWaitMs: 50 });
+  const reader = await alice.join(sid, { compact: false, gapWaitMs: 100 });
   const agentSide = await bot.join(sid);
 
   const seen: EventEnvelope[] = [];
@@ -79,13 +79,13 @@ function feedOver(t: Test, log: ReturnType<typeof fakeLog>, opts: { pageLimit?: 
   const feed = new SessionFeed(
     's1',
     { history: (q) => log.history(q), deliver: (i) => items.push(i), advanced: () => {}, failed: (e) => (failed = e), online: () => true },
-    { gapWaitMs: opts.gapWaitMs ?? 20, pageLimit: opts.pageLimit ?? 1000 },
+    { gapWaitMs: opts.gapWaitMs ?? 100, pageLimit: opts.pageLimit ?? 1000 },
   );
   t.teardown(() => feed.stop());
   return { feed, items, failed: () => failed };
 }
 
-const seqs = (items: FeedItem[]) => items.map((i) => (i.kind === 'event' ? i.event.seq : -i.atSeq));
+const seqs = (items: FeedItem[]) => items.map((i) => (i.kind === 'event' ? i.event.seq : i.kind === 'reset' ? -i.atSeq : 0));
 const until = async (cond: () => boolean) => {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
 };
@@ -143,4 +143,37 @@ t.test('a page that covers seqs without events (compaction) moves lastSeq past t
   await new Promise((r) => setTimeout(r, 20));
   t.same(seqs(items), [3, 10], 'only the events the page holds, and no stale live event after them');
   t.equal(f2.lastSeq, 10);
+});
+
+t.test('while the connection is down live events are held, and a stale page is never applied', async (t) => {
+  const log = fakeLog(20);
+  const items: FeedItem[] = [];
+  let late: ((page: HistoryPage) => void) | undefined;
+  let calls = 0;
+  const history = (q: HistoryQuery): Promise<HistoryPage> => {
+    calls++;
+    // The first request is answered late, after the feed moved on: its page must be ignored.
+    if (calls === 1) return new Promise((resolve) => (late = resolve));
+    return log.history(q);
+  };
+  const feed = new SessionFeed('s1', { history, deliver: (i) => items.push(i), advanced: () => {}, failed: () => {}, online: () => true }, { gapWaitMs: 100 });
+  t.teardown(() => feed.stop());
+  feed.start(0);
+  feed.hold(); // the connection dropped before the first page came
+  feed.onLive([log.events[0], log.events[1]]);
+  t.equal(items.length, 0, 'held: nothing delivered before the catch-up [CLIENT-RESUME-9]');
+  feed.resync();
+  await until(() => items.length === 20);
+  late!({ sid: 's1', from: 0, to: 20, headSeq: 20, events: log.events, more: false });
+  await new Promise((r) => setTimeout(r, 20));
+  t.same(seqs(items), log.events.map((e) => e.seq), 'each seq once although a late page arrived');
+});
+
+t.test('a host whose head fell below lastSeq (it lost published events) starts a new generation from seq 1', async (t) => {
+  const log = fakeLog(10);
+  const { feed, items } = feedOver(t, log);
+  feed.start(15); // the client saw up to 15, the host now has 10
+  await until(() => items.length === 11);
+  t.same(items[0], { kind: 'rewind', headSeq: 10 }, 'the application is told first [CLIENT-GAP-3]');
+  t.same(seqs(items.slice(1)), log.events.map((e) => e.seq), 'then the log again from seq 1');
 });

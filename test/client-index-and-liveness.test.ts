@@ -54,10 +54,11 @@ t.test('the session index shows sessions an agent started while the user was awa
 });
 
 t.test('agent status and presence carry epochs; the stale Will of a taken-over connection does not win', async (t) => {
-  const board = new EpochBoard<{ epoch: number; s: string }>();
-  t.equal(board.offer('a', { epoch: 5, s: 'online' }), true, 'a first state is taken');
-  t.equal(board.offer('a', { epoch: 4, s: 'offline' }), false, 'a lower epoch is ignored');
-  t.equal(board.offer('a', { epoch: 5, s: 'offline' }), true, 'the same epoch (its own Will) is taken');
+  const board = new EpochBoard<{ epoch: number; status: string }>();
+  t.equal(board.offer('a', { epoch: 5, status: 'online' }), true, 'a first state is taken');
+  t.equal(board.offer('a', { epoch: 4, status: 'offline' }), false, 'a lower epoch is ignored [LIVE-EPOCH-2]');
+  t.equal(board.offer('a', { epoch: 5, status: 'offline' }), true, 'the same epoch (its own Will) is taken');
+  t.equal(board.offer('a', { epoch: 5, status: 'online' }), false, 'a late birth of a dead connection is ignored [LIVE-EPOCH-3]');
 
   const tether = await startTestTether(t);
   const botLink = await startCutProxy(t, Number(new URL(tether.mqttUrl).port));
@@ -80,10 +81,18 @@ t.test('agent status and presence carry epochs; the stale Will of a taken-over c
   // The broker still holds the old connection; the reconnect takes it over and Aedes publishes
   // the old connection's Will (offline, old epoch) after the new birth.
   botLink.cutClientSide();
-  await wire.waitFor((m) => m.json?.status === 'offline' && m.json.epoch === firstEpoch, 'the stale Will');
+  const staleWill = await wire.waitFor((m) => m.json?.status === 'offline' && m.json.epoch === firstEpoch, 'the stale Will');
   await when(agentChanges, () => (agents.get('bot')?.epoch ?? 0) > firstEpoch, 'the new birth');
   t.ok(bot.epoch > firstEpoch, 'a new connection has a new epoch');
   t.match(agents.get('bot'), { status: 'busy', epoch: bot.epoch }, 'the agent is busy at the new epoch, whatever order the Will came in');
+  // The stale Will replaced the retained state; the agent answers it with its birth again, so a
+  // newcomer does not read it as offline [LIVE-REBIRTH-1].
+  await wire.waitFor((m) => m.json?.epoch === bot.epoch && m.json.status === 'busy', 'the birth after the stale Will', 5000, wire.log.indexOf(staleWill) + 1);
+  const newcomer = await TetherClient.connect({ url: tether.mqttUrl, principal: 'dave' });
+  t.teardown(() => newcomer.close());
+  const seenByNewcomer = await newcomer.watchAgents();
+  await when((fn) => seenByNewcomer.on('change', fn), () => seenByNewcomer.get('bot') !== undefined, 'the retained agent state');
+  t.match(seenByNewcomer.get('bot'), { status: 'busy', epoch: bot.epoch }, 'a newcomer reads the repaired retained state');
 
   // Presence: birth with the session, Will on an abrupt loss, rebirth with a higher epoch.
   const sid = await carol.createSession({ participants: [{ principal: 'alice', role: 'member' }] });

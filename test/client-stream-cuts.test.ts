@@ -13,7 +13,7 @@ t.test('a 5,000-event token stream cut at 50 seeded random points reaches the re
   const brokerPort = Number(new URL(tether.mqttUrl).port);
   const readerLink = await startCutProxy(t, brokerPort);
   const writerLink = await startCutProxy(t, brokerPort);
-  const random = seededRandom(4711);
+  const random = seededRandom(Number(process.env.TETHER_TEST_SEED ?? 4711));
 
   const alice = await TetherClient.connect({ url: readerLink.url, principal: 'alice', device: 'laptop', persistent: true, backoff });
   const bot = await TetherClient.connect({ url: writerLink.url, principal: 'bot', backoff, commandResendMs: 2000 });
@@ -25,20 +25,26 @@ t.test('a 5,000-event token stream cut at 50 seeded random points reaches the re
 
   // session.created + message.started + deltas + message.completed = TOTAL_EVENTS.
   const deltas = TOTAL_EVENTS - 3;
-  // Cut points are byte offsets of the traffic through each proxy: every event crosses the
-  // reader's link at least once (about 190 bytes each), every chunk command the writer's (about
-  // 150 bytes), so offsets below these bounds are all reached, wherever they fall: inside an
-  // event batch, a history page, a CONNACK or a command.
-  const readerCuts = Array.from({ length: READER_CUTS }, () => Math.floor(random() * TOTAL_EVENTS * 150));
+  // The reader's link is cut at 50 seeded points of the stream: when the application has seen
+  // seq p, the link is cut a seeded number of bytes later, wherever that falls (inside an event
+  // batch, a history page, a CONNACK). Points that pass while the link is down are cut on the
+  // next connections, during the catch-up. The writer's link is cut at seeded byte offsets of
+  // its command traffic (about 150 bytes per chunk, so every offset below the bound is reached).
+  const readerPoints = Array.from({ length: READER_CUTS }, () => 2 + Math.floor(random() * TOTAL_EVENTS * 0.8)).sort((a, b) => a - b);
+  const readerOffsets = readerPoints.map(() => Math.floor(random() * 400));
   const writerCuts = Array.from({ length: WRITER_CUTS }, () => Math.floor(random() * deltas * 120));
-  const readerCutsDone = readerLink.cutAt(readerCuts, 'down');
   const writerCutsDone = writerLink.cutAt(writerCuts, 'up');
+  const readerCutsDone: Promise<void>[] = [];
 
   const seen: EventEnvelope[] = [];
   const reading = (async () => {
+    let next = 0;
     for await (const item of reader) {
       if (item.kind !== 'event') throw new Error(`unexpected ${item.kind}`);
       seen.push(item.event);
+      for (; next < READER_CUTS && item.event.seq >= readerPoints[next]; next++) {
+        readerCutsDone.push(readerLink.cutAt([readerLink.bytes.down + readerOffsets[next]], 'down'));
+      }
       if (item.event.type === 'message.completed') return;
     }
   })();
@@ -53,7 +59,7 @@ t.test('a 5,000-event token stream cut at 50 seeded random points reaches the re
   }
   const completed = await writer.complete();
   await reading;
-  await Promise.all([readerCutsDone, writerCutsDone]);
+  await Promise.all([...readerCutsDone, writerCutsDone]);
   const elapsed = performance.now() - started;
 
   t.equal(completed.seq, TOTAL_EVENTS, 'the log holds exactly the stream: no chunk appended twice');

@@ -221,12 +221,12 @@ export async function startCutProxy(t: Test, targetPort: number, host = '127.0.0
     const to = direction === 'down' ? pair.client : pair.upstream;
     const plan = plans[direction];
     if (plan.length && plan[0] < bytes[direction] + chunk.length) {
-      const keep = Math.max(0, plan[0] - bytes[direction]);
-      while (plan.length && plan[0] < bytes[direction] + keep + 1) plan.shift();
+      // One cut per offset: offsets already passed cut the next connections at their first byte.
+      const keep = Math.max(0, plan.shift()! - bytes[direction]);
       bytes[direction] += keep;
-      to.write(chunk.subarray(0, keep), () => {
-        if (kill(pair)) cuts++;
-      });
+      for (let i = 0; i < plan.length && plan[i] < bytes[direction]; i++) plan[i] = bytes[direction];
+      cuts++;
+      to.write(chunk.subarray(0, keep), () => kill(pair));
       if (plan.length === 0) for (const d of donePlans.filter((x) => x.direction === direction)) d.resolve();
       return;
     }
@@ -316,6 +316,8 @@ export interface ChaosOptions {
   reorder?: number;
   /** Probability that a message is lost. */
   drop?: number;
+  /** Outgoing publishes for which this returns true are reported sent but never reach the broker. */
+  losePublish?: (topic: string, payload: string) => boolean;
 }
 
 /**
@@ -362,6 +364,7 @@ export class ChaosTransport extends Emitter<TransportEvents> implements Transpor
   }
 
   publish(topic: string, payload: string, opts?: { retain?: boolean }) {
+    if (this.opts.losePublish?.(topic, payload)) return Promise.resolve();
     return this.inner.publish(topic, payload, opts);
   }
 

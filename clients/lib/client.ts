@@ -12,13 +12,14 @@ import { Emitter } from './emitter.ts';
 import { TetherError } from './errors.ts';
 import { IdSequence, newSessionId, randomChars } from './ids.ts';
 import { Inbox } from './inbox.ts';
-import { EpochBoard, Liveness, type AgentStatus, type PresenceState, type PresenceStatus } from './liveness.ts';
+import { EpochBoard, Liveness, type AgentStatus, type PresenceState } from './liveness.ts';
 import { MqttTransport, type MqttTransportOptions } from './mqtt-transport.ts';
 import { RequestLedger, type Reply, type RequestOptions } from './request-ledger.ts';
 import { MemorySeqStore, type SeqStore } from './seq-store.ts';
 import { isEventEnvelope, parseHistoryPage, type HistoryPage, type SessionFeedOptions } from './session-feed.ts';
 import { SessionIndex } from './session-index.ts';
-import { Session, type JoinOptions, type SessionLink } from './session.ts';
+import { Session } from './session.ts';
+import type { JoinOptions, SessionLink } from './session-types.ts';
 import type { ConnectionState, Transport } from './transport.ts';
 
 type D = Record<string, any>;
@@ -86,15 +87,15 @@ export class TetherClient extends Emitter<ClientEvents> {
       request: (type, data, o) => this.request(type, data, o),
       online: () => this.state === 'online',
       confirm: (cid, sid, seq) => this.commands.confirm(cid, sid, seq),
-      setPresence: async (sid, status: PresenceStatus) => {
-        const m = this.liveness.setPresence(sid, status);
-        if (this.state === 'online') await this.transport.publish(m.topic, m.payload, { retain: true });
-      },
+      resendFrom: (id) => this.commands.resendFrom(id),
+      setPresence: (sid, status) => this.liveness.setPresence(sid, status),
+      runOpened: () => this.liveness.runOpened(),
+      runClosed: () => this.liveness.runClosed(),
       detach: async (session) => {
         if (this.sessions.get(session.sid) !== session) return;
         this.sessions.delete(session.sid);
-        this.liveness.forgetPresence(session.sid);
-        await Promise.all(this.sessionFilters(session).map((f) => this.transport.unsubscribe(f)));
+        const filters = [...this.sessionFilters(session), this.liveness.forgetPresence(session.sid)];
+        await Promise.all(filters.map((f) => this.transport.unsubscribe(f)));
       },
     };
     const transportOptions: MqttTransportOptions = {
@@ -112,6 +113,7 @@ export class TetherClient extends Emitter<ClientEvents> {
     };
     if (!opts.transport && !opts.url) throw new TetherError('INVALID_ARGUMENT', 'give url (or a transport factory)');
     this.transport = opts.transport ? opts.transport(transportOptions) : new MqttTransport(transportOptions);
+    this.liveness.attach(this.transport);
     this.transport.on('message', (topic, payload) => this.onMessage(topic, payload));
     this.transport.on('state', (state) => this.onState(state));
     this.transport.on('refused', (filter) => this.onRefused(filter));
@@ -141,6 +143,7 @@ export class TetherClient extends Emitter<ClientEvents> {
   start(timeoutMs = 15_000): Promise<void> {
     this.started ??= new Promise<void>((resolve, reject) => {
       const base = [this.replyTo, 'tether/v1/host/+/state'];
+      base.push(...this.liveness.ownTopics());
       for (const f of base) this.transport.subscribe(f).catch(() => {});
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = (err?: Error) => {
@@ -227,6 +230,8 @@ export class TetherClient extends Emitter<ClientEvents> {
   async watchSessions(): Promise<SessionIndex> {
     if (!this.index) {
       this.index = new SessionIndex();
+      // A cleared index entry: no longer a participant, stop following [CLIENT-LEAVE-1].
+      this.index.on('removed', (sid) => this.sessions.get(sid)?.fail(new TetherError('NOT_PARTICIPANT', `removed from session ${sid}`, undefined, undefined, sid)));
       await this.transport.subscribe(topics.sessionIndexAll(this.principal));
       void this.reconcileIndex();
     }
@@ -250,10 +255,8 @@ export class TetherClient extends Emitter<ClientEvents> {
   }
 
   /** An agent's own status (its card was given in the options). */
-  async setAgentStatus(status: Exclude<AgentStatus, 'offline'>): Promise<void> {
-    const m = this.liveness.setAgentStatus(status);
-    if (!m) throw new TetherError('INVALID_ARGUMENT', 'not an agent: give `agent` (the card) in the client options');
-    if (this.state === 'online') await this.transport.publish(m.topic, m.payload, { retain: true });
+  setAgentStatus(status: Exclude<AgentStatus, 'offline'>): Promise<void> {
+    return this.liveness.setAgentStatus(status);
   }
 
   // ------------------------------------------------------------------ commands and requests
@@ -262,7 +265,7 @@ export class TetherClient extends Emitter<ClientEvents> {
   command(sid: string, type: string, data: Record<string, unknown>, opts: CommandOptions = {}): Promise<Ack> {
     checkId(sid, 'sid');
     const id = opts.id ?? this.ids.next();
-    return this.commands.submit(sid, topics.submit(sid, this.principal), type, data, id, opts.orderKey);
+    return this.commands.submit(sid, topics.submit(sid, this.principal), type, data, id, opts);
   }
 
   /** Sends a request and resolves with its reply (an `error` reply rejects with TetherError). */
@@ -275,9 +278,8 @@ export class TetherClient extends Emitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.state === 'online') {
-      const farewells = this.liveness.farewells().map((m) => this.transport.publish(m.topic, m.payload, { retain: true }).catch(() => {}));
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([Promise.all(farewells), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      await Promise.race([this.liveness.farewell(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
       clearTimeout(timer);
     }
     for (const s of [...this.sessions.values()]) await s.leave().catch(() => {});
@@ -297,9 +299,12 @@ export class TetherClient extends Emitter<ClientEvents> {
 
   private onState(state: ConnectionState): void {
     this.emit('state', state);
-    if (state !== 'online') return;
+    if (state !== 'online') {
+      for (const s of this.sessions.values()) s.hold();
+      return;
+    }
     this.requests.newConnection();
-    for (const m of this.liveness.births()) void this.transport.publish(m.topic, m.payload, { retain: true }).catch(() => {});
+    this.liveness.announce();
     // Always ask history after lastSeq on (re)connect; then resend what is unanswered, in order.
     for (const s of this.sessions.values()) s.resync();
     this.commands.resendAll();
@@ -375,6 +380,7 @@ export class TetherClient extends Emitter<ClientEvents> {
         if (json) this.sessions.get(t.sid)?.onState(json as never);
         return;
       case 'presence':
+        if (this.liveness.isOwnDevice(t.principal, t.device)) this.liveness.onOwnState(json, t.sid);
         this.sessions.get(t.sid)?.onPresence(t.principal, t.device, json as PresenceState | undefined);
         return;
       case 'sessionIndex':
@@ -387,6 +393,7 @@ export class TetherClient extends Emitter<ClientEvents> {
         this.onHostState(json as HostState | undefined, t.hostId);
         return;
       case 'agentState':
+        if (t.agentId === this.principal) this.liveness.onOwnState(json);
         if (!json) this.agents.clear(t.agentId);
         else if (typeof json.epoch === 'number' && json.agentId === t.agentId) this.agents.offer(t.agentId, json as AgentState);
         return;

@@ -21,6 +21,8 @@ export interface CommandOptions {
   id?: string;
   /** Commands with the same key are delivered and retried in order (e.g. the chunks of a stream). */
   orderKey?: string;
+  /** Told of a refusal that is not final (the command waits behind an unanswered predecessor). */
+  onRefused?: (err: TetherError) => void;
 }
 
 interface Kept {
@@ -30,6 +32,7 @@ interface Kept {
   topic: string;
   payload: string;
   order: string;
+  onRefused?: (err: TetherError) => void;
   sentAt: number;
   attempts: number;
   transientRefusals: number;
@@ -74,14 +77,14 @@ export class CommandLedger {
     return this.kept.size;
   }
 
-  submit(sid: string, topic: string, type: string, data: unknown, id: string, orderKey?: string): Promise<Ack> {
+  submit(sid: string, topic: string, type: string, data: unknown, id: string, opts: Omit<CommandOptions, 'id'> = {}): Promise<Ack> {
     if (this.closed) return Promise.reject(new TetherError('CLOSED', 'client closed'));
     if (this.kept.has(id)) return Promise.reject(new TetherError('INVALID_ARGUMENT', `command ${id} is already pending`));
     const payload = JSON.stringify({ v: 1, id, type, replyTo: this.replyTo, data });
     this.stats.submitted++;
     return new Promise<Ack>((resolve, reject) => {
-      const order = orderKey ?? `\u0000${id}`;
-      const k: Kept = { id, sid, type, topic, payload, order, sentAt: 0, attempts: 0, transientRefusals: 0, resolve, reject };
+      const order = opts.orderKey ?? `\u0000${id}`;
+      const k: Kept = { id, sid, type, topic, payload, order, onRefused: opts.onRefused, sentAt: 0, attempts: 0, transientRefusals: 0, resolve, reject };
       this.kept.set(id, k);
       this.transmit(k);
       this.ensureTicker();
@@ -104,6 +107,7 @@ export class CommandLedger {
     if (this.unansweredBefore(k)) {
       // Possibly refused only because an earlier command of its order was refused or lost.
       this.wait(k, err, 0);
+      k.onRefused?.(err);
     } else if (TRANSIENT.has(err.code) && ++k.transientRefusals <= MAX_TRANSIENT_REFUSALS) {
       const details = (data.details ?? {}) as { retryAfterMs?: unknown };
       const delay = err.code === 'RATE_LIMITED' && typeof details.retryAfterMs === 'number' ? Math.max(1, details.retryAfterMs) : 1000;
@@ -132,6 +136,26 @@ export class CommandLedger {
       k.waiting = undefined;
       this.transmit(k);
     }
+  }
+
+  /**
+   * Resends a kept command and every later kept command of its order, in order (the repair of a
+   * stream after STREAM_OUT_OF_ORDER [AGENT-WRITER-3]). Returns false when the command is not
+   * kept (already answered), or is held back by a rate limit (then it follows its own retry).
+   */
+  resendFrom(id: string): boolean {
+    const head = this.kept.get(id);
+    if (!head || (head.waiting && head.waiting.notBefore > this.now())) return false;
+    let on = false;
+    for (const x of this.kept.values()) {
+      if (x === head) on = true;
+      if (!on || x.order !== head.order) continue;
+      clearTimeout(x.timer);
+      x.timer = undefined;
+      x.waiting = undefined;
+      this.transmit(x);
+    }
+    return true;
   }
 
   close(): void {

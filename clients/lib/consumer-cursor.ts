@@ -16,7 +16,7 @@ interface IteratorState {
 }
 
 function seqOf(item: FeedItem): number {
-  return item.kind === 'event' ? item.event.seq : item.atSeq;
+  return item.kind === 'event' ? item.event.seq : item.kind === 'reset' ? item.atSeq : 0;
 }
 
 export class ConsumerCursor {
@@ -33,6 +33,11 @@ export class ConsumerCursor {
     private readonly delivered: () => number,
     /** Whether listeners consume items (they count as processed when emit returns). */
     private readonly listening: () => boolean,
+    /**
+     * The highest seq that may be stored: before the start of every open stream, whose text so
+     * far lives only in memory, so a restarted client gets the stream again [CLIENT-RESUME-10].
+     */
+    private readonly ceiling: () => number = () => Infinity,
   ) {
     this.saved = lastSeq;
     this.initial = this.create();
@@ -53,7 +58,15 @@ export class ConsumerCursor {
   }
 
   push(item: FeedItem): void {
+    if (item.kind === 'rewind') this.rewind();
     for (const it of this.iterators) it.queue.push(item);
+  }
+
+  /** The host lost events: the stored cursor goes back to 0 with the new generation. */
+  private rewind(): void {
+    this.saved = 0;
+    for (const it of this.iterators) it.processed = it.yielded = 0;
+    void this.store.save(this.sid, 0);
   }
 
   /** Ends every iterator, normally or with an error. */
@@ -71,6 +84,7 @@ export class ConsumerCursor {
     } else {
       return; // nobody processed anything
     }
+    seq = Math.min(seq, this.ceiling());
     if (seq > this.saved) {
       this.saved = seq;
       void this.store.save(this.sid, seq);

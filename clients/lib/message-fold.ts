@@ -41,12 +41,19 @@ function textOfParts(parts: unknown): string {
 
 export class MessageFold {
   private readonly views = new Map<string, MessageView>();
+  /** msgIds of messages still streaming. */
+  private readonly open = new Set<string>();
 
   /** Applies a feed item or a bare event; returns the view it changed, if any. */
   apply(item: FeedItem | EventEnvelope): MessageView | undefined {
     if ('kind' in item) {
       if (item.kind === 'reset') {
         this.reset(item.state);
+        return undefined;
+      }
+      if (item.kind === 'rewind') {
+        this.views.clear();
+        this.open.clear();
         return undefined;
       }
       return this.applyEvent(item.event);
@@ -63,13 +70,28 @@ export class MessageFold {
     return [...this.views.values()];
   }
 
+  /** The seq before the start of the oldest message still streaming (Infinity when none). */
+  openFloor(): number {
+    let floor = Infinity;
+    for (const msgId of this.open) {
+      const started = this.views.get(msgId)?.startedSeq;
+      if (started !== undefined) floor = Math.min(floor, started - 1);
+    }
+    return floor;
+  }
+
   /**
    * After a reset (snapshot at atSeq): views of messages that were streaming but are no longer
    * open at atSeq lost their end; they are marked incomplete. Completed views stay as they are.
    */
   reset(state: SessionState): void {
     const open = new Set(state.openMessages.map((m) => m.msgId));
-    for (const v of this.views.values()) if (v.status === 'streaming' && !open.has(v.msgId)) v.incomplete = true;
+    for (const v of this.views.values()) {
+      if (v.status === 'streaming' && !open.has(v.msgId)) {
+        v.incomplete = true;
+        this.open.delete(v.msgId);
+      }
+    }
   }
 
   private applyEvent(e: EventEnvelope): MessageView | undefined {
@@ -84,6 +106,7 @@ export class MessageFold {
         const v: MessageView = { msgId: d.msgId, sender: e.sender, role: d.role, status: 'streaming', text: '', chunks: 0, startedSeq: e.seq, seq: e.seq };
         if (d.runId !== undefined) v.runId = d.runId;
         this.views.set(d.msgId, v);
+        this.open.add(d.msgId);
         return v;
       }
       case 'message.delta': {
@@ -91,6 +114,7 @@ export class MessageFold {
         if (!v) {
           v = { msgId: d.msgId, sender: e.sender, role: 'agent', status: 'streaming', text: '', chunks: 0, seq: e.seq, incomplete: d.i > 0 };
           this.views.set(d.msgId, v);
+          this.open.add(d.msgId);
         }
         const i = Number(d.i);
         const n = Number(d.n ?? 1);
@@ -118,6 +142,7 @@ export class MessageFold {
         if (runId !== undefined) v.runId = runId;
         if (d.error !== undefined) v.error = d.error;
         this.views.set(d.msgId, v);
+        this.open.delete(d.msgId);
         return v;
       }
       default:

@@ -55,6 +55,8 @@ interface Pending {
   topic: string;
   payload: string;
   retain: boolean;
+  /** MQTT packet id while in flight. */
+  messageId?: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -218,7 +220,11 @@ export class MqttTransport extends Emitter<TransportEvents> implements Transport
   private onClose(): void {
     this.conn++;
     for (const sub of this.subs.values()) sub.granted = false;
+    const lost = [...this.inflight];
     this.failPublishes(new TetherError('DISCONNECTED', 'connection lost'));
+    // reconnect() starts with empty packet stores, so mqtt.js would never complete these; left
+    // in its outgoing table they would also hold a later graceful end() forever.
+    for (const p of lost) if (p.messageId !== undefined) this.client?.removeOutgoingMessage(p.messageId);
     if (this.closing) {
       this.setState('closed');
       return;
@@ -266,6 +272,8 @@ export class MqttTransport extends Emitter<TransportEvents> implements Transport
         else p.resolve();
         this.pump();
       });
+      // Online, mqtt.js allocates the id synchronously inside publish().
+      p.messageId = client.getLastMessageId();
     }
   }
 }

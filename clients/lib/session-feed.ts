@@ -12,13 +12,21 @@
  *   becomes a range request (after = lastSeq, to = next buffered seq - 1).
  * - A page with `reset` (cursor older than retention) surfaces a reset item: the application
  *   replaces its state with the snapshot at atSeq, and events continue from atSeq + 1.
+ * - While the connection is down the feed holds live events (a persistent session may deliver
+ *   queued batches right after CONNACK); delivery resumes after the catch-up [CLIENT-RESUME-9].
  */
 import type { EventEnvelope, SessionState } from '../../schemas/src/index.ts';
 import { TetherError } from './errors.ts';
 
 export type FeedItem =
   | { kind: 'event'; event: EventEnvelope }
-  | { kind: 'reset'; atSeq: number; state: SessionState };
+  /** Cursor expired: the events up to atSeq are replaced by this snapshot [CLIENT-RESET-1]. */
+  | { kind: 'reset'; atSeq: number; state: SessionState }
+  /**
+   * The host lost events it had published (its head is below lastSeq): the log is delivered again
+   * from seq 1 as a new generation; drop what you built from the session [CLIENT-GAP-3].
+   */
+  | { kind: 'rewind'; headSeq: number };
 
 export interface HistoryPage {
   sid: string;
@@ -47,13 +55,14 @@ export interface SessionFeedOptions {
   compact?: boolean;
   /** Events per history page (default 1000; lowered automatically to the host's maximum). */
   pageLimit?: number;
-  /** How long a gap in live events may stay open before a range request (default 150 ms). */
+  /** How long a gap may stay open before a range request: default 500 ms, kept within 100 ms..2 s [CLIENT-GAP-1]. */
   gapWaitMs?: number;
   /** Delay before a failed catch-up is tried again (default 500 ms). */
   retryMs?: number;
 }
 
 export interface FeedDeps {
+  /** One history.get; it should time out after 10 s so that the feed asks again with a new id [CLIENT-RESUME-6]. */
   history(q: HistoryQuery, signal: AbortSignal): Promise<HistoryPage>;
   /** Called synchronously, in order, once per event or reset. */
   deliver(item: FeedItem): void;
@@ -109,7 +118,7 @@ export class SessionFeed {
   private gapDelay: number;
   private readonly retryMs: number;
   /** Counters for observability and tests. */
-  readonly stats = { live: 0, duplicates: 0, pages: 0, rangeRequests: 0, resets: 0 };
+  readonly stats = { live: 0, duplicates: 0, pages: 0, stalePages: 0, rangeRequests: 0, resets: 0, rewinds: 0 };
 
   constructor(
     readonly sid: string,
@@ -118,7 +127,7 @@ export class SessionFeed {
   ) {
     this.compact = opts.compact ?? true;
     this.pageLimit = opts.pageLimit ?? 1000;
-    this.gapWaitMs = opts.gapWaitMs ?? 150;
+    this.gapWaitMs = Math.min(2000, Math.max(100, opts.gapWaitMs ?? 500));
     this.gapDelay = this.gapWaitMs;
     this.retryMs = opts.retryMs ?? 500;
   }
@@ -141,7 +150,19 @@ export class SessionFeed {
     this.resync();
   }
 
-  /** On (re)connect and on a new host epoch: always ask history after lastSeq. */
+  /** The connection is down: hold live events until the next catch-up [CLIENT-RESUME-9]. */
+  hold(): void {
+    if (this.stopped) return;
+    this.gen++;
+    this.abort?.abort();
+    clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.catching = true;
+  }
+
+  /** On (re)connect and on a new host epoch: always ask history after lastSeq [CLIENT-RESUME-4]. */
   resync(): void {
     if (this.stopped) return;
     this.gen++;
@@ -205,6 +226,16 @@ export class SessionFeed {
         const page = await this.deps.history({ sid: this.sid, after: before, to, limit: this.pageLimit, compact: this.compact }, ac.signal);
         if (gen !== this.gen) return;
         this.stats.pages++;
+        if (!page.reset && page.from !== this.last) {
+          // Not an answer to this cursor (a late page of an abandoned request) [CLIENT-RESUME-8].
+          this.stats.stalePages++;
+          throw new TetherError('TIMEOUT', `history page from ${page.from} does not start at lastSeq ${this.last}`);
+        }
+        if (!page.reset && page.headSeq < this.last) {
+          this.rewind(page.headSeq);
+          if (this.stopped || gen !== this.gen) return;
+          continue;
+        }
         this.applyPage(page);
         if (this.stopped || gen !== this.gen) return;
         if (!page.more || (to !== undefined && this.last >= to)) break;
@@ -242,6 +273,16 @@ export class SessionFeed {
       return;
     }
     this.checkGap();
+  }
+
+  /** The host's log is shorter than what was delivered: start a new generation from seq 1 [CLIENT-GAP-3]. */
+  private rewind(headSeq: number): void {
+    this.stats.rewinds++;
+    this.last = 0;
+    this.buffer.clear();
+    this.hintHead = 0;
+    this.deps.deliver({ kind: 'rewind', headSeq });
+    this.deps.advanced(0);
   }
 
   private applyPage(page: HistoryPage): void {

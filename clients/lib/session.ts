@@ -3,95 +3,19 @@
  * message views folded from them, and the commands a participant sends into it.
  */
 import type { EventEnvelope, Part, SessionState } from '../../schemas/src/index.ts';
-import type { Ack } from './command-ledger.ts';
+import type { Ack, CommandOptions } from './command-ledger.ts';
+import type { AskOptions, InputRequestHandle, InputResolution, SendOptions, SessionEvents, SessionLink } from './session-types.ts';
 import { ConsumerCursor } from './consumer-cursor.ts';
 import { Emitter } from './emitter.ts';
+import type { TetherError } from './errors.ts';
 import { newId } from './ids.ts';
 import { EpochBoard, type PresenceState, type PresenceStatus } from './liveness.ts';
-import { MessageFold, type MessageView } from './message-fold.ts';
-import type { Reply, RequestOptions } from './request-ledger.ts';
+import { MessageFold } from './message-fold.ts';
 import type { SeqStore } from './seq-store.ts';
 import { SessionFeed, parseHistoryPage, type FeedItem, type HistoryPage, type SessionFeedOptions } from './session-feed.ts';
 import { StreamWriter, type StreamWriterOptions } from './stream-writer.ts';
 
 type D = Record<string, any>;
-
-export interface SessionEvents {
-  /** Every item in order: events and resets. */
-  item: (item: FeedItem) => void;
-  event: (event: EventEnvelope) => void;
-  /** Cursor expired: replace your state with this snapshot; events continue from atSeq + 1. */
-  reset: (reset: { atSeq: number; state: SessionState }) => void;
-  /** A message view changed (text so far, completion). */
-  message: (view: MessageView) => void;
-  /** The retained session state (a display snapshot, not the log). */
-  state: (state: SessionState) => void;
-  /** A participant device's presence changed (stale epochs are ignored). */
-  presence: (key: string, presence: PresenceState | undefined) => void;
-  /** The session cannot be followed any more (e.g. no longer a participant). */
-  error: (err: Error) => void;
-}
-
-export interface JoinOptions extends SessionFeedOptions {
-  /** Start after this seq instead of the stored one (0: from the beginning). */
-  after?: number;
-  /** Where lastSeq is kept (default: the client's store). */
-  seqStore?: SeqStore;
-  /** Also follow participants' presence (default false). */
-  presence?: boolean;
-}
-
-export interface SendOptions {
-  role?: 'user' | 'agent' | 'system' | 'tool';
-  msgId?: string;
-  replyToSeq?: number;
-  /** Command id (reuse it to retry a command the application sent before). */
-  id?: string;
-}
-
-export interface AskOptions {
-  prompt: string;
-  requestId?: string;
-  answerSchema?: Record<string, unknown>;
-  /** When the host applies onTimeout (Date, ISO string, or ms from now). */
-  deadline?: Date | string | number;
-  onTimeout?: { policy: 'default'; value: unknown } | { policy: 'fail' } | { policy: 'wait' };
-  risk?: 'low' | 'medium' | 'high';
-  to?: string[];
-  runId?: string;
-  id?: string;
-}
-
-export interface InputResolution {
-  requestId: string;
-  outcome: 'answered' | 'default' | 'failed';
-  value?: unknown;
-  decidedBy: 'person' | 'timeout';
-  by: string;
-  requestSeq: number;
-  /** Seq of the input.resolved event. */
-  seq: number;
-}
-
-export interface InputRequestHandle {
-  requestId: string;
-  /** Seq of the input.requested event. */
-  seq: number;
-  /** The outcome, taken only from the input.resolved event [INPUT-AGENT-1]. */
-  resolution: Promise<InputResolution>;
-}
-
-/** What a session needs from its client. */
-export interface SessionLink {
-  readonly principal: string;
-  readonly defaultRole: 'user' | 'agent';
-  command(sid: string, type: string, data: Record<string, unknown>, opts?: { id?: string; orderKey?: string }): Promise<Ack>;
-  request(type: string, data: Record<string, unknown>, opts?: RequestOptions): Promise<Reply>;
-  online(): boolean;
-  confirm(cid: string, sid: string, seq: number): void;
-  setPresence(sid: string, status: PresenceStatus): Promise<void>;
-  detach(session: Session): Promise<void>;
-}
 
 function toIso(t: Date | string | number): string {
   if (typeof t === 'string') return t;
@@ -110,6 +34,9 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   private readonly resolutionWaiters = new Map<string, ((r: InputResolution) => void)[]>();
   private failure?: Error;
   private left = false;
+  /** Runs and streams this client opened in the session and still holds. */
+  private readonly myRuns = new Set<string>();
+  private readonly myStreams = new Set<string>();
   /** lastSeq to start from, until start(); live events meanwhile are held. */
   private pendingStart?: number;
   private readonly held: EventEnvelope[] = [];
@@ -126,7 +53,8 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     this.feed = new SessionFeed(
       sid,
       {
-        history: async (q, signal) => parseHistoryPage((await link.request('history.get', { ...q }, { signal })).data, sid),
+        // 10 s, then the feed asks again with a new request id [CLIENT-RESUME-6].
+        history: async (q, signal) => parseHistoryPage((await link.request('history.get', { ...q }, { signal, timeoutMs: 10_000 })).data, sid),
         deliver: (item) => this.deliver(item),
         advanced: () => this.cursor.commit(),
         failed: (err) => this.fail(err),
@@ -135,7 +63,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
       opts,
     );
     const listening = () => (['item', 'event', 'message', 'reset'] as const).some((e) => this.listenerCount(e) > 0);
-    this.cursor = new ConsumerCursor(sid, store, lastSeq, () => this.feed.lastSeq, listening);
+    this.cursor = new ConsumerCursor(sid, store, lastSeq, () => this.feed.lastSeq, listening, () => this.messages.openFloor());
     this.pendingStart = lastSeq;
   }
 
@@ -187,6 +115,11 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     if (this.pendingStart === undefined) this.feed.resync();
   }
 
+  /** Internal: the connection is down; live events are held until the next catch-up. */
+  hold(): void {
+    if (this.pendingStart === undefined) this.feed.hold();
+  }
+
   setPageLimit(max: number): void {
     this.feed.setPageLimit(max);
   }
@@ -201,7 +134,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   override on<K extends keyof SessionEvents>(event: K, fn: SessionEvents[K]): () => void {
     // An application that listens instead of iterating does not need the join-time queue:
     // listeners see items from the moment they are attached (attach them right after join).
-    if (event === 'item' || event === 'event' || event === 'message' || event === 'reset') this.cursor.dropInitial();
+    if (event === 'item' || event === 'event' || event === 'message' || event === 'reset' || event === 'rewind') this.cursor.dropInitial();
     return super.on(event, fn);
   }
 
@@ -219,7 +152,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   // ------------------------------------------------------------------ commands
 
   /** Any command of this session; resolves with the ack (retried until answered). */
-  command(type: string, data: Record<string, unknown>, opts: { id?: string; orderKey?: string } = {}): Promise<Ack> {
+  command(type: string, data: Record<string, unknown>, opts: CommandOptions = {}): Promise<Ack> {
     return this.link.command(this.sid, type, data, opts);
   }
 
@@ -234,10 +167,15 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   /** Opens a token stream (message.start is sent at once). */
   stream(opts: StreamWriterOptions & { msgId?: string; role?: SendOptions['role']; runId?: string } = {}): StreamWriter {
     const msgId = opts.msgId ?? newId('m');
+    this.myStreams.add(msgId);
     return new StreamWriter(
       this.sid,
       msgId,
-      (type, data, orderKey) => this.command(type, data, { orderKey }),
+      {
+        submit: (type, data, o) => this.command(type, data, o),
+        resendFrom: (id) => this.link.resendFrom(id),
+        finished: () => this.myStreams.delete(msgId),
+      },
       { role: opts.role ?? this.link.defaultRole, runId: opts.runId },
       opts,
     );
@@ -248,6 +186,8 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     const data: D = { runId };
     if (opts.title !== undefined) data.title = opts.title;
     const ack = await this.command('run.start', data, { id: opts.id });
+    this.myRuns.add(runId);
+    this.link.runOpened();
     return { runId, seq: ack.seq };
   }
 
@@ -255,7 +195,10 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     const data: D = { runId, status };
     if (opts.summary !== undefined) data.summary = opts.summary;
     if (opts.error !== undefined) data.error = opts.error;
-    return this.command('run.finish', data, { id: opts.id });
+    return this.command('run.finish', data, { id: opts.id }).then((ack) => {
+      if (this.myRuns.delete(runId)) this.link.runClosed();
+      return ack;
+    });
   }
 
   /** Asks the agent to cancel a run; it confirms with run.finish status cancelled. */
@@ -310,6 +253,44 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     return this.command('session.close', reason === undefined ? {} : { reason }, opts);
   }
 
+  /**
+   * For an agent that came back: completes as failed every stream of this principal that is open
+   * in the session but not written by this client, and finishes as failed every such run
+   * [AGENT-RECOVER-1]. Call it before new work in the session.
+   */
+  async recover(reason = 'the agent restarted and cannot continue'): Promise<{ streams: string[]; runs: string[] }> {
+    const state = this.latestState ?? (await this.nextState(2000));
+    const done = { streams: [] as string[], runs: [] as string[] };
+    if (!state) return done;
+    const gone = (err: unknown, code: string) => (err as TetherError).code === code;
+    for (const m of state.openMessages) {
+      if (m.sender !== this.link.principal || this.myStreams.has(m.msgId)) continue;
+      await this.command('message.complete', { msgId: m.msgId, status: 'failed', error: reason }).then(
+        () => done.streams.push(m.msgId),
+        (err) => {
+          if (!gone(err, 'STREAM_NOT_OPEN')) throw err;
+        },
+      );
+    }
+    for (const r of state.openRuns) {
+      if (r.agent !== this.link.principal || this.myRuns.has(r.runId)) continue;
+      await this.command('run.finish', { runId: r.runId, status: 'failed', error: reason }).then(
+        () => done.runs.push(r.runId),
+        (err) => {
+          if (!gone(err, 'RUN_NOT_FOUND')) throw err;
+        },
+      );
+    }
+    return done;
+  }
+
+  private nextState(ms: number): Promise<SessionState | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => (off(), resolve(undefined)), ms);
+      const off = this.on('state', (s) => (clearTimeout(timer), off(), resolve(s)));
+    });
+  }
+
   /** One raw history page (the feed pages by itself; this is for tools and tests). */
   async history(q: { after?: number; to?: number; limit?: number; compact?: boolean } = {}): Promise<HistoryPage> {
     return parseHistoryPage((await this.link.request('history.get', { sid: this.sid, ...q })).data, this.sid);
@@ -338,6 +319,8 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     this.feed.stop();
     this.emit('error', err);
     this.cursor.end(err);
+    // Stop following: unsubscribe and forget the session [CLIENT-LEAVE-1].
+    void this.link.detach(this);
   }
 
   // ------------------------------------------------------------------ delivery
@@ -356,7 +339,8 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
       this.messages.apply(item);
       this.cursor.push(item);
       this.emit('item', item);
-      this.emit('reset', { atSeq: item.atSeq, state: item.state });
+      if (item.kind === 'reset') this.emit('reset', { atSeq: item.atSeq, state: item.state });
+      else this.emit('rewind', { headSeq: item.headSeq });
     }
     this.cursor.commit();
   }
