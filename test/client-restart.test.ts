@@ -4,7 +4,7 @@ import { startTether, type Tether } from '../broker/embedded.ts';
 import { TetherClient } from '../clients/lib/node.ts';
 import { freePort, quietLogger, tempDir } from './helpers.ts';
 
-const DELTAS = 3000;
+const DELTAS = 2000;
 const backoff = { initialMs: 20, maxMs: 200 };
 
 t.test('a token stream survives two restarts of host and broker on the same port and data directory', async (t) => {
@@ -46,8 +46,8 @@ t.test('a token stream survives two restarts of host and broker on the same port
     tokens.push(`t${i} `);
     await writer.write(tokens[i]);
     // The restarts run while the writer keeps writing (it blocks on its window while offline).
-    if (i === 1000) restarts.push(restart());
-    if (i === 2000) restarts.push(Promise.all(restarts).then(restart));
+    if (i === 600) restarts.push(restart());
+    if (i === 1300) restarts.push(Promise.all(restarts).then(restart));
   }
   await Promise.all(restarts);
   const completed = await writer.complete();
