@@ -10,6 +10,9 @@ import { runChecks, type CheckResult } from './core/runner.ts';
 import { HOST_CHECKS } from './checks/index.ts';
 import { hostFactory } from './host/profile.ts';
 import { AGENT_CHECKS, CLIENT_CHECKS } from './checks/impl-index.ts';
+import deviceHostChecks from './checks/device-host.ts';
+import deviceImplChecks from './checks/device-impl.ts';
+import { SuiteHost } from './harness/suite-host.ts';
 import { implFactory } from './impl/profile.ts';
 import type { Principal } from './host/context.ts';
 
@@ -36,8 +39,11 @@ export const ALL_CHECKS: Record<SuiteProfile, Check<any>[]> = {
   host: HOST_CHECKS,
   agent: AGENT_CHECKS,
   client: CLIENT_CHECKS,
-  device: [],
+  device: [...deviceHostChecks, ...deviceImplChecks],
 };
+
+/** The reference device of the device profile: mosquitto_sub behind a small wrapper. */
+export const REFERENCE_DEVICE = `/usr/bin/python3 ${new URL('./adapters/device/mosquitto_sub_device.py', import.meta.url).pathname}`;
 
 /** Checks of a profile matching --only (check ids, requirement IDs, or prefixes ending in *). */
 export function select<C>(checks: Check<C>[], only?: string[]): Check<C>[] {
@@ -64,6 +70,29 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
       target.broker = opts.broker;
       if (host.hostState) target.host = { hostId: host.hostState.hostId, epoch: host.hostState.epoch, protocol: host.hostState.protocol, features: host.features, limits: host.limits };
       results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })));
+    } else if (profile === 'device') {
+      const hostSide = checks.filter((c) => c.id.startsWith('device.host.'));
+      const deviceSide = checks.filter((c) => c.id.startsWith('device.impl.'));
+      let own: SuiteHost | undefined;
+      try {
+        if (hostSide.length) {
+          if (!opts.broker) own = await SuiteHost.start();
+          const url = opts.broker ?? own!.url;
+          const { factory } = await hostFactory({ url, users: opts.broker ? opts.users : [], hostId: opts.hostId, mqtt: opts.mqtt, timeoutMs: opts.timeoutMs });
+          target.device = { broker: opts.broker ?? 'the suite\'s reference host', device: opts.spawn ?? 'mosquitto_sub (reference device)' };
+          results.push(...(await runChecks(hostSide, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })));
+        }
+      } finally {
+        await own?.close();
+      }
+      if (deviceSide.length) {
+        const { factory, suite } = await implFactory('device', opts.spawn ?? REFERENCE_DEVICE);
+        try {
+          results.push(...(await runChecks(deviceSide, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })));
+        } finally {
+          await suite.close();
+        }
+      }
     } else if (profile === 'agent' || profile === 'client') {
       const { factory, suite } = await implFactory(profile, opts.spawn);
       target[profile] = { spawn: opts.spawn ?? null, suiteHost: suite.url };
