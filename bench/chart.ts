@@ -50,6 +50,7 @@ function panel(p: ChartPanel, ox: number, yMin: number, yMax: number): string {
   }
   out.push(`<text x="${ox + M.left + pw / 2}" y="${H - 8}" text-anchor="middle">percentile</text>`);
   for (const s of p.series) {
+    if (s.curve.length === 0) continue;
     const pts = s.curve.map((ms, i) => `${x(PERCENTILE_POINTS[i]).toFixed(1)},${y(ms).toFixed(1)}`).join(' ');
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''} points="${pts}"/>`);
   }
@@ -66,16 +67,17 @@ export function latencyChart(panels: ChartPanel[], caption: string): string {
   const legendSvg = legend
     .map(
       (s, i) =>
-        `<line x1="${M.left + i * 190}" x2="${M.left + i * 190 + 28}" y1="${H + 12}" y2="${H + 12}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>` +
-        `<text x="${M.left + i * 190 + 34}" y="${H + 16}">${esc(s.label)}</text>`,
+        `<line x1="${M.left}" x2="${M.left + 28}" y1="${H + 8 + i * 15}" y2="${H + 8 + i * 15}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>` +
+        `<text x="${M.left + 34}" y="${H + 12 + i * 15}">${esc(s.label)}</text>`,
     )
     .join('\n');
+  const height = H + 20 + legend.length * 15;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 44}" viewBox="0 0 ${width} ${H + 44}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     body,
     legendSvg,
-    `<text x="${M.left}" y="${H + 36}" fill="#555">${esc(caption)}</text>`,
+    `<text x="${M.left}" y="${height - 6}" fill="#555">${esc(caption)}</text>`,
     `<text x="8" y="${M.top + (H - M.top - M.bottom) / 2}" transform="rotate(-90 8 ${M.top + (H - M.top - M.bottom) / 2})" text-anchor="middle" dominant-baseline="hanging">latency (ms, log)</text>`,
     `</svg>`,
     '',

@@ -9,7 +9,7 @@ import type { Ack } from '../clients/lib/command-ledger.ts';
 import type { MessageFold } from '../clients/lib/message-fold.ts';
 import type { Session } from '../clients/lib/session.ts';
 import type { FeedItem, SessionFeedOptions } from '../clients/lib/session-feed.ts';
-import { StreamWriter, type StreamWriterOptions } from '../clients/lib/stream-writer.ts';
+import type { StreamWriter, StreamWriterOptions } from '../clients/lib/stream-writer.ts';
 
 type D = Record<string, any>;
 
@@ -43,11 +43,17 @@ export class BenchParticipant {
   }
 
   /**
-   * A token stream writer for message msgId. An agent need not join a session to write to it,
-   * and the latency figures must not make it receive its own tokens.
+   * A token stream writer for message msgId, opened as an agent does: it joins the session (so it
+   * also receives the session's events, its own tokens included) and uses Session.stream().
    */
-  stream(sid: string, msgId: string, opts: StreamWriterOptions = {}): StreamWriter {
-    return new StreamWriter(sid, msgId, (type, data, orderKey) => this.command(sid, type, data, orderKey), { role: 'agent' }, opts);
+  async stream(sid: string, msgId: string, opts: StreamWriterOptions = {}): Promise<StreamWriter> {
+    let session = this.client.session(sid);
+    if (!session) {
+      session = await this.client.join(sid, { after: 0 });
+      // A listener, so that the session does not queue items for an iterator nobody takes.
+      session.on('event', () => {});
+    }
+    return session.stream({ ...opts, msgId, role: 'agent' });
   }
 
   /**

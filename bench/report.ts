@@ -12,6 +12,12 @@ import type { LatencyResult } from './workloads/latency.ts';
 import type { SingleStreamResult } from './workloads/single-stream.ts';
 import type { ThroughputResult } from './workloads/throughput.ts';
 
+/** A figure, or why it could not be measured (a correctness failure or a crash). */
+export type Outcome<T> = T | { failed: string };
+
+const ok = <T>(x: Outcome<T> | undefined): T | undefined => (x && typeof x === 'object' && 'failed' in x ? undefined : (x as T | undefined));
+const why = (x: Outcome<unknown> | undefined) => (x && typeof x === 'object' && 'failed' in x ? `FAILED: ${(x as { failed: string }).failed.slice(0, 160)}` : 'n/a');
+
 export interface Target {
   name: string;
   target: string;
@@ -31,34 +37,48 @@ export interface BenchResults {
     platform: string;
     loadAverageAtStart: number[];
     loadAverageAtEnd: number[];
+    /** fdatasync of a 4 KB block in the servers' temp directory, p50 and worst of 50. */
+    fdatasyncMsAtStart: { p50: number; p99: number };
+    fdatasyncMsAtEnd: { p50: number; p99: number };
     note: string;
   };
   versions: Record<string, string>;
   method: Record<string, string>;
-  latency: { sessions: number; tether: LatencyResult; raw: LatencyResult; ratio: { p50: number | null; p99: number | null; max: number | null } }[];
+  latency: {
+    sessions: number;
+    tether: Outcome<LatencyResult>;
+    /** The host in its own process next to a bare Aedes (two cores instead of one event loop). */
+    tetherSplit: Outcome<LatencyResult>;
+    raw: Outcome<LatencyResult>;
+    ratio: { p50: number | null; p99: number | null; max: number | null; splitP99: number | null };
+  }[];
   throughput: {
-    tether: ThroughputResult & { eventsPerCommit: number; commitMsMean: number };
-    tetherSyncNormal: ThroughputResult & { eventsPerCommit: number; commitMsMean: number };
-    raw: ThroughputResult;
+    tether: Outcome<ThroughputResult & { eventsPerCommit: number; commitMsMean: number }>;
+    tetherSyncNormal: Outcome<ThroughputResult & { eventsPerCommit: number; commitMsMean: number }>;
+    tetherSplit: Outcome<ThroughputResult>;
+    raw: Outcome<ThroughputResult>;
     ratio: number | null;
+    splitRatio: number | null;
   };
   catchUp: {
     events: number;
-    tether: CatchUpResult;
-    tetherAfterRestart: CatchUpResult;
-    offlineQueue: CatchUpResult;
-    durableStreams: CatchUpResult;
+    tether: Outcome<CatchUpResult>;
+    tetherAfterRestart: Outcome<CatchUpResult>;
+    offlineQueue: Outcome<CatchUpResult>;
+    durableStreams: Outcome<CatchUpResult>;
     ratio: { vsOfflineQueue: number | null; vsDurableStreams: number | null };
   }[];
-  lateJoin: LateJoinResult;
-  footprint: { tether: FootprintResult; raw: RawFootprintResult; ratio: { perClient: number | null } };
+  lateJoin: Outcome<LateJoinResult>;
+  footprint: { tether: Outcome<FootprintResult>; raw: Outcome<RawFootprintResult>; ratio: { perClient: number | null } };
   singleStream: {
-    tetherCoalesced: SingleStreamResult;
-    tetherUncoalesced: SingleStreamResult;
-    durableStreams: SingleStreamResult;
-    plainSse: SingleStreamResult;
+    tetherCoalesced: Outcome<SingleStreamResult>;
+    tetherUncoalesced: Outcome<SingleStreamResult>;
+    durableStreams: Outcome<SingleStreamResult>;
+    plainSse: Outcome<SingleStreamResult>;
     ratio: { coalescedVsDurableStreams: number | null; coalescedVsPlainSse: number | null };
   };
+  /** Workloads that saw a lost, repeated or wrong event, or whose server crashed. */
+  failures: { workload: string; message: string }[];
   targets: Target[];
 }
 
@@ -72,11 +92,14 @@ export function missingFigures(r: BenchResults): string[] {
     } else if (Array.isArray(v)) {
       if (v.length === 0) missing.push(`${path} (empty)`);
       v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    } else if (typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    } else if (typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) if (k !== 'failures' || path) walk(x, path ? `${path}.${k}` : k);
+    }
   };
   walk(r, '');
-  if (r.latency.length < 2) missing.push('latency levels');
-  if (r.catchUp.length < 2) missing.push('catchUp sizes');
+  if ((r.latency?.length ?? 0) < 2) missing.push('latency levels');
+  if ((r.catchUp?.length ?? 0) < 2) missing.push('catchUp sizes');
+  for (const w of ['latency', 'throughput', 'catchUp', 'lateJoin', 'footprint', 'singleStream'] as const) if (!r[w]) missing.push(w);
   return missing;
 }
 
@@ -85,54 +108,78 @@ const x = (r: number | null) => (r === null ? 'n/a' : `${r}x`);
 
 export function markdown(r: BenchResults): string {
   const rows: string[][] = [];
-  for (const l of r.latency) {
+  const lat = (l: LatencyResult | undefined, o: Outcome<LatencyResult>) => (l ? `${n(l.p50, 2)} / ${n(l.p99, 2)} / ${n(l.max)}` : why(o));
+  for (const l of r.latency ?? []) {
+    const t = ok(l.tether);
     rows.push([
       `Token latency, ${l.sessions.toLocaleString('en-US')} stream${l.sessions > 1 ? 's' : ''} x 20 tok/s (p50 / p99 / max ms)`,
-      `${n(l.tether.p50, 2)} / ${n(l.tether.p99, 2)} / ${n(l.tether.max)}`,
-      `raw MQTT QoS 1: ${n(l.raw.p50, 2)} / ${n(l.raw.p99, 2)} / ${n(l.raw.max)}`,
+      lat(t, l.tether) + (t && t.renderedRate < 0.9 * t.offeredRate ? ` (rendered ${n(t.renderedRate)} of ${n(t.offeredRate)} tok/s offered; backlog drained in ${n(t.drainMs / 1000)} s)` : ''),
+      `raw MQTT QoS 1: ${lat(ok(l.raw), l.raw)}`,
       `p99 ${x(l.ratio.p99)}`,
+    ]);
+    const sp = ok(l.tetherSplit);
+    rows.push([
+      `  same, host in its own process`,
+      lat(sp, l.tetherSplit) + (sp && sp.renderedRate < 0.9 * sp.offeredRate ? ` (rendered ${n(sp.renderedRate)} of ${n(sp.offeredRate)} tok/s offered)` : ''),
+      '(same raw run)',
+      `p99 ${x(l.ratio.splitP99)}`,
     ]);
   }
   const t = r.throughput;
-  rows.push(['Durable throughput (accepted events/s)', n(t.tether.perSecond), `raw QoS 1 msgs/s: ${n(t.raw.perSecond)}`, x(t.ratio)]);
-  rows.push(['Durable throughput, SQLite synchronous=NORMAL (events/s)', n(t.tetherSyncNormal.perSecond), '(FULL is the shipped default)', x(t.tether.perSecond ? Math.round((t.tetherSyncNormal.perSecond / t.tether.perSecond) * 100) / 100 : null)]);
-  for (const c of r.catchUp) {
+  if (t) {
+    const tt = ok(t.tether);
+    const tn = ok(t.tetherSyncNormal);
+    rows.push(['Durable throughput (accepted events/s)', tt ? `${n(tt.perSecond)} (${tt.eventsPerCommit} events per commit)` : why(t.tether), `raw QoS 1 msgs/s: ${ok(t.raw) ? n(ok(t.raw)!.perSecond) : why(t.raw)}`, x(t.ratio)]);
+    rows.push(['  same, host in its own process (events/s)', ok(t.tetherSplit) ? n(ok(t.tetherSplit)!.perSecond) : why(t.tetherSplit), '(same raw run)', x(t.splitRatio)]);
+    rows.push(['  same, SQLite synchronous=NORMAL (events/s)', tn ? n(tn.perSecond) : why(t.tetherSyncNormal), '(FULL, the shipped default, above)', x(tt && tn && tt.perSecond ? Math.round((tn.perSecond / tt.perSecond) * 100) / 100 : null)]);
+  }
+  for (const c of r.catchUp ?? []) {
+    const a = ok(c.tether);
+    const b = ok(c.tetherAfterRestart);
     rows.push([
       `Catch-up of ${c.events.toLocaleString('en-US')} missed events (ms)`,
-      `${n(c.tether.ms)} (after restart: ${n(c.tetherAfterRestart.ms)})`,
-      `broker offline queue: ${n(c.offlineQueue.ms)}; Durable Streams: ${n(c.durableStreams.ms)}`,
+      a ? `${n(a.ms)} (after broker+host restart: ${b ? n(b.ms) : why(c.tetherAfterRestart)})` : why(c.tether),
+      `broker offline queue: ${ok(c.offlineQueue) ? n(ok(c.offlineQueue)!.ms) : why(c.offlineQueue)}; Durable Streams: ${ok(c.durableStreams) ? n(ok(c.durableStreams)!.ms) : why(c.durableStreams)}`,
       `${x(c.ratio.vsOfflineQueue)} / ${x(c.ratio.vsDurableStreams)}`,
     ]);
   }
-  rows.push(['Late join mid-stream, join to first partial render (p50 / p99 ms)', `${n(r.lateJoin.p50)} / ${n(r.lateJoin.p99)}`, '-', '-']);
+  const lj = ok(r.lateJoin);
+  if (r.lateJoin) rows.push(['Late join mid-stream, join to first partial render (p50 / p99 ms)', lj ? `${n(lj.p50)} / ${n(lj.p99)}` : why(r.lateJoin), '-', '-']);
   const f = r.footprint;
-  rows.push([
-    `Footprint, ${f.tether.sessions.toLocaleString('en-US')} sessions + ${f.tether.clients.toLocaleString('en-US')} clients (RSS MB)`,
-    `${n(f.tether.withClientsMB)} (empty ${n(f.tether.emptyMB)})`,
-    `bare Aedes + ${f.raw.clients.toLocaleString('en-US')} raw clients: ${n(f.raw.withClientsMB)}`,
-    '-',
-  ]);
-  rows.push(['Footprint per session / per client (KB)', `${n(f.tether.perSessionKB)} / ${n(f.tether.perClientKB)}`, `raw per client: ${n(f.raw.perClientKB)}`, `per client ${x(f.ratio.perClient)}`]);
+  if (f) {
+    const ft = ok(f.tether);
+    const fr = ok(f.raw);
+    rows.push([
+      `Footprint, ${ft ? `${ft.sessions.toLocaleString('en-US')} sessions + ${ft.clients.toLocaleString('en-US')} clients` : 'sessions + clients'} (RSS MB)`,
+      ft ? `${n(ft.withClientsMB)} (empty ${n(ft.emptyMB)})` : why(f.tether),
+      fr ? `bare Aedes + ${fr.clients.toLocaleString('en-US')} raw clients: ${n(fr.withClientsMB)}` : why(f.raw),
+      '-',
+    ]);
+    rows.push(['Footprint per session / per client (KB)', ft ? `${n(ft.perSessionKB)} / ${n(ft.perClientKB)}` : why(f.tether), `raw per client: ${fr ? n(fr.perClientKB) : why(f.raw)}`, `per client ${x(f.ratio.perClient)}`]);
+  }
   const s = r.singleStream;
-  rows.push([
-    'Single-stream token throughput (tokens/s)',
-    `${n(s.tetherCoalesced.tokensPerSecond)} coalesced; ${n(s.tetherUncoalesced.tokensPerSecond)} uncoalesced`,
-    `Durable Streams: ${n(s.durableStreams.tokensPerSecond)}; plain SSE: ${n(s.plainSse.tokensPerSecond)}`,
-    `${x(s.ratio.coalescedVsDurableStreams)} / ${x(s.ratio.coalescedVsPlainSse)}`,
-  ]);
-  const table = [
-    '| workload | Tether | baselines (same run) | Tether / baseline |',
-    '|---|---|---|---|',
-    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
-  ].join('\n');
+  if (s) {
+    const tps = (o: Outcome<SingleStreamResult>) => (ok(o) ? n(ok(o)!.tokensPerSecond) : why(o));
+    rows.push([
+      'Single-stream token throughput (tokens/s)',
+      `${tps(s.tetherCoalesced)} coalesced; ${tps(s.tetherUncoalesced)} uncoalesced`,
+      `Durable Streams: ${tps(s.durableStreams)}; plain SSE: ${tps(s.plainSse)}`,
+      `${x(s.ratio.coalescedVsDurableStreams)} / ${x(s.ratio.coalescedVsPlainSse)}`,
+    ]);
+  }
+  const table = ['| workload | Tether | baselines (same run) | Tether / baseline |', '|---|---|---|---|', ...rows.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
   const targets = ['| target (ARCHITECTURE 9) | wanted | measured | met |', '|---|---|---|---|', ...r.targets.map((g) => `| ${g.name} | ${g.target} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`)].join('\n');
+  const failures = r.failures.length ? ['', '**Failures:**', ...r.failures.map((f) => `- ${f.workload}: ${f.message}`)].join('\n') : '';
   const m = r.machine;
   return [
-    `Run of ${r.generatedAt} (${r.mode}, ${Math.round(r.durationSeconds)} s): ${m.cpus} x ${m.model}, ${m.memoryGB} GB, Node ${m.node}; load average ${m.loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')} at start. ${m.note}`,
+    `Run of ${r.generatedAt} (${r.mode}, ${Math.round(r.durationSeconds)} s): ${m.cpus} x ${m.model}, ${m.memoryGB} GB, Node ${m.node}; ` +
+      `load average ${m.loadAverageAtStart[0].toFixed(1)} at start, ${m.loadAverageAtEnd[0].toFixed(1)} at end; ` +
+      `disk fdatasync p50 ${m.fdatasyncMsAtStart.p50} ms (worst of 50: ${m.fdatasyncMsAtStart.p99} ms) at start, ${m.fdatasyncMsAtEnd.p50} ms at end. ${m.note}`,
     '',
     table,
     '',
     targets,
+    failures,
     '',
   ].join('\n');
 }
@@ -141,13 +188,14 @@ export function writeResults(dir: string, r: BenchResults): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(r, null, 2)}\n`);
   writeFileSync(join(dir, 'latest.md'), markdown(r));
-  const colors = { tether: '#1f6feb', raw: '#d1242f' };
+  const colors = { tether: '#1f6feb', split: '#2da44e', raw: '#d1242f' };
   const svg = latencyChart(
-    r.latency.map((l) => ({
-      title: `${l.sessions.toLocaleString('en-US')} stream${l.sessions > 1 ? 's' : ''} x 20 tok/s`,
+    (r.latency ?? []).map((l) => ({
+      title: `${l.sessions.toLocaleString('en-US')} stream${l.sessions > 1 ? 's' : ''} x 20 tok/s${ok(l.tether) ? '' : ' (Tether failed)'}`,
       series: [
-        { label: 'Tether (agent -> host -> log -> human)', color: colors.tether, curve: l.tether.curve },
-        { label: 'raw mqtt.js QoS 1, same broker version', color: colors.raw, dashed: true, curve: l.raw.curve },
+        { label: 'Tether (agent -> host -> log -> human)', color: colors.tether, curve: ok(l.tether)?.curve ?? [] },
+        { label: 'Tether, host in its own process', color: colors.split, curve: ok(l.tetherSplit)?.curve ?? [] },
+        { label: 'raw mqtt.js QoS 1, same broker version', color: colors.raw, dashed: true, curve: ok(l.raw)?.curve ?? [] },
       ],
     })),
     `Token latency distribution, ${r.generatedAt.slice(0, 10)}, ${r.mode} run on a shared ${r.machine.cpus}-core machine`,

@@ -8,10 +8,14 @@ import type { ServerConfig, ServerMode, ServerReady } from './server.ts';
 export interface ServerOptions {
   limits?: Record<string, number>;
   synchronous?: 'FULL' | 'NORMAL';
+  /** For the host mode: the broker to connect to. */
+  brokerUrl?: string;
   /** Directory for a V8 CPU profile of the server process (node --cpu-prof). */
   cpuProfDir?: string;
   /** Reuse this data directory (it is then not removed at stop). */
   dataDir?: string;
+  /** Called when the server process exits without being asked to (a crash). */
+  onCrash?: (mode: ServerMode, code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 export interface MemoryFigures {
@@ -23,6 +27,7 @@ export interface MemoryFigures {
 export class ServerHandle {
   private nextId = 0;
   private readonly waiting = new Map<number, (result: unknown) => void>();
+  private stopping = false;
 
   private constructor(
     readonly mode: ServerMode,
@@ -38,6 +43,9 @@ export class ServerHandle {
       this.waiting.get(msg.id)?.(msg.result);
       this.waiting.delete(msg.id);
     });
+    child.once('exit', (code, signal) => {
+      if (!this.stopping) opts.onCrash?.(mode, code, signal);
+    });
   }
 
   get url(): string {
@@ -46,7 +54,7 @@ export class ServerHandle {
 
   static async start(mode: ServerMode, opts: ServerOptions = {}): Promise<ServerHandle> {
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `tether-bench-${mode}-`));
-    const config: ServerConfig = { mode, dataDir, limits: opts.limits, synchronous: opts.synchronous };
+    const config: ServerConfig = { mode, dataDir, limits: opts.limits, synchronous: opts.synchronous, brokerUrl: opts.brokerUrl };
     const execArgv = ['--import', 'tsx', '--expose-gc'];
     if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
     const child = fork(join(import.meta.dirname, 'server.ts'), [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -93,6 +101,7 @@ export class ServerHandle {
 
   /** Clean stop (flushes a CPU profile when one is being taken); kills after a timeout. */
   async stop(keepData = false): Promise<void> {
+    this.stopping = true;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       await this.call('stop', 25_000).catch(() => this.child.kill('SIGKILL'));
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);

@@ -3,6 +3,7 @@
  * its event loop and its RSS is its own. Modes:
  *   tether            the embedded reference (Aedes + session host + SQLite), as `startTether` runs it
  *   aedes             a bare Aedes broker of the same version, no hooks: the raw MQTT baseline
+ *   host              the session host alone (as `tether host --broker`), against brokerUrl
  *   durable-streams   the Durable Streams reference server with its file store
  *   sse               a plain Node HTTP server-sent-events stream
  * It reports its URLs over IPC, answers {op:'rss'} (after a full GC) and {op:'cpu'} (CPU time used,
@@ -11,14 +12,16 @@
 import http from 'node:http';
 import net from 'node:net';
 
-export type ServerMode = 'tether' | 'aedes' | 'durable-streams' | 'sse';
+export type ServerMode = 'tether' | 'aedes' | 'host' | 'durable-streams' | 'sse';
 
 export interface ServerConfig {
   mode: ServerMode;
   dataDir: string;
   limits?: Record<string, number>;
-  /** SQLite synchronous mode of the tether mode (default: the embedded default, FULL). */
+  /** SQLite synchronous mode of the tether and host modes (default: FULL, as shipped). */
   synchronous?: 'FULL' | 'NORMAL';
+  /** The broker the host mode connects to. */
+  brokerUrl?: string;
 }
 
 export interface ServerReady {
@@ -68,6 +71,25 @@ async function startEmbedded(): Promise<[ServerReady, Stop]> {
     synchronous: config.synchronous,
   });
   return [{ url: tether.mqttUrl, httpUrl: tether.httpUrl, pid: process.pid }, () => tether.close()];
+}
+
+async function startHost(): Promise<[ServerReady, Stop]> {
+  const [{ SessionHost }, { SqliteStore }, { default: pino }, { join }] = await Promise.all([
+    import('../broker/host/host.ts'),
+    import('../broker/store/sqlite.ts'),
+    import('pino'),
+    import('node:path'),
+  ]);
+  const store = new SqliteStore(join(config.dataDir, 'tether.db'), { synchronous: config.synchronous });
+  const host = new SessionHost({ brokerUrl: config.brokerUrl!, store, limits: config.limits, logger: pino({ level: 'silent' }) });
+  await host.start();
+  return [
+    { url: config.brokerUrl!, pid: process.pid },
+    async () => {
+      await host.stop();
+      await store.close();
+    },
+  ];
 }
 
 async function startDurableStreams(): Promise<[ServerReady, Stop]> {
@@ -126,6 +148,7 @@ async function main(): Promise<void> {
   const starters: Record<ServerMode, () => Promise<[ServerReady, Stop]>> = {
     tether: startEmbedded,
     aedes: startAedes,
+    host: startHost,
     'durable-streams': startDurableStreams,
     sse: startSse,
   };

@@ -22,6 +22,7 @@ t.test('the quick benchmark run completes and reports every figure', async (t) =
   if (!existsSync(join(out, 'latest.json'))) return;
   const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
   t.equal(results.mode, 'quick');
+  t.same(results.failures, [], 'no workload failed');
   t.same(missingFigures(results), [], 'no figure is missing or not finite');
   t.equal(results.latency.length, 2, 'two concurrency levels');
   t.ok(results.targets.length >= 4, 'every target is evaluated');
@@ -29,5 +30,5 @@ t.test('the quick benchmark run completes and reports every figure', async (t) =
   const svg = readFileSync(join(out, 'latency.svg'), 'utf8');
   t.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   t.match(svg, /<\/svg>\n$/);
-  t.equal((svg.match(/<polyline /g) ?? []).length, 4, 'Tether and raw curves for each level');
+  t.equal((svg.match(/<polyline /g) ?? []).length, 6, 'Tether, Tether with the host in its own process, and raw curves for each level');
 });

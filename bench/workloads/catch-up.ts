@@ -76,7 +76,7 @@ export async function tetherCatchUp(
   await human.watch(sid, 0, (item) => {
     if (item.kind === 'event') seen = item.event.seq;
   });
-  const writer = agent.stream(sid, FILLER_MSG, { windowMs: 0, maxUnacked: 500 });
+  const writer = await agent.stream(sid, FILLER_MSG, { windowMs: 0, maxUnacked: 500 });
   await writer.started;
   await waitUntil(() => seen === 2, 10_000, () => 'the human did not see message.started');
   await human.close();

@@ -31,6 +31,10 @@ export interface LatencyResult extends LatencySummary {
   offeredRate: number;
   /** Tokens per second actually sent (lower when the load generator fell behind). */
   sentRate: number;
+  /** Tokens per second rendered, from the first write to the last render (lower: a backlog built up). */
+  renderedRate: number;
+  /** From the last write to the last render: how long the backlog took to drain. */
+  drainMs: number;
 }
 
 const token = (i: number) => ` w${i}`;
@@ -67,10 +71,16 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
   try {
     const msgId = 'm-lat';
     const sent = pairs.map(() => new Float64Array(total));
-    const next = new Int32Array(n);
+    // Where each token ends in the message text: a chunk may carry several tokens (the writer
+    // joins what was written while its window was full), so tokens are matched by text length.
+    const ends = new Int32Array(total);
+    for (let i = 0, len = 0; i < total; i++) ends[i] = len += token(i).length;
+    const nextToken = new Int32Array(n);
+    const nextChunk = new Int32Array(n);
     const completed = new Uint8Array(n);
     const folds: MessageFold[] = [];
     const samples = new Samples();
+    let lastRender = 0;
     await pool(pairs, 100, (p, k) =>
       p.human.watch(p.sid, 0, (item, messages) => {
         const now = performance.now();
@@ -78,38 +88,53 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
         if (item.kind !== 'event') return void errors.push(`${p.sid}: unexpected reset`);
         const e = item.event;
         const d = e.data as { msgId?: string; i?: number; n?: number };
-        const view = d.msgId === undefined ? undefined : messages.get(d.msgId);
         if (e.type === 'message.delta' && d.msgId === msgId) {
-          const count = d.n ?? 1;
-          if (d.i !== next[k]) errors.push(`${p.sid}: chunk ${d.i} rendered after chunk ${next[k] - 1} (lost, repeated or reordered)`);
-          if (view?.chunks !== d.i! + count) errors.push(`${p.sid}: the fold holds ${view?.chunks} chunks after chunk ${d.i}`);
-          for (let j = d.i!; j < d.i! + count; j++) if (j >= cfg.warmupTokens) samples.push(now - sent[k][j]);
-          next[k] = d.i! + count;
+          const view = messages.get(msgId)!;
+          if (d.i !== nextChunk[k]) errors.push(`${p.sid}: chunk ${d.i} rendered after chunk ${nextChunk[k] - 1} (lost, repeated or reordered)`);
+          nextChunk[k] = d.i! + (d.n ?? 1);
+          let t = nextToken[k];
+          while (t < total && ends[t] <= view.text.length) {
+            if (t >= cfg.warmupTokens) samples.push(now - sent[k][t]);
+            t++;
+          }
+          if (t < total && t > 0 && view.text.length !== ends[t - 1]) errors.push(`${p.sid}: rendered text ends inside token ${t}`);
+          nextToken[k] = t;
+          lastRender = now;
         } else if (e.type === 'message.completed' && d.msgId === msgId) completed[k] = 1;
       }),
     );
-    const writers = pairs.map((p) => p.agent.stream(p.sid, msgId, { windowMs: cfg.windowMs ?? 0 }));
+    const writers = await pool(pairs, 100, (p) => p.agent.stream(p.sid, msgId, { windowMs: cfg.windowMs ?? 0 }));
     await Promise.all(writers.map((w) => w.started));
     await waitUntil(() => pairs.every((_, k) => folds[k]?.get(msgId)), 30_000, () => 'humans did not see message.started');
+    const first = performance.now();
     const elapsed = await schedule(n, cfg, (k, i) => {
       sent[k][i] = performance.now();
       writers[k].write(token(i)).catch((err: Error) => errors.push(`${pairs[k].sid}: write ${i} failed: ${err.message}`));
     });
+    const lastSent = performance.now();
     await Promise.all(writers.map((w) => w.complete()));
     await waitUntil(
       () => errors.length > 0 || completed.every((c) => c === 1),
-      60_000,
+      300_000,
       () => `${completed.filter((c) => !c).length} of ${n} humans did not see message.completed`,
     );
     if (errors.length) throw new BenchFailure(`latency x${n}: ${errors.slice(0, 5).join('; ')}`);
     const expected = Array.from({ length: total }, (_, i) => token(i)).join('');
     folds.forEach((f, k) => {
       const v = f.get(msgId)!;
-      check(next[k] === total, `${pairs[k].sid}: ${next[k]} of ${total} tokens rendered`);
+      check(nextToken[k] === total, `${pairs[k].sid}: ${nextToken[k]} of ${total} tokens rendered`);
       check(v.status === 'ok' && v.text === expected, `${pairs[k].sid}: final text differs from the tokens written (lost or repeated token)`);
     });
     check(samples.length === n * (total - cfg.warmupTokens), `latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`);
-    return { sessions: n, tokensPerStream: total, offeredRate: n * cfg.tokensPerSecond, sentRate: Math.round((n * total) / (elapsed / 1000)), ...summarize(samples.values()) };
+    return {
+      sessions: n,
+      tokensPerStream: total,
+      offeredRate: n * cfg.tokensPerSecond,
+      sentRate: Math.round((n * total) / (elapsed / 1000)),
+      renderedRate: Math.round((n * total) / ((lastRender - first) / 1000)),
+      drainMs: Math.max(0, Math.round(lastRender - lastSent)),
+      ...summarize(samples.values()),
+    };
   } finally {
     await closePairs(pairs);
   }
@@ -123,6 +148,7 @@ export async function rawLatency(url: string, cfg: LatencyConfig): Promise<Laten
   const samples = new Samples();
   const errors: string[] = [];
   const clients: MqttClient[] = [];
+  let lastRender = 0;
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   try {
     const pubs = await pool(Array.from({ length: n }, (_, k) => k), 50, async (k) => {
@@ -132,6 +158,7 @@ export async function rawLatency(url: string, cfg: LatencyConfig): Promise<Laten
         if (m.i !== next[k]) errors.push(`raw stream ${k}: token ${m.i} after ${next[k] - 1}`);
         if (m.i >= cfg.warmupTokens) samples.push(now - sent[k][m.i]);
         next[k] = m.i + 1;
+        lastRender = now;
       });
       clients.push(sub);
       await sub.subscribeAsync(`bench/lat/${tag}/${k}`, { qos: 1 });
@@ -139,17 +166,27 @@ export async function rawLatency(url: string, cfg: LatencyConfig): Promise<Laten
       clients.push(pub);
       return pub;
     });
+    const first = performance.now();
     const elapsed = await schedule(n, cfg, (k, i) => {
       sent[k][i] = performance.now();
       pubs[k].publish(`bench/lat/${tag}/${k}`, JSON.stringify({ i, t: token(i) }), { qos: 1 });
     });
+    const lastSent = performance.now();
     await waitUntil(
       () => errors.length > 0 || next.every((x) => x === total),
-      60_000,
+      300_000,
       () => `${[...next].filter((x) => x !== total).length} of ${n} raw subscribers are missing tokens`,
     );
     if (errors.length) throw new BenchFailure(`raw latency x${n}: ${errors.slice(0, 5).join('; ')}`);
-    return { sessions: n, tokensPerStream: total, offeredRate: n * cfg.tokensPerSecond, sentRate: Math.round((n * total) / (elapsed / 1000)), ...summarize(samples.values()) };
+    return {
+      sessions: n,
+      tokensPerStream: total,
+      offeredRate: n * cfg.tokensPerSecond,
+      sentRate: Math.round((n * total) / (elapsed / 1000)),
+      renderedRate: Math.round((n * total) / ((lastRender - first) / 1000)),
+      drainMs: Math.max(0, Math.round(lastRender - lastSent)),
+      ...summarize(samples.values()),
+    };
   } finally {
     await endAll(clients);
   }

@@ -45,7 +45,7 @@ export async function tetherSingleStream(url: string, tokens: number, windowMs?:
       chunks++;
       if (v.text.length === expectedLength && !t1) t1 = performance.now();
     });
-    const writer = pair.agent.stream(pair.sid, msgId, windowMs === undefined ? {} : { windowMs });
+    const writer = await pair.agent.stream(pair.sid, msgId, windowMs === undefined ? {} : { windowMs });
     await writer.started;
     await waitUntil(() => fold?.get(msgId) !== undefined, 10_000, () => 'the human did not see message.started');
     const t0 = performance.now();

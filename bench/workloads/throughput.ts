@@ -65,7 +65,7 @@ export async function tetherThroughput(url: string, cfg: ThroughputConfig, serve
         }),
       ),
     );
-    const writers = pairs.map((p) => p.agent.stream(p.sid, msgId, { windowMs: 0, maxUnacked: cfg.window }));
+    const writers = await Promise.all(pairs.map((p) => p.agent.stream(p.sid, msgId, { windowMs: 0, maxUnacked: cfg.window })));
     await Promise.all(writers.map((w) => w.started));
     let stop = false;
     const written = new Float64Array(cfg.streams);
@@ -75,8 +75,8 @@ export async function tetherThroughput(url: string, cfg: ThroughputConfig, serve
         written[k]++;
       }
     });
-    // Acknowledged chunks: written minus those still unacknowledged.
-    const acked = () => writers.reduce((sum, w, k) => sum + written[k] - w.unacked, 0);
+    // Acknowledged chunks (accepted events): chunks sent minus those still unacknowledged.
+    const acked = () => writers.reduce((sum, w) => sum + w.chunks - w.unacked, 0);
     const m = await measure(acked, cfg, serverCpu);
     stop = true;
     await Promise.all(loops);
@@ -84,12 +84,12 @@ export async function tetherThroughput(url: string, cfg: ThroughputConfig, serve
     await waitUntil(() => errors.length > 0 || done.every((x) => x === 1), 120_000, () => 'humans did not see every message.completed');
     if (errors.length) throw new BenchFailure(`throughput: ${errors.slice(0, 5).join('; ')}`);
     folds.forEach((f, k) => {
-      check(next[k] === written[k], `${pairs[k].sid}: ${next[k]} of ${written[k]} chunks rendered`);
+      check(next[k] === writers[k].chunks, `${pairs[k].sid}: ${next[k]} of ${writers[k].chunks} chunks rendered`);
       let expected = '';
       for (let i = 0; i < written[k]; i++) expected += tok(i);
       check(f.get(msgId)?.text === expected, `${pairs[k].sid}: final text differs from the chunks written`);
     });
-    return { streams: cfg.streams, perSecond: Math.round(m.n / m.seconds), measuredEvents: m.n, totalEvents: written.reduce((a, b) => a + b, 0), serverCores: m.cores };
+    return { streams: cfg.streams, perSecond: Math.round(m.n / m.seconds), measuredEvents: m.n, totalEvents: writers.reduce((a, w) => a + w.chunks, 0), serverCores: m.cores };
   } finally {
     await closePairs(pairs);
   }
