@@ -21,7 +21,7 @@ export default defineChecks<ImplCheckContext>([
   {
     id: 'agent.live.card',
     profile: 'agent',
-    covers: ['AGENT-LIVE-1', 'MQTT-WILL-2', 'ROLE-AGENT-1', 'AGENT-LIVE-5', 'LIVE-EPOCH-1'],
+    covers: ['AGENT-LIVE-1', 'MQTT-WILL-2', 'ROLE-AGENT-1', 'AGENT-LIVE-5', 'LIVE-EPOCH-1', 'LIVE-REBIRTH-1'],
     description: 'On connect the agent publishes a retained online AgentState with its epoch and card under its own principal, with a Will (offline, same epoch); each new connection takes a greater epoch.',
     async run(ctx, t) {
       await ctx.connected();
@@ -53,6 +53,12 @@ export default defineChecks<ImplCheckContext>([
       } catch {
         will2 = undefined;
       }
+      const m = states(ctx).length;
+      const current = reborn?.json ?? birth?.json;
+      await ctx.suite.inject(stateTopic(ctx), { ...current, status: 'offline', epoch: (current?.epoch ?? 2) - 1, time: new Date().toISOString() }, true);
+      for (let i = 0; i < 30 && !states(ctx).slice(m).some((p) => p.json?.status !== 'offline'); i++) await ctx.sleep(50);
+      const rebirth = states(ctx).slice(m).find((p) => p.json?.status !== 'offline');
+      t.expect('LIVE-REBIRTH-1', rebirth?.json?.epoch === current?.epoch, 'a stale state (lower epoch) on its state topic makes it republish its birth', seen(stateTopic(ctx), rebirth?.json ?? 'no new birth within 1.5 s'));
       t.expect('LIVE-EPOCH-1', reborn !== undefined && reborn.json!.epoch > birth!.json!.epoch && will2?.epoch === reborn.json!.epoch, 'the new connection\'s birth and Will carry a greater epoch', { payload: excerpt({ first: birth?.json?.epoch, second: reborn?.json?.epoch, secondWill: will2?.epoch }) });
     },
   },
@@ -130,7 +136,7 @@ export default defineChecks<ImplCheckContext>([
     async run(ctx, t) {
       const { a, alice, sid } = await agentSession(ctx);
       let dropped = false;
-      ctx.rule(ctx.suite.onPublish((p, topic, payload) => {
+      ctx.onPublish((p, topic, payload) => {
         if (dropped || p !== ctx.principal || !topic.endsWith(`/submit/${ctx.principal}`)) return 'pass';
         const j = JSON.parse(payload.toString());
         if (j.type === 'message.delta' && j.data?.i === 5) {
@@ -138,7 +144,7 @@ export default defineChecks<ImplCheckContext>([
           return 'drop';
         }
         return 'pass';
-      }));
+      });
       const chunks = Array.from({ length: 12 }, (_, i) => `k${i} `);
       await t.need('stream', () => a.call({ op: 'stream', sid, msgId: 'ooo', chunks, ref: 's' }, (e) => (e.event === 'streamed' || e.event === 'error') && e.ref === 's', 'streamed', 15000));
       const deltas = ctx.commands(sid).filter((c) => c.json?.type === 'message.delta');
@@ -209,7 +215,7 @@ export default defineChecks<ImplCheckContext>([
       await ctx.ok(alice, sid, 'input.answer', { requestId: 'q1', value: false });
       await ctx.sleep(500);
       const early = a.events.filter((e) => e.event === 'resolved' && e.sid === sid);
-      await ctx.suite.release();
+      await ctx.release();
       const resolved = await a.waitFor((e) => e.event === 'resolved' && e.sid === sid && e.requestId === 'q1', 'resolved', 5000).catch(() => undefined);
       t.expect('INPUT-AGENT-1', early.length === 0 && resolved?.outcome === 'answered' && resolved.value === false && resolved.by === alice.principal, 'the outcome is taken from input.resolved, once it is delivered', { payload: excerpt({ early, resolved }) });
     },

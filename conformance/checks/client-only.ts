@@ -29,7 +29,7 @@ export default defineChecks<ImplCheckContext>([
       await ctx.sleep(500);
       const early = a.events.filter((e) => e.event === 'resolved' && e.sid === sid);
       t.expect('INPUT-CLIENT-1', ok.event === 'answered' && early.length === 0, 'the ack of the answer is not shown as the decision (no resolved before the input.resolved event arrives)', { payload: excerpt(early) });
-      await ctx.suite.release();
+      await ctx.release();
       const resolved = await a.waitFor((e) => e.event === 'resolved' && e.sid === sid && e.requestId === 'q1', 'the decision', 5000).catch(() => undefined);
       t.expect('INPUT-CLIENT-1', resolved?.outcome === 'answered' && resolved.value === true, 'the decision is shown once input.resolved is delivered', seen(undefined, resolved ?? 'no resolved event'));
     },

@@ -45,7 +45,7 @@ export default defineChecks<ImplCheckContext>([
   {
     id: 'device.impl.payloads',
     profile: 'device',
-    covers: ['DEVICE-BUF-1', 'DEVICE-KIND-1', 'DEVICE-ORDER-1', 'ENV-UNKNOWN-1', 'TOPIC-EMPTY-1'],
+    covers: ['DEVICE-BUF-1', 'DEVICE-KIND-1', 'DEVICE-ORDER-1', 'DEVICE-DEDUP-1', 'ENV-UNKNOWN-1', 'TOPIC-EMPTY-1'],
     description: 'The device takes payloads of up to 256 bytes, ignores notification kinds and fields it does not know, treats a cleared result as no value, and should keep a newer result over an older one.',
     async run(ctx, t) {
       const alice = await ctx.peer('alice');
@@ -65,6 +65,12 @@ export default defineChecks<ImplCheckContext>([
       const extra = await shown((e) => e.kind === 'notification' && e.seq === 5);
       t.expect('ENV-UNKNOWN-1', extra !== undefined, 'a notification with fields it does not know is shown', seen(notify, extra ?? 'not shown'));
       t.expect('DEVICE-KIND-1', !a.events.some((e) => e.event === 'shown' && e.seq === 4), 'a notification of an unknown kind is ignored', { payload: excerpt(a.events.filter((e) => e.event === 'shown')) });
+      await ctx.suite.inject(notify, full);
+      await ctx.suite.inject(results, { v: 1, sid, seq: 2, status: 'completed', t: 'first' }, true);
+      await ctx.suite.inject(results, { v: 1, sid, seq: 2, status: 'completed', t: 'first' }, true);
+      await ctx.sleep(400);
+      const repeats = a.events.filter((e) => e.event === 'shown' && ((e.kind === 'notification' && e.seq === 3) || (e.kind === 'result' && e.seq === 2)));
+      t.expect('DEVICE-DEDUP-1', repeats.filter((e) => e.kind === 'notification').length === 1 && repeats.filter((e) => e.kind === 'result').length === 1, 'a notification or result delivered again is not shown again', { payload: excerpt(repeats) });
       const r10: Record<string, unknown> = { v: 1, sid, seq: 10, status: 'completed', t: '' };
       r10.t = 'z'.repeat(Math.min(160, 256 - Buffer.byteLength(JSON.stringify(r10))));
       await ctx.suite.inject(results, r10, true);

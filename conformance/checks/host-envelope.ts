@@ -109,6 +109,40 @@ export default defineChecks<HostCheckContext>([
     },
   },
   {
+    id: 'host.envelope.unreadable',
+    profile: 'host',
+    covers: ['ENV-JSON-2', 'HOST-REPLY-3', 'HOST-REPLY-5'],
+    description: 'Payloads that are not one UTF-8 JSON object (garbage, bad UTF-8, a byte order mark, an array) are refused without any reply and append nothing; a replyTo that is not a reply topic of the sender gets nothing either.',
+    async run(ctx, t) {
+      const [a] = ctx.principals(1);
+      const alice = await ctx.peer(a);
+      const sid = await ctx.session(alice);
+      await ctx.subscribe(alice, `tether/v1/users/${a}/notify`);
+      const submit = `tether/v1/sessions/${sid}/submit/${a}`;
+      const cmd = (id: string, extra: D = {}) => ({ v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: text(id), ...extra });
+      const ids = ['bom', 'utf8', 'array', 'garbage', 'notify'].map((x) => alice.nextId(x));
+      const since = alice.log.length;
+      await alice.publish(submit, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(cmd(ids[0])))]));
+      const bad = Buffer.from(JSON.stringify(cmd(ids[1])));
+      await alice.publish(submit, Buffer.concat([bad.subarray(0, bad.length - 3), Buffer.from([0xc3, 0x28]), bad.subarray(bad.length - 3)]));
+      await alice.publish(submit, JSON.stringify([cmd(ids[2])]));
+      await alice.publish(submit, `{"v":1,"id":"${ids[3]}",`);
+      await alice.publish(submit, cmd(ids[4], { replyTo: `tether/v1/users/${a}/notify`, data: { msgId: 'm/x' } }));
+      const next = await alice.command(sid, 'message.send', text('after'));
+      t.acked('HOST-REPLY-3', next, 'a valid command after five unreadable or unaddressable ones', alice.replyTo);
+      t.equal('ENV-JSON-2', next?.data?.seq, 2, 'none of them appended anything (the next command gets seq 2)', seen(alice.replyTo, next));
+      await ctx.sleep(300);
+      const about = (id: string) => alice.log.slice(since).filter((m) => m.payload.toString().includes(id));
+      const names = ['a byte order mark', 'bad UTF-8', 'a JSON array', 'broken JSON'];
+      for (let i = 0; i < 4; i++) {
+        const r = about(ids[i]);
+        t.expect('ENV-JSON-2', r.length === 0, `a payload with ${names[i]} is refused as BAD_JSON: no ack and no reply (its replyTo is unreadable)`, r[0] ? seen(r[0].topic, r[0].json) : undefined);
+      }
+      const r5 = about(ids[4]);
+      t.expect('HOST-REPLY-5', r5.length === 0, 'no reply goes to a replyTo that is not a reply topic of the sender (here its own notify topic)', r5[0] ? seen(r5[0].topic, r5[0].json) : undefined);
+    },
+  },
+  {
     id: 'host.envelope.sender-and-unknown-fields',
     profile: 'host',
     covers: ['ENV-SENDER-1', 'ENV-CID-1', 'ENV-UNKNOWN-1', 'VER-COMPAT-3'],

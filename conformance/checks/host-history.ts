@@ -33,6 +33,15 @@ function auditCompaction(t: Probe, page: D, raw: D[], topic: string): void {
     t.expect('HIST-COMPACT-2', completedInPage.has(msgId), `the started/delta events of ${msgId} are left out only when the page holds its message.completed`, { topic, payload: excerpt(omitted.map((e) => e.seq)), expected: `message.completed of ${msgId} in the page` });
     t.expect('HIST-COMPACT-3', covered.length === 0, `leaving out ${msgId}'s stream leaves out its message.started and all its deltas together`, { topic, payload: excerpt(covered.map((e) => e.seq)) });
   }
+  const uncovered = inRange.filter((e) => {
+    if (pageSeqs.has(e.seq)) return false;
+    if (e.type === 'message.started' || e.type === 'message.delta') {
+      const msgId = e.data.msgId;
+      return !(completedInPage.has(msgId) || page.events.some((p: D) => p.type === 'message.delta' && p.data.msgId === msgId && typeof p.data.n === 'number' && e.type === 'message.delta' && e.data.i >= p.data.i && e.data.i < p.data.i + p.data.n));
+    }
+    return true;
+  });
+  t.expect('HIST-PAGE-7', uncovered.length === 0, `every seq in (${from}, ${to}] is an event of the page or a stream event the page covers by compaction`, { topic, payload: excerpt(uncovered.map((e) => e.seq)) });
   for (const e of inRange) {
     if (e.type === 'message.started' || e.type === 'message.delta') continue;
     const p = (page.events as D[]).find((x) => x.seq === e.seq);
@@ -44,7 +53,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.history.pages',
     profile: 'host',
-    covers: ['HIST-PAGE-1', 'HIST-PAGE-2', 'HIST-PAGE-3', 'HIST-PAGE-4', 'HIST-PAGE-5'],
+    covers: ['HIST-PAGE-1', 'HIST-PAGE-2', 'HIST-PAGE-3', 'HIST-PAGE-4', 'HIST-PAGE-5', 'HIST-PAGE-8'],
     description: 'history.get returns events in (from, to] in order, to = last seq or from, more exactly when events remain up to the bound, at most limit events, and empty pages at or beyond the bound.',
     async run(ctx, t) {
       const [a] = ctx.principals(1);
@@ -64,6 +73,10 @@ export default defineChecks<HostCheckContext>([
       t.expect('HIST-PAGE-3', p2?.data?.more === false && p2?.data?.to === 15, 'more is false when the page reaches the requested to', seen(alice.replyTo, p2));
       const p3 = await q({ after: 20 });
       t.expect('HIST-PAGE-3', p3?.data?.more === false && p3?.data?.to === head && p3?.data?.events?.length === head - 20, 'the last page to the head has more false', seen(alice.replyTo, p3));
+      const bare = await alice.request('history.get', { sid, compact: false });
+      t.expect('HIST-PAGE-8', bare?.data?.from === 0 && bare?.data?.events?.[0]?.seq === 1 && bare?.data?.to === head && bare?.data?.more === false, 'without after and to, the page runs from seq 1 up to the head', seen(alice.replyTo, { ...bare?.data, events: (bare?.data?.events ?? []).map((e: D) => e.seq) }));
+      const upTo = await alice.request('history.get', { sid, after: 20, compact: false });
+      t.expect('HIST-PAGE-8', upTo?.data?.to === head && upTo?.data?.more === false, 'without to, the page reaches the head', seen(alice.replyTo, upTo?.data));
       const p4 = await q({ after: 5, limit: 1000 });
       t.expect('HIST-PAGE-4', (p4?.data?.events?.length ?? 0) <= Math.min(1000, Number(ctx.limits.maxHistoryPage ?? 1000)), 'a page never exceeds the limit', seen(alice.replyTo, p4));
       const tiny = await q({ after: 0, limit: 1 });
@@ -94,7 +107,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.history.compaction',
     profile: 'host',
-    covers: ['HIST-COMPACT-1', 'HIST-COMPACT-2', 'HIST-COMPACT-3', 'HIST-COMPACT-4', 'HIST-COMPACT-5'],
+    covers: ['HIST-COMPACT-1', 'HIST-COMPACT-2', 'HIST-COMPACT-3', 'HIST-COMPACT-4', 'HIST-COMPACT-5', 'HIST-PAGE-7'],
     description: 'compact:false returns the events as appended; compact:true only leaves out streams completed in the page (started and deltas together) and merges consecutive chunks of open streams.',
     async run(ctx, t) {
       const [a, bot] = ctx.principals(2);
@@ -176,7 +189,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.history.expired-cursor',
     profile: 'host',
-    covers: ['HIST-RESET-1', 'HOST-RETAIN-1', 'HOST-RETAIN-2', 'HOST-RETAIN-3'],
+    covers: ['HIST-RESET-1', 'HIST-RESET-2', 'HOST-RETAIN-1', 'HOST-RETAIN-2', 'HOST-RETAIN-3', 'HOST-RETAIN-4'],
     description: 'With a retention limit, a cursor older than the kept events gets a reset (the state at atSeq) and the events from atSeq + 1; open streams are kept from their start.',
     timeoutMs: 30000,
     async run(ctx, t) {
@@ -201,6 +214,7 @@ export default defineChecks<HostCheckContext>([
       const reset = page?.data?.reset;
       if (!reset) {
         const complete = page?.data?.events?.[0]?.seq === 1;
+        t.expect('HIST-RESET-2', complete, 'no reset was needed', seen(alice.replyTo, page));
         t.expect('HIST-RESET-1', complete, 'without a reset, the page starts at seq 1 (every event is still stored)', seen(alice.replyTo, page));
         t.expect('HOST-RETAIN-2', complete, 'the host kept every event', seen(alice.replyTo, page));
         t.expect('HOST-RETAIN-1', complete, 'nothing was discarded, so no state at a floor is needed', seen(alice.replyTo, page));
@@ -216,10 +230,13 @@ export default defineChecks<HostCheckContext>([
           t.expect('HOST-RETAIN-1', diff.length === 0, 'reset.state is the session exactly as it was at atSeq (the host kept the state at its floor)', { payload: excerpt(diff) });
         }
         if (startOfKnown > 2) t.expect('HOST-RETAIN-1', reset.state?.headSeq === at, 'reset.state is a state at atSeq', seen(alice.replyTo, reset));
+        const below = await alice.request('history.get', { sid, after: 0, to: Math.max(1, at - 1), compact: false });
+        t.expect('HIST-RESET-2', below?.data?.reset?.atSeq === at && below.data.events.length === 0 && below.data.to === at && below.data.more === false, `a cursor before the floor with a bound below atSeq gets a reset page with no events, to = atSeq and more false`, seen(alice.replyTo, { ...below?.data, reset: below?.data?.reset ? { atSeq: below.data.reset.atSeq } : undefined }));
         t.expect('HOST-RETAIN-2', head - at >= keep, `at least retentionEvents (${keep}) events are kept (head ${head}, atSeq ${at})`, seen(alice.replyTo, { from: page.data.from, to: page.data.to, headSeq: page.data.headSeq }));
       }
       // Second session: a stream opened early must survive retention from its start.
       const sid2 = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
+      const inputSeq = await ctx.ok(agent, sid2, 'input.request', { requestId: 'open-q', prompt: 'still there?', answerSchema: { type: 'boolean' } });
       const startedSeq = await ctx.ok(agent, sid2, 'message.start', { msgId: 'long', role: 'agent' });
       await ctx.ok(agent, sid2, 'message.delta', { msgId: 'long', i: 0, text: 'first chunk ' });
       for (let chunk = 0; chunk < total; chunk += 100) {
@@ -229,6 +246,7 @@ export default defineChecks<HostCheckContext>([
       await ctx.ok(alice, sid2, 'message.send', text('last'));
       const p2 = await alice.request('history.get', { sid: sid2, after: 0, compact: false, limit: 5 });
       const at2 = p2?.data?.reset ? (p2.data.reset.atSeq as number) : 0;
+      t.expect('HOST-RETAIN-4', at2 < inputSeq && (p2?.data?.events ?? []).some((e: D) => e.seq === inputSeq), `events from the open input request (seq ${inputSeq}) are still stored`, seen(alice.replyTo, { reset: p2?.data?.reset ? { atSeq: at2 } : undefined, seqs: (p2?.data?.events ?? []).map((e: D) => e.seq) }));
       t.expect('HOST-RETAIN-3', at2 < startedSeq && (p2?.data?.events ?? []).some((e: D) => e.seq === startedSeq), `events from the open stream's start (seq ${startedSeq}) are still stored`, seen(alice.replyTo, { reset: p2?.data?.reset ? { atSeq: at2 } : undefined, seqs: (p2?.data?.events ?? []).map((e: D) => e.seq) }));
     },
   },

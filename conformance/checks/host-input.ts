@@ -73,7 +73,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.input.answer',
     profile: 'host',
-    covers: ['HOST-INPUT-4', 'HOST-INPUT-6', 'HOST-INPUT-7', 'HOST-INPUT-13'],
+    covers: ['HOST-INPUT-4', 'HOST-INPUT-6', 'HOST-INPUT-7', 'HOST-INPUT-13', 'HOST-INPUT-15'],
     description: 'Answers to unknown requests, from principals outside `to`, or failing the answerSchema are refused; an accepted answer appends input.resolved with outcome, value, decidedBy, by and requestSeq.',
     async run(ctx, t) {
       const [a, b, c, bot] = ctx.principals(4);
@@ -94,6 +94,10 @@ export default defineChecks<HostCheckContext>([
       if (!t.acked('HOST-INPUT-13', ack, 'a valid answer', bob.replyTo)) return;
       const [ev] = await ctx.log(alice, sid, ack.data.seq - 1);
       t.expect('HOST-INPUT-13', ev?.type === 'input.resolved' && ev.sender === b && ev.cid === id, 'the answer appends input.resolved from the answering principal', seen(undefined, ev));
+      const fmt = { type: 'string', format: 'email' };
+      const withFormat = await agent.command(sid, 'input.request', { requestId: 'mail', prompt: 'your mail?', answerSchema: fmt, deadline: new Date(Date.now() + 3600_000).toISOString(), onTimeout: { policy: 'default', value: 'not an address' } });
+      t.acked('HOST-INPUT-15', withFormat, 'an input.request whose default value does not match the schema\'s format (an annotation)', agent.replyTo);
+      t.acked('HOST-INPUT-15', await bob.command(sid, 'input.answer', { requestId: 'mail', value: 'still not an address' }), 'an answer that does not match the schema\'s format', bob.replyTo);
       t.equal('HOST-INPUT-13', ev?.data, { requestId: 'q1', outcome: 'answered', value: { approve: true }, decidedBy: 'person', by: b, requestSeq: reqSeq }, 'input.resolved carries outcome answered, the value, decidedBy person, by and requestSeq', seen(undefined, ev));
     },
   },

@@ -34,6 +34,32 @@ export default defineChecks<HostCheckContext>([
     },
   },
   {
+    id: 'host.order.type-rules',
+    profile: 'host',
+    covers: ['HOST-ORDER-3'],
+    description: 'A command breaking several rules of its type gets the error of the first rule in the type rule table.',
+    async run(ctx, t) {
+      const [a, b, c, bot] = ctx.principals(4);
+      const alice = await ctx.peer(a);
+      const bob = await ctx.peer(b);
+      const carol = await ctx.peer(c);
+      const agent = await ctx.peer(bot);
+      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: c, role: 'approver' }, { principal: bot, role: 'agent' }]);
+      const expect = (reply: D, code: string, what: string) => t.errorCode('HOST-ORDER-3', reply, code, what);
+      const head = await ctx.ok(alice, sid, 'message.send', text('used'));
+      expect(await alice.command(sid, 'message.send', { ...text('used'), replyToSeq: head + 50 }), 'SCHEMA_INVALID', 'message.send with replyToSeq beyond the head and a used msgId (HOST-MSG-1 before HOST-STREAM-1)');
+      expect(await agent.command(sid, 'message.start', { msgId: 'used', role: 'agent', runId: 'none' }), 'RUN_NOT_FOUND', 'message.start naming no open run with a used msgId (HOST-STREAM-6 before HOST-STREAM-1)');
+      expect(await bob.command(sid, 'message.delta', { msgId: 'none', i: 0, text: 'x' }), 'STREAM_NOT_OPEN', 'a chunk of no open stream from a non-starter (HOST-STREAM-2 before HOST-STREAM-3)');
+      expect(await alice.command(sid, 'run.finish', { runId: 'none', status: 'completed' }), 'RUN_NOT_FOUND', 'run.finish of no open run from a non-starter (HOST-RUN-2 before HOST-RUN-4)');
+      await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'ok?', to: [b] });
+      expect(await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'x', runId: 'none' }), 'RUN_NOT_FOUND', 'input.request naming no open run with a used requestId (HOST-INPUT-11 before HOST-INPUT-1)');
+      expect(await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'x', answerSchema: { type: 'nope' } }), 'CONFLICT', 'input.request with a used requestId and an invalid schema (HOST-INPUT-1 before HOST-INPUT-2)');
+      await ctx.ok(bob, sid, 'input.answer', { requestId: 'q1', value: 1 });
+      expect(await carol.command(sid, 'input.answer', { requestId: 'q1', value: 2 }), 'CONFLICT', 'an answer to a resolved request from a principal not in `to` (HOST-INPUT-5 before HOST-INPUT-6)');
+      expect(await alice.command(sid, 'participant.remove', { principal: `${a}-nobody` }), 'CONFLICT', 'removing a non-participant (CMD-PART-3)');
+    },
+  },
+  {
     id: 'host.order.commands-in-order',
     profile: 'host',
     covers: ['HOST-ORDER-2'],

@@ -18,7 +18,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.run.lifecycle',
     profile: 'host',
-    covers: ['HOST-RUN-3', 'HOST-RUN-5', 'HOST-RUN-2', 'HOST-RUN-6'],
+    covers: ['HOST-RUN-3', 'HOST-RUN-5', 'HOST-RUN-2', 'HOST-RUN-6', 'HOST-RUN-1'],
     description: 'run.started opens a run in openRuns; run.cancel_requested keeps it open; run.finished removes it; finishing or cancelling it again gets RUN_NOT_FOUND.',
     async run(ctx, t) {
       const [a, bot] = ctx.principals(2);
@@ -32,6 +32,7 @@ export default defineChecks<HostCheckContext>([
       const s1 = await stateAt(alice, sid, started);
       const run = (s1?.openRuns ?? []).find((r: D) => r.runId === 'r1');
       t.expect('HOST-RUN-3', run?.agent === bot && run?.startedSeq === started, 'openRuns lists the run with agent = its sender and startedSeq = the run.started seq', seen(`tether/v1/sessions/${sid}/state`, s1));
+      t.errorCode('HOST-RUN-1', await agent.command(sid, 'run.start', { runId: 'r1' }), 'CONFLICT', 'run.start of a runId that is open');
       const cancel = await ctx.ok(alice, sid, 'run.cancel', { runId: 'r1', reason: 'stop' });
       const s2 = await stateAt(alice, sid, cancel);
       t.expect('HOST-RUN-6', (s2?.openRuns ?? []).some((r: D) => r.runId === 'r1') || (s2?.headSeq ?? 0) < cancel, 'the run is still open after run.cancel_requested', seen(`tether/v1/sessions/${sid}/state`, s2));
@@ -41,6 +42,7 @@ export default defineChecks<HostCheckContext>([
       t.expect('HOST-RUN-5', s3?.headSeq >= finished && !(s3?.openRuns ?? []).some((r: D) => r.runId === 'r1'), 'run.finished removes the run from openRuns', seen(`tether/v1/sessions/${sid}/state`, s3));
       t.errorCode('HOST-RUN-2', await agent.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }), 'RUN_NOT_FOUND', 'run.finish of a finished run');
       t.errorCode('HOST-RUN-2', await alice.command(sid, 'run.cancel', { runId: 'r1' }), 'RUN_NOT_FOUND', 'run.cancel of a finished run');
+      t.errorCode('HOST-RUN-1', await agent.command(sid, 'run.start', { runId: 'r1' }), 'CONFLICT', 'run.start of a runId used by a finished run');
     },
   },
   {

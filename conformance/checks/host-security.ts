@@ -1,7 +1,12 @@
 /** Host profile (deployment: host and broker): topic ACL, verb authorisation and limits [SEC-*, HOST-AUTHZ-*, HOST-LIMIT-*, ROLE-HOST-2]. */
+import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import { text, type HostCheckContext } from '../host/context.ts';
+import { hostPortOf } from '../harness/tcp-proxy.ts';
+import { connectPacket } from '../harness/silent-session.ts';
+import net from 'node:net';
 import type { WirePeer } from '../wire-peer.ts';
 
 type D = Record<string, any>;
@@ -260,6 +265,152 @@ export default defineChecks<HostCheckContext>([
         const again = await p.command(ctx.sid(), 'session.create', {});
         t.acked('HOST-LIMIT-5', again, 'session.create after closing one of the open sessions (the limit counts open sessions)', p.replyTo);
       }
+    },
+  },
+  {
+    id: 'host.limits.message-size',
+    profile: 'host',
+    covers: ['HOST-LIMIT-7', 'HOST-LIMIT-8'],
+    description: 'Event batches and replies stay within maxMessageBytes (history pages carry fewer events); a message.complete whose composed message would exceed it is refused with LIMIT_EXCEEDED.',
+    timeoutMs: 30000,
+    async run(ctx, t) {
+      const max = Number(ctx.limits.maxMessageBytes ?? 1048576);
+      const payloadMax = Number(ctx.limits.maxPayloadBytes ?? 65536);
+      if (max > 4 * 1024 * 1024) t.notTestable(`maxMessageBytes ${max} is too large to exceed in a check`);
+      const [a, bot] = ctx.principals(2);
+      const alice = await ctx.peer(a, { timeoutMs: 15000 });
+      const agent = await ctx.peer(bot, { timeoutMs: 15000 });
+      const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
+      await ctx.follow(alice, sid);
+      const chunk = Math.min(payloadMax - 1024, 60000);
+      const n = Math.ceil((max * 1.3) / chunk);
+      const big = 'x'.repeat(chunk);
+      await t.need(`${n} large messages`, () => Promise.all(Array.from({ length: n }, (_, i) => alice.command(sid, 'message.send', text(`big${i}`, big)))));
+      const page = await alice.request('history.get', { sid, after: 0, compact: false });
+      const reply = alice.log.filter((m) => m.topic === alice.replyTo && m.json?.type === 'history.page').at(-1);
+      t.expect('HOST-LIMIT-7', page?.type === 'history.page' && reply !== undefined && reply.payload.length <= max && page.data.more === true, `a history page of ${n} messages of ${chunk} bytes stays within maxMessageBytes (${max}) and says more`, { topic: alice.replyTo, actual: `${reply?.payload.length} bytes, more ${page?.data?.more}` });
+      const batches = alice.on(`tether/v1/sessions/${sid}/events`);
+      const over = batches.filter((b) => b.payload.length > max);
+      t.expect('HOST-LIMIT-7', batches.length > 0 && over.length === 0, 'every event batch stays within maxMessageBytes', { actual: excerpt(batches.map((b) => b.payload.length)) });
+      await ctx.ok(agent, sid, 'message.start', { msgId: 'huge', role: 'agent' });
+      const sends = Array.from({ length: n }, (_, i) => agent.command(sid, 'message.delta', { msgId: 'huge', i, text: big }));
+      await t.need(`${n} large chunks`, () => Promise.all(sends));
+      const complete = await agent.command(sid, 'message.complete', { msgId: 'huge' });
+      t.expect('HOST-LIMIT-8', complete?.type === 'error' && complete.data?.code === 'LIMIT_EXCEEDED' && complete.data?.details?.limit === 'maxMessageBytes', 'message.complete without parts whose message.completed would exceed maxMessageBytes is refused with LIMIT_EXCEEDED (details.limit maxMessageBytes)', seen(agent.replyTo, complete));
+      t.acked('HOST-LIMIT-8', await agent.command(sid, 'message.complete', { msgId: 'huge', parts: [{ kind: 'text', text: 'summary instead' }] }), 'the same message completed with short parts', agent.replyTo);
+    },
+  },
+  {
+    id: 'host.broker.connect',
+    profile: 'host',
+    covers: ['SEC-AUTH-1', 'SEC-AUTH-2', 'SEC-AUTH-6', 'BROKER-CLIENTID-1'],
+    description: 'The broker refuses user names outside the ID alphabet (CONNACK 4) and failing credentials (4 or 5), lets no user-less observer publish, and accepts client ids of 128 characters.',
+    async run(ctx, t) {
+      const { host, port } = hostPortOf(ctx.target.opts.url);
+      const u = new URL(ctx.target.opts.url);
+      const raw = (opts: { clientId: string; username?: string; password?: string }) =>
+        new Promise<number>((resolve) => {
+          if (u.protocol !== 'mqtt:') return resolve(-2);
+          const s = net.connect(port, host, () => s.write(connectPacket({ ...opts, clean: true })));
+          const timer = setTimeout(() => (s.destroy(), resolve(-1)), 3000);
+          s.on('data', (b: Buffer) => {
+            clearTimeout(timer);
+            s.destroy();
+            resolve(b[0] >> 4 === 2 ? b[3] : -1);
+          });
+          s.on('error', () => (clearTimeout(timer), resolve(-1)));
+          s.on('close', () => (clearTimeout(timer), resolve(-1)));
+        });
+      if (u.protocol !== 'mqtt:') t.notTestable(`raw CONNECT checks need an mqtt:// URL, not ${u.protocol}`);
+      const [a, b] = ctx.principals(2);
+      const badName = await raw({ clientId: `cf${randomBytes(4).toString('hex')}`, username: 'not/a principal', password: 'x' });
+      t.expect('SEC-AUTH-1', badName === 4, 'a user name outside the ID alphabet is refused with CONNACK 4', { actual: `CONNACK ${badName}` });
+      if (ctx.target.anonymous) {
+        const badName2 = await raw({ clientId: `cf${randomBytes(4).toString('hex')}`, username: 'bad name' });
+        t.expect('SEC-AUTH-2', badName2 === 4 || badName2 === 5, 'on a loopback-anonymous listener, a CONNECT that fails authentication (invalid user name) is refused with 4 or 5', { actual: `CONNACK ${badName2}` });
+        // A loopback observer (no user name) may connect, but publish nowhere.
+        const alice = await ctx.peer(a);
+        const sid = await ctx.session(alice);
+        await ctx.follow(alice, sid);
+        const observer = mqtt.connect(ctx.target.opts.url, { clientId: `observer-${randomBytes(3).toString('hex')}`, reconnectPeriod: 0, connectTimeout: 5000 });
+        await new Promise<void>((resolve) => (observer.once('connect', () => resolve()), observer.once('error', () => resolve()), observer.once('close', () => resolve())));
+        const id = `observer-${randomBytes(3).toString('hex')}`;
+        const mark = `observer-${sid}`;
+        observer.publish(`tether/v1/sessions/${sid}/submit/${a}`, JSON.stringify({ v: 1, id, type: 'message.send', data: text('obs', mark) }), { qos: 1 });
+        observer.publish(`tether/v1/sessions/${sid}/events`, JSON.stringify({ v: 1, sid, events: [{ v: 1, sid, seq: 50, type: 'message', time: new Date().toISOString(), sender: a, data: text('obs', mark) }] }), { qos: 1 });
+        await ctx.sleep(400);
+        observer.end(true);
+        const sentinel = await ctx.ok(alice, sid, 'message.send', text('sentinel'));
+        await ctx.waitSeq(alice, sid, sentinel);
+        const leaked = alice.log.filter((m) => m.payload.toString().includes(mark));
+        t.expect('SEC-AUTH-6', leaked.length === 0 && sentinel === 2, 'a connection without user name publishes nothing: no forged event delivered, no command appended', leaked[0] ? seen(leaked[0].topic, leaked[0].json) : { actual: `next seq ${sentinel}` });
+      } else {
+        const wrong = await raw({ clientId: `cf${randomBytes(4).toString('hex')}`, username: a, password: `wrong-${randomBytes(4).toString('hex')}` });
+        t.expect('SEC-AUTH-2', wrong === 4 || wrong === 5, 'a wrong password is refused with CONNACK 4 or 5', { actual: `CONNACK ${wrong}` });
+        const none = await raw({ clientId: `cf${randomBytes(4).toString('hex')}` });
+        t.expect('SEC-AUTH-1', none === 4 || none === 5, 'a CONNECT without user name is refused on a listener that is not loopback anonymous', { actual: `CONNACK ${none}` });
+        t.expect('SEC-AUTH-6', none !== 0, 'no user-less connection, so no observer can publish', { actual: `CONNACK ${none}` });
+      }
+      const longId = `${b}.` + 'a'.repeat(128 - b.length - 1);
+      const pw = ctx.target.opts.users?.find((x) => x.name === b)?.password;
+      const accepted = await raw({ clientId: longId.slice(0, 128), username: b, password: pw });
+      t.expect('BROKER-CLIENTID-1', accepted === 0, 'a client id of 128 characters from the ID alphabet is accepted', { actual: `CONNACK ${accepted}` });
+    },
+  },
+  {
+    id: 'host.broker.mqtt-features',
+    profile: 'host',
+    covers: ['ROLE-BROKER-1', 'SEC-ACL-5', 'SEC-ACL-3'],
+    description: 'The broker delivers QoS 0 and 1, keeps retained messages, publishes Wills (within the ACL of their principal) and queues for persistent sessions; a removed participant should stop receiving the session.',
+    async run(ctx, t) {
+      const [a, b, c] = ctx.principals(3);
+      const alice = await ctx.peer(a);
+      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: c, role: 'member' }]);
+      await ctx.follow(alice, sid);
+      await ctx.subscribe(alice, `tether/v1/sessions/${sid}/presence/+/+`);
+      const bob = await ctx.peer(b);
+      const now = () => new Date().toISOString();
+      await bob.publish(`tether/v1/sessions/${sid}/presence/${b}/q0`, { v: 1, status: 'online', epoch: 1, time: now() }, { qos: 0 });
+      await bob.publish(`tether/v1/sessions/${sid}/presence/${b}/q1`, { v: 1, status: 'online', epoch: 1, time: now() }, { qos: 1, retain: true });
+      const q0 = await alice.waitFor((m) => m.topic.endsWith(`/presence/${b}/q0`), 'a QoS 0 publish', 3000).catch(() => undefined);
+      t.expect('ROLE-BROKER-1', q0 !== undefined, 'a QoS 0 publish is delivered', { topic: `tether/v1/sessions/${sid}/presence/${b}/q0` });
+      const late = await ctx.peer(a);
+      await ctx.subscribe(late, `tether/v1/sessions/${sid}/presence/${b}/q1`);
+      const kept = await late.waitFor((m) => m.topic.endsWith(`/presence/${b}/q1`), 'the retained presence', 3000).catch(() => undefined);
+      t.expect('ROLE-BROKER-1', kept?.json?.status === 'online', 'a retained QoS 1 message reaches a later subscriber', seen(`tether/v1/sessions/${sid}/presence/${b}/q1`, kept?.json ?? 'nothing retained'));
+      // Wills: one allowed (own presence), one the ACL forbids (the session's events).
+      const proxy = await ctx.proxy();
+      const pw = ctx.target.opts.users?.find((x) => x.name === b)?.password;
+      const mark = `will-${sid}`;
+      const willy = mqtt.connect(proxy.url(ctx.target.opts.url), { clientId: `${b}.will${randomBytes(2).toString('hex')}`, username: b, password: pw, reconnectPeriod: 0, will: { topic: `tether/v1/sessions/${sid}/presence/${b}/will`, payload: Buffer.from(JSON.stringify({ v: 1, status: 'offline', epoch: 1, time: now() })), qos: 1, retain: true } });
+      const forger = mqtt.connect(proxy.url(ctx.target.opts.url), { clientId: `${b}.forge${randomBytes(2).toString('hex')}`, username: b, password: pw, reconnectPeriod: 0, will: { topic: `tether/v1/sessions/${sid}/events`, payload: Buffer.from(JSON.stringify({ v: 1, sid, events: [{ v: 1, sid, seq: 77, type: 'message', time: now(), sender: a, data: text('w', mark) }] })), qos: 1, retain: false } });
+      await Promise.all([willy, forger].map((cl) => new Promise<void>((resolve) => (cl.once('connect', () => resolve()), cl.once('error', () => resolve())))));
+      willy.on('error', () => {});
+      forger.on('error', () => {});
+      proxy.cut();
+      const will = await alice.waitFor((m) => m.topic.endsWith(`/presence/${b}/will`), 'the Will', 4000).catch(() => undefined);
+      t.expect('ROLE-BROKER-1', will?.json?.status === 'offline', 'the Will of a connection that dropped is published', seen(`tether/v1/sessions/${sid}/presence/${b}/will`, will?.json ?? 'no Will'));
+      await ctx.sleep(300);
+      const forged = alice.log.filter((m) => m.payload.toString().includes(mark));
+      t.expect('SEC-ACL-5', forged.length === 0, 'a Will on a topic its principal may not publish on is delivered to nobody', forged[0] ? seen(forged[0].topic, forged[0].json) : undefined);
+      willy.end(true);
+      forger.end(true);
+      // Persistent session: carol subscribes with clean session 0, leaves, and gets what was published meanwhile.
+      const clientId = `${c}.persist${randomBytes(2).toString('hex')}`;
+      const carol = await ctx.peer(c, { clientId, clean: false });
+      await ctx.subscribe(carol, `tether/v1/sessions/${sid}/events`);
+      await carol.client.endAsync();
+      const seq = await ctx.ok(alice, sid, 'message.send', text('while carol was away'));
+      const back = await ctx.peer(c, { clientId, clean: false });
+      const queued = await back.waitFor((m) => m.topic === `tether/v1/sessions/${sid}/events` && (m.json?.events ?? []).some((e: D) => e.seq === seq), 'the queued event', 3000).catch(() => undefined);
+      t.expect('ROLE-BROKER-1', queued !== undefined, 'a persistent session (clean session 0) gets the QoS 1 messages queued while it was away', { topic: `tether/v1/sessions/${sid}/events` });
+      // A removed participant's existing subscription should stop delivering.
+      await ctx.subscribe(bob, `tether/v1/sessions/${sid}/events`);
+      await ctx.ok(alice, sid, 'participant.remove', { principal: b });
+      const after = await ctx.ok(alice, sid, 'message.send', text('not for bob any more'));
+      await ctx.waitSeq(alice, sid, after);
+      await ctx.sleep(300);
+      t.expect('SEC-ACL-3', !bob.events(sid).some((e) => e.seq === after), 'after participant.left the removed principal receives no more events of the session', { payload: excerpt(bob.events(sid).map((e) => e.seq)) });
     },
   },
 ]);

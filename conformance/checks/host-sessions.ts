@@ -86,7 +86,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.session.not-found',
     profile: 'host',
-    covers: ['HOST-CREATE-1'],
+    covers: ['HOST-CREATE-1', 'HOST-HISTORY-1'],
     description: 'Every command other than session.create for a sid without log gets SESSION_NOT_FOUND.',
     async run(ctx, t) {
       const [a] = ctx.principals(1);
@@ -96,7 +96,7 @@ export default defineChecks<HostCheckContext>([
         t.errorCode('HOST-CREATE-1', await alice.command(sid, type, data), 'SESSION_NOT_FOUND', `${type} for a sid that has no log`, alice.replyTo);
       }
       const reply = await alice.request('history.get', { sid });
-      t.errorCode('HOST-CREATE-1', reply, 'SESSION_NOT_FOUND', 'history.get for a sid that has no log', alice.replyTo);
+      t.errorCode('HOST-HISTORY-1', reply, 'SESSION_NOT_FOUND', 'history.get for a sid that has no log', alice.replyTo);
     },
   },
   {

@@ -68,14 +68,14 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         const { alice, sid } = await joinedSession(ctx);
         const a = ctx.adapter!;
         let held = 0;
-        ctx.rule(ctx.suite.onForward((p, topic) => (p === ctx.principal && isBatchOf(sid, topic) && held++ === 0 ? 'hold' : 'pass')));
+        ctx.onForward((p, topic) => (p === ctx.principal && isBatchOf(sid, topic) && held++ === 0 ? 'hold' : 'pass'));
         const getsBefore = ctx.requests('history.get').length;
         const s1 = await ctx.ok(alice, sid, 'message.send', text('late'));
         await ctx.ok(alice, sid, 'message.send', text('early 1'));
         const s3 = await ctx.ok(alice, sid, 'message.send', text('early 2'));
         const firstLate = ctx.wire('deliver').filter((d) => isBatchOf(sid, d.topic!)).at(-1)?.at ?? performance.now();
         await ctx.sleep(150);
-        await ctx.suite.release();
+        await ctx.release();
         await ctx.delivered(sid, s3);
         const seqs = a.delivered(sid).map((e) => e.seq);
         t.expect('CLIENT-DELIVER-1', deliveryProblems(a.delivered(sid)).length === 0 && seqs.includes(s1) && seqs.includes(s3), 'the events are delivered in seq order although their batches came out of order', { payload: excerpt(seqs) });
@@ -92,7 +92,7 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         const { alice, sid, head } = await joinedSession(ctx);
         const a = ctx.adapter!;
         let dropped = 0;
-        ctx.rule(ctx.suite.onForward((p, topic) => (p === ctx.principal && isBatchOf(sid, topic) && dropped++ === 0 ? 'drop' : 'pass')));
+        ctx.onForward((p, topic) => (p === ctx.principal && isBatchOf(sid, topic) && dropped++ === 0 ? 'drop' : 'pass'));
         const getsBefore = ctx.requests('history.get').length;
         const lost = await ctx.ok(alice, sid, 'message.send', text('lost'));
         const next = await ctx.ok(alice, sid, 'message.send', text('next'));
@@ -114,7 +114,7 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
       async run(ctx, t) {
         const { alice, sid } = await joinedSession(ctx);
         const a = ctx.adapter!;
-        ctx.rule(ctx.suite.onForward((p, topic) => (p === ctx.principal && isBatchOf(sid, topic) ? 'drop' : 'pass')));
+        ctx.onForward((p, topic) => (p === ctx.principal && isBatchOf(sid, topic) ? 'drop' : 'pass'));
         const seq = await ctx.ok(alice, sid, 'participant.add', { principal: `carol-${ctx.suffix}`, role: 'viewer' });
         const got = await ctx.delivered(sid, seq, 4000);
         t.expect('CLIENT-GAP-2', got !== undefined && a.delivered(sid).some((e) => e.seq === seq), `the event at seq ${seq}, announced only by the state's headSeq, is fetched from history and delivered`, { payload: excerpt(ctx.requests('history.get').map((r) => r.json?.data)) });
@@ -129,18 +129,16 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         const { alice, sid, head } = await joinedSession(ctx, 4);
         const a = ctx.adapter!;
         let dropped = 0;
-        ctx.rule(ctx.suite.onForward((p, topic) => (p === ctx.principal && isBatchOf(sid, topic) && dropped++ === 0 ? 'drop' : 'pass')));
+        ctx.onForward((p, topic) => (p === ctx.principal && isBatchOf(sid, topic) && dropped++ === 0 ? 'drop' : 'pass'));
         let forged = false;
-        ctx.rule(
-          ctx.suite.onPublish((_p, topic, payload, fromHost) => {
+        ctx.onPublish((_p, topic, payload, fromHost) => {
             if (forged || !fromHost || !topic.startsWith(`tether/v1/replies/${ctx.principal}/`) || !payload.includes('"history.page"')) return 'pass';
             forged = true;
             const reply = JSON.parse(payload.toString());
             const lie = { v: 1, type: 'history.page', re: reply.re, data: { sid, from: reply.data.from, to: reply.data.from, headSeq: 1, events: [], more: false } };
             setTimeout(() => void ctx.suite.inject(topic, lie), 10);
             return 'drop';
-          }),
-        );
+          });
         await ctx.ok(alice, sid, 'message.send', text('lost'));
         await ctx.ok(alice, sid, 'message.send', text('next'));
         const reset = await a.waitFor((e) => e.event === 'reset' && e.sid === sid && e.atSeq === 0, 'a reset to seq 0', 5000).catch(() => undefined);
@@ -187,15 +185,13 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         const a = ctx.adapter!;
         const answerWith = (reply: (cmd: D) => D) => {
           let done = false;
-          ctx.rule(
-            ctx.suite.onPublish((p, topic, payload) => {
+          ctx.onPublish((p, topic, payload) => {
               if (done || p !== ctx.principal || topic !== `tether/v1/sessions/${sid}/submit/${ctx.principal}`) return 'pass';
               done = true;
               const cmd = JSON.parse(payload.toString());
               setTimeout(() => void ctx.suite.inject(cmd.replyTo, reply(cmd)), 20);
               return 'drop';
-            }),
-          );
+            });
         };
         answerWith((cmd) => ({ v: 1, type: 'error', re: cmd.id, data: { code: 'QUANTUM_FLUX', message: 'a code from a future version', sid } }));
         const e1 = await a.call({ op: 'send', sid, msgId: 'u1', text: 'one', ref: 'u1' }, (e) => (e.event === 'sent' || e.event === 'error') && e.ref === 'u1', 'an answer to the send', 5000).catch(() => undefined);
@@ -216,6 +212,104 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         await ctx.sleep(400);
         const sentEvents = a.events.filter((e) => e.event === 'sent' && e.ref === 'u3');
         t.expect('ENV-RE-2', e3?.event === 'sent' && sentEvents.length === 1 && a.running, 'a repeated ack and a reply matching nothing are ignored', { payload: excerpt(sentEvents) });
+      },
+    },
+    {
+      id: `${profile}.delivery.invalid-batches`,
+      profile,
+      covers: ['CLIENT-BATCH-1'],
+      description: 'Batches that do not validate, name another sid, or have non-contiguous seqs are ignored whole; the seqs are recovered from history.',
+      async run(ctx, t) {
+        const { alice, sid, head } = await joinedSession(ctx, 1);
+        const a = ctx.adapter!;
+        const now = new Date().toISOString();
+        const ev = (seq: number, sidOf = sid) => ({ v: 1, sid: sidOf, seq, type: 'message', time: now, sender: alice.principal, cid: `fake${seq}`, data: text(`fake${seq}`, 'forged') });
+        const topic = `tether/v1/sessions/${sid}/events`;
+        await ctx.suite.inject(topic, { v: 1, sid, events: [ev(head + 1), ev(head + 3)] });
+        await ctx.suite.inject(topic, { v: 1, sid: 'another-session', events: [ev(head + 1, 'another-session')] });
+        await ctx.suite.inject(topic, { v: 1, sid, events: [ev(head + 1), ev(head + 2, 'another-session')] });
+        await ctx.suite.inject(topic, { v: 1, sid, events: [{ ...ev(head + 1), seq: 'one' }] });
+        await ctx.suite.inject(topic, { v: 1, sid, events: [] });
+        const real1 = await ctx.ok(alice, sid, 'message.send', text('real1'));
+        const real2 = await ctx.ok(alice, sid, 'message.send', text('real2'));
+        await ctx.delivered(sid, real2);
+        const got = a.delivered(sid).filter((e) => e.seq > head);
+        t.expect('CLIENT-BATCH-1', !got.some((e) => String(e.cid ?? '').startsWith('fake')), 'no event of an invalid batch is delivered', { payload: excerpt(got) });
+        t.expect('CLIENT-BATCH-1', got.map((e) => e.seq).join() === `${real1},${real2}` && deliveryProblems(a.delivered(sid)).length === 0, 'the real events at those seqs are delivered in order', { payload: excerpt(got.map((e) => [e.seq, e.cid])) });
+      },
+    },
+    {
+      id: `${profile}.delivery.large-batch`,
+      profile,
+      covers: ['CLIENT-LIMIT-2'],
+      description: 'An event batch close to maxMessageBytes is accepted and delivered.',
+      async run(ctx, t) {
+        const { alice, sid, head } = await joinedSession(ctx, 0);
+        const a = ctx.adapter!;
+        const max = Number(ctx.suite.limits.maxMessageBytes ?? 1048576);
+        const now = new Date().toISOString();
+        const body = 'y'.repeat(60000);
+        const events: D[] = [];
+        let size = 100;
+        for (let seq = head + 1; size + 60300 < max; seq++) {
+          const e = { v: 1, sid, seq, type: 'message', time: now, sender: alice.principal, cid: `big${seq}`, data: text(`big${seq}`, body) };
+          size += Buffer.byteLength(JSON.stringify(e)) + 1;
+          events.push(e);
+        }
+        const batch = { v: 1, sid, events };
+        await ctx.suite.inject(`tether/v1/sessions/${sid}/events`, batch);
+        const last = events.at(-1)!.seq as number;
+        const got = await ctx.delivered(sid, last, 8000);
+        t.expect('CLIENT-LIMIT-2', got !== undefined && a.delivered(sid).filter((e) => e.seq > head).length === events.length, `a batch of ${Buffer.byteLength(JSON.stringify(batch))} bytes (maxMessageBytes ${max}) is delivered whole`, { payload: excerpt(a.delivered(sid).map((e) => e.seq)) });
+      },
+    },
+    {
+      id: `${profile}.delivery.reply-types`,
+      profile,
+      covers: ['VER-COMPAT-4', 'VER-COMPAT-5', 'CLIENT-RETRY-4', 'CLIENT-RETRY-5'],
+      description: 'An unknown error code is a final refusal whose message is passed on; a reply of an unknown type is a final refusal; RATE_LIMITED is retried only after retryAfterMs; an ack and the own event confirm a command once, in either order.',
+      async run(ctx, t) {
+        const { sid } = await joinedSession(ctx, 0);
+        const a = ctx.adapter!;
+        const once = (reply: (cmd: D) => D | undefined, delayMs = 20) => {
+          let done = false;
+          ctx.onPublish((p, topic, payload) => {
+              if (done || p !== ctx.principal || topic !== `tether/v1/sessions/${sid}/submit/${ctx.principal}`) return 'pass';
+              done = true;
+              const cmd = JSON.parse(payload.toString());
+              const r = reply(cmd);
+              if (r) setTimeout(() => void ctx.suite.inject(cmd.replyTo, r), delayMs);
+              return 'drop';
+            });
+        };
+        const call = (ref: string, msgId: string) => a.call({ op: 'send', sid, msgId, text: msgId, ref }, (e) => (e.event === 'sent' || e.event === 'error') && e.ref === ref, 'an answer to the send', 6000).catch(() => undefined);
+        once((cmd) => ({ v: 1, type: 'error', re: cmd.id, data: { code: 'TIME_PARADOX', message: 'the message to pass on', sid } }));
+        const e1 = await call('v4', 'v4');
+        t.expect('VER-COMPAT-4', e1?.event === 'error' && e1.code === 'TIME_PARADOX' && e1.message === 'the message to pass on', 'an unknown error code is a final refusal whose message is passed on', seen(undefined, e1 ?? 'no answer'));
+        once((cmd) => ({ v: 1, type: 'teleported', re: cmd.id, data: { where: 'elsewhere' } }));
+        const e2 = await call('v5', 'v5');
+        t.expect('VER-COMPAT-5', e2?.event === 'error', 'a reply of an unknown type to a waiting command is a final refusal', seen(undefined, e2 ?? 'no answer'));
+        await ctx.sleep(500);
+        const resentUnknown = ctx.commands(sid).filter((c) => c.json?.data?.msgId === 'v5').length;
+        t.expect('VER-COMPAT-5', resentUnknown === 1, 'and the command is not resent', { actual: `${resentUnknown} publishes` });
+        let limitedAt = 0;
+        once((cmd) => {
+          limitedAt = performance.now();
+          return { v: 1, type: 'error', re: cmd.id, data: { code: 'RATE_LIMITED', message: 'slow down', sid, details: { retryAfterMs: 700 } } };
+        }, 0);
+        const e3 = await call('rl', 'rl');
+        const pubs = ctx.commands(sid).filter((c) => c.json?.data?.msgId === 'rl');
+        const gap = pubs.length >= 2 ? pubs[1].at - limitedAt : Infinity;
+        t.expect('CLIENT-RETRY-4', e3?.event === 'sent' && gap >= 650, `the command refused with RATE_LIMITED is resent after retryAfterMs 700 (${Math.round(gap)} ms later)`, { payload: excerpt({ answer: e3, publishes: pubs.length }) });
+        // The event before the ack: hold the ack, let the event through.
+        let heldAck = false;
+        ctx.onPublish((_p, topic, payload, fromHost) => (fromHost && !heldAck && topic.startsWith(`tether/v1/replies/${ctx.principal}/`) && payload.includes('"ack"') ? ((heldAck = true), 'hold') : 'pass'));
+        const e4 = await call('order', 'order');
+        t.expect('CLIENT-RETRY-5', heldAck && e4?.event === 'sent', 'the own event confirms the command while its ack is held back', seen(undefined, e4 ?? 'no confirmation'));
+        await ctx.release();
+        await ctx.sleep(400);
+        const confirms = a.events.filter((e) => e.event === 'sent' && e.ref === 'order').length;
+        t.expect('CLIENT-RETRY-5', confirms === 1, 'the late ack is ignored for a command already confirmed', { actual: `${confirms} confirmations` });
       },
     },
   ];

@@ -71,7 +71,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const sid = await ctx.session(alice);
         for (let i = 0; i < 5; i++) await ctx.ok(alice, sid, 'message.send', text(`m${i}`));
         let releasedAt = Infinity;
-        ctx.rule(ctx.suite.onPublish((_p, topic, payload, fromHost) => (fromHost && topic.startsWith(`tether/v1/replies/${ctx.principal}/`) && payload.includes('"history.page"') && releasedAt === Infinity ? 'hold' : 'pass')));
+        ctx.onPublish((_p, topic, payload, fromHost) => (fromHost && topic.startsWith(`tether/v1/replies/${ctx.principal}/`) && payload.includes('"history.page"') && releasedAt === Infinity ? 'hold' : 'pass'));
         a.send({ op: 'join', sid, ref: 'j' });
         for (let i = 0; i < 50 && !ctx.requests('history.get').some((r) => r.json?.data?.sid === sid); i++) await ctx.sleep(100);
         if (!ctx.requests('history.get').some((r) => r.json?.data?.sid === sid)) t.notTestable('the implementation sent no history.get for the session it joins');
@@ -79,7 +79,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         await ctx.sleep(500);
         const early = a.delivered(sid);
         releasedAt = performance.now();
-        await ctx.suite.release();
+        await ctx.release();
         await ctx.delivered(sid, 9);
         t.expect('CLIENT-RESUME-3', early.length === 0, 'no live event is delivered while the history.get is outstanding', { payload: excerpt(early.map((e) => e.seq)) });
         const problems = deliveryProblems(a.delivered(sid));
@@ -99,7 +99,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         await ctx.join(sid);
         const before = a.delivered(sid).at(-1)?.seq ?? 0;
         let dropped = false;
-        ctx.rule(ctx.suite.onPublish((p, topic, payload) => (!dropped && p === ctx.principal && topic === `tether/v1/sessions/${sid}/submit/${ctx.principal}` && payload.includes('"message.send"') ? ((dropped = true), 'drop') : 'pass')));
+        ctx.onPublish((p, topic, payload) => (!dropped && p === ctx.principal && topic === `tether/v1/sessions/${sid}/submit/${ctx.principal}` && payload.includes('"message.send"') ? ((dropped = true), 'drop') : 'pass'));
         a.send({ op: 'send', sid, msgId: 'kept', text: 'lost once', ref: 'k' });
         for (let i = 0; i < 50 && !dropped; i++) await ctx.sleep(50);
         if (!dropped) t.notTestable('the implementation did not publish the message.send');
@@ -163,7 +163,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const sid = await ctx.session(alice);
         await ctx.join(sid);
         let dropped = false;
-        ctx.rule(ctx.suite.onPublish((p, topic, payload) => (!dropped && p === ctx.principal && topic.endsWith(`/submit/${ctx.principal}`) && payload.includes('"message.send"') ? ((dropped = true), 'drop') : 'pass')));
+        ctx.onPublish((p, topic, payload) => (!dropped && p === ctx.principal && topic.endsWith(`/submit/${ctx.principal}`) && payload.includes('"message.send"') ? ((dropped = true), 'drop') : 'pass'));
         a.send({ op: 'send', sid, msgId: 'epoch', text: 'resend me', ref: 'e' });
         for (let i = 0; i < 50 && !dropped; i++) await ctx.sleep(50);
         const hostTopic = `tether/v1/host/${ctx.suite.hostId}/state`;
@@ -206,7 +206,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
     {
       id: `${profile}.resume.late-join-mid-stream`,
       profile,
-      covers: ['CLIENT-COMPACT-1', 'CMD-STREAM-8'],
+      covers: ['CLIENT-COMPACT-1', 'CMD-STREAM-8', 'CLIENT-PAGE-2'],
       description: 'Joining in the middle of a token stream, it accepts the merged chunks of the page and continues with the live chunks; the parts of message.completed replace the streamed text.',
       async run(ctx, t) {
         const a = await ctx.connected();
@@ -224,8 +224,91 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const merged = a.delivered(sid).filter((e) => e.type === 'message.delta' && typeof e.data?.n === 'number');
         if (asked?.json?.data?.compact === false) t.expect('CLIENT-COMPACT-1', true, 'the implementation asks for uncompacted history, so merged chunks never reach it', seen(asked.topic, asked.json));
         else t.expect('CLIENT-COMPACT-1', merged.length > 0 && deliveryProblems(a.delivered(sid)).length === 0 && a.delivered(sid).some((e) => e.seq === done), 'the merged delta of the page is delivered and the stream continues with the live chunks, in order', { payload: excerpt(a.delivered(sid).map((e) => [e.seq, e.type, e.data?.i, e.data?.n])) });
+        const mergedDelta = merged[0];
+        const nextChunk = a.delivered(sid).find((e) => e.type === 'message.delta' && mergedDelta && e.data?.i === mergedDelta.data.i + mergedDelta.data.n);
+        const pageEnd = ctx.wire('deliver').filter((d) => d.json?.type === 'history.page' && d.json?.data?.sid === sid).at(0)?.json?.data?.to;
+        const extraGets = ctx.requests('history.get').filter((r) => r.json?.data?.sid === sid && r.json?.data?.after >= (pageEnd ?? Infinity));
+        if (mergedDelta) t.expect('CLIENT-PAGE-2', nextChunk !== undefined && extraGets.length === 0, `after the merged delta (i ${mergedDelta.data.i}, n ${mergedDelta.data.n}) the live chunk ${mergedDelta.data.i + mergedDelta.data.n} continues the stream without a gap request`, { payload: excerpt({ next: nextChunk?.seq, gets: extraGets.map((g) => g.json?.data) }) });
+        else t.expect('CLIENT-PAGE-2', asked?.json?.data?.compact === false && deliveryProblems(a.delivered(sid)).length === 0, 'no merged delta reached it (uncompacted history): the chunks follow one by one', { payload: excerpt(a.delivered(sid).map((e) => [e.seq, e.data?.i])) });
         const content = a.events.find((e) => e.event === 'content' && e.sid === sid && e.msgId === 'answer');
         t.equal('CMD-STREAM-8', content?.parts, parts, 'the final content of the message is the parts of message.completed, not the streamed text', seen(undefined, content ?? 'no content event'));
+      },
+    },
+    {
+      id: `${profile}.resume.reconnect-buffering`,
+      profile,
+      covers: ['CLIENT-RESUME-9'],
+      description: 'Live events that arrive on a new connection (queued by the broker, delivered with the CONNACK) are not delivered before the catch-up of the session ended.',
+      async run(ctx, t) {
+        const a = await ctx.connected();
+        const alice = await ctx.peer('alice');
+        const sid = await ctx.session(alice);
+        await ctx.join(sid);
+        const before = a.delivered(sid).at(-1)?.seq ?? 0;
+        ctx.proxy!.refuse(true);
+        ctx.proxy!.cut();
+        const sent: number[] = [];
+        for (let i = 0; i < 3; i++) sent.push(await ctx.ok(alice, sid, 'message.send', text(`queued${i}`)));
+        let releasedAt = Infinity;
+        ctx.onPublish((_p, topic, payload, fromHost) => (fromHost && releasedAt === Infinity && topic.startsWith(`tether/v1/replies/${ctx.principal}/`) && payload.includes('"history.page"') ? 'hold' : 'pass'));
+        ctx.proxy!.refuse(false);
+        for (let i = 0; i < 60 && ctx.held.length === 0; i++) await ctx.sleep(50);
+        await ctx.sleep(400);
+        const early = a.delivered(sid).filter((e) => e.seq > before);
+        releasedAt = performance.now();
+        await ctx.release();
+        await ctx.delivered(sid, sent[2]);
+        t.expect('CLIENT-RESUME-9', early.length === 0 && a.delivered(sid).some((e) => e.seq === sent[2]), 'events queued for the persistent session are held until the catch-up after the reconnect ended, then delivered in order', { payload: excerpt({ early: early.map((e) => e.seq), after: a.delivered(sid).map((e) => e.seq) }) });
+      },
+    },
+    {
+      id: `${profile}.resume.history-retry`,
+      profile,
+      covers: ['CLIENT-RESUME-6', 'CLIENT-RESUME-7', 'CLIENT-RESUME-8'],
+      description: 'A history.get without reply is resent with a new id after 10 s; the late reply to the first one, whose from no longer matches lastSeq, is discarded.',
+      timeoutMs: 30000,
+      async run(ctx, t) {
+        const a = await ctx.connected();
+        const alice = await ctx.peer('alice');
+        const sid = await ctx.session(alice);
+        for (let i = 0; i < 3; i++) await ctx.ok(alice, sid, 'message.send', text(`m${i}`));
+        let held = false;
+        ctx.onPublish((_p, topic, payload, fromHost) => (fromHost && !held && topic.startsWith(`tether/v1/replies/${ctx.principal}/`) && payload.includes('"history.page"') ? ((held = true), 'hold') : 'pass'));
+        a.send({ op: 'join', sid, ref: 'j' });
+        const joined = await a.waitFor((e) => e.event === 'joined' && e.sid === sid, 'joined after a resent history.get', 16000).catch(() => undefined);
+        const gets = ctx.requests('history.get').filter((r) => r.json?.data?.sid === sid);
+        const resent = gets.length >= 2 && gets[1].json?.id !== gets[0].json?.id && gets[1].at - gets[0].at >= 9000;
+        t.expect('CLIENT-RESUME-6', resent && joined !== undefined, 'the unanswered history.get is resent with a new request id after about 10 s', { payload: excerpt(gets.map((g) => ({ id: g.json?.id, after: Math.round(g.at - gets[0].at) }))) });
+        for (let i = 3; i < 5; i++) await ctx.ok(alice, sid, 'message.send', text(`m${i}`));
+        await ctx.delivered(sid, 6);
+        await ctx.release();
+        await ctx.sleep(500);
+        const seqs = a.delivered(sid).map((e) => e.seq);
+        t.expect('CLIENT-RESUME-7', seqs.join() === '1,2,3,4,5,6', 'the late reply to the first history.get is ignored: nothing is delivered twice', { payload: excerpt(seqs) });
+        t.expect('CLIENT-RESUME-8', deliveryProblems(a.delivered(sid)).length === 0 && a.events.filter((e) => e.event === 'reset').length === 0, 'the stale page (from 0 while lastSeq is 6) is discarded', { payload: excerpt(seqs) });
+      },
+    },
+    {
+      id: `${profile}.resume.participation`,
+      profile,
+      covers: ['TOPIC-SUB-3', 'TOPIC-SUB-4', 'CLIENT-LEAVE-1'],
+      description: 'A refused subscription is a refusal (no join yet) and should be retried once the principal becomes a participant; when its index entry is cleared the client should leave the session.',
+      async run(ctx, t) {
+        const a = await ctx.connected();
+        const alice = await ctx.peer('alice');
+        const sid = ctx.sid();
+        await t.need('session.create', () => alice.command(sid, 'session.create', { title: 'not yet yours' }));
+        a.send({ op: 'join', sid, ref: 'j' });
+        await ctx.sleep(700);
+        const early = a.events.filter((e) => (e.event === 'joined' || e.event === 'delivered') && e.sid === sid);
+        t.expect('TOPIC-SUB-3', early.length === 0, 'while the subscription is refused, the session is not reported joined and nothing is delivered', { payload: excerpt(early) });
+        await ctx.ok(alice, sid, 'participant.add', { principal: ctx.principal, role: 'member' });
+        const joined = await a.waitFor((e) => e.event === 'joined' && e.sid === sid, 'joined once a participant', 6000).catch(() => undefined);
+        t.expect('TOPIC-SUB-4', joined !== undefined, 'the subscription is retried after the principal became a participant, and the session joined', { payload: excerpt(ctx.wire('subscribe').map((s) => s.topic)) });
+        t.expect('TOPIC-SUB-3', joined !== undefined && a.delivered(sid).length > 0, 'and the events are then delivered', { payload: excerpt(a.delivered(sid).map((e) => e.seq)) });
+        await ctx.ok(alice, sid, 'participant.remove', { principal: ctx.principal });
+        const left = await a.waitFor((e) => e.event === 'left' && e.sid === sid, 'left', 5000).catch(() => undefined);
+        t.expect('CLIENT-LEAVE-1', left !== undefined, 'when its index entry is cleared it stops following the session and tells the application', seen(undefined, left ?? 'no left event'));
       },
     },
   ];

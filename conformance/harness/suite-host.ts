@@ -28,8 +28,8 @@ export interface Recorded {
   connect?: { clean: boolean; keepalive: number; protocolVersion: number; username?: string; will?: { topic: string; payload: Buffer; qos: number; retain: boolean } };
 }
 
-type ForwardRule = (principal: string | undefined, topic: string, payload: Buffer) => 'pass' | 'drop' | 'hold';
-type PublishRule = (principal: string | undefined, topic: string, payload: Buffer, fromHost: boolean) => 'pass' | 'drop' | 'hold';
+export type ForwardRule = (principal: string | undefined, topic: string, payload: Buffer) => 'pass' | 'drop' | 'hold';
+export type PublishRule = (principal: string | undefined, topic: string, payload: Buffer, fromHost: boolean) => 'pass' | 'drop' | 'hold';
 
 export interface Held {
   topic: string;
@@ -53,8 +53,8 @@ export class SuiteHost {
   readonly log: Recorded[] = [];
   private readonly watched = new Set<string>();
   private readonly principals = new WeakMap<Client, string | undefined>();
-  private forwardRules: ForwardRule[] = [];
-  private publishRules: PublishRule[] = [];
+  private forwardRules: { rule: ForwardRule; held: Held[] }[] = [];
+  private publishRules: { rule: PublishRule; held: Held[] }[] = [];
   private readonly allowOnce = new Map<string, number>();
   readonly held: Held[] = [];
   private port = 0;
@@ -89,16 +89,18 @@ export class SuiteHost {
     return this.log.filter((r) => r.principal === principal && (!kind || r.kind === kind));
   }
 
-  /** Deliveries to the watched principal: drop, hold (for release later) or pass. Returns a remover. */
-  onForward(rule: ForwardRule): () => void {
-    this.forwardRules.push(rule);
-    return () => (this.forwardRules = this.forwardRules.filter((r) => r !== rule));
+  /** Deliveries to a watched principal: drop, hold (into `held`, for release later) or pass. Returns a remover. */
+  onForward(rule: ForwardRule, held: Held[] = this.held): () => void {
+    const entry = { rule, held };
+    this.forwardRules.push(entry);
+    return () => (this.forwardRules = this.forwardRules.filter((r) => r !== entry));
   }
 
-  /** Publishes (by anyone, the host included): drop, hold or pass. Returns a remover. */
-  onPublish(rule: PublishRule): () => void {
-    this.publishRules.push(rule);
-    return () => (this.publishRules = this.publishRules.filter((r) => r !== rule));
+  /** Publishes (by anyone, the host included): drop, hold (into `held`) or pass. Returns a remover. */
+  onPublish(rule: PublishRule, held: Held[] = this.held): () => void {
+    const entry = { rule, held };
+    this.publishRules.push(entry);
+    return () => (this.publishRules = this.publishRules.filter((r) => r !== entry));
   }
 
   /** Publishes as the broker itself (the host's voice), bypassing the ACL; delivered past the forward rules once. */
@@ -150,10 +152,10 @@ export class SuiteHost {
           if (principal && this.watched.has(principal)) {
             this.log.push({ kind: 'publish', at: performance.now(), clientId: client.id, principal, topic: packet.topic, payload, json: parse(payload), qos: packet.qos, retain: packet.retain });
           }
-          for (const rule of this.publishRules) {
+          for (const { rule, held } of this.publishRules) {
             const verdict = rule(principal, packet.topic, payload, fromHost);
             if (verdict === 'pass') continue;
-            if (verdict === 'hold') this.held.push({ topic: packet.topic, payload, retain: packet.retain });
+            if (verdict === 'hold') held.push({ topic: packet.topic, payload, retain: packet.retain });
             (packet as { topic: string }).topic = SINK;
             (packet as { retain: boolean }).retain = false;
             break;
@@ -180,10 +182,10 @@ export class SuiteHost {
         if (allowed <= 1) this.allowOnce.delete(key);
         else this.allowOnce.set(key, allowed - 1);
       } else {
-        for (const rule of this.forwardRules) {
+        for (const { rule, held } of this.forwardRules) {
           const verdict = rule(principal, packet.topic, payload);
           if (verdict === 'pass') continue;
-          if (verdict === 'hold') this.held.push({ topic: packet.topic, payload, retain: false });
+          if (verdict === 'hold') held.push({ topic: packet.topic, payload, retain: false });
           return null;
         }
       }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Probe } from '../core/probe.ts';
 import { AdapterProcess, type AdapterEvent } from '../harness/adapter.ts';
-import type { Recorded, SuiteHost } from '../harness/suite-host.ts';
+import type { ForwardRule, Held, PublishRule, Recorded, SuiteHost } from '../harness/suite-host.ts';
 import { TcpProxy, hostPortOf } from '../harness/tcp-proxy.ts';
 import { WirePeer } from '../wire-peer.ts';
 
@@ -25,6 +25,8 @@ export class ImplCheckContext {
   hello?: AdapterEvent;
   private readonly peers: WirePeer[] = [];
   private readonly removers: (() => void)[] = [];
+  /** Messages this check's rules held back. */
+  readonly held: Held[] = [];
   private readonly stateDir = mkdtempSync(join(tmpdir(), 'tether-impl-'));
   private sids = 0;
 
@@ -129,15 +131,25 @@ export class ImplCheckContext {
     return this.wire('publish').filter((r) => r.topic === `tether/v1/requests/${this.principal}` && (!type || r.json?.type === type));
   }
 
-  /** Adds a fault rule for the duration of the check. */
-  rule(remove: () => void): void {
-    this.removers.push(remove);
+  /** Adds a fault rule on deliveries to the implementation, for the duration of the check. */
+  onForward(rule: ForwardRule): void {
+    this.removers.push(this.suite.onForward(rule, this.held));
+  }
+
+  /** Adds a fault rule on publishes (the implementation's or the host's), for the duration of the check. */
+  onPublish(rule: PublishRule): void {
+    this.removers.push(this.suite.onPublish(rule, this.held));
+  }
+
+  /** Delivers what this check's rules held back, in order. */
+  async release(): Promise<void> {
+    await this.suite.release(this.held.splice(0));
   }
 
   /** Holds back every way an event containing `marker` could reach the implementation: live batches and history pages. */
   holdEventsContaining(sid: string, marker: string): void {
-    this.rule(this.suite.onForward((p, topic, payload) => (p === this.principal && topic === `tether/v1/sessions/${sid}/events` && payload.includes(marker) ? 'hold' : 'pass')));
-    this.rule(this.suite.onPublish((_p, topic, payload, fromHost) => (fromHost && topic.startsWith(`tether/v1/replies/${this.principal}/`) && payload.includes(marker) ? 'hold' : 'pass')));
+    this.onForward((p, topic, payload) => (p === this.principal && topic === `tether/v1/sessions/${sid}/events` && payload.includes(marker) ? 'hold' : 'pass'));
+    this.onPublish((_p, topic, payload, fromHost) => (fromHost && topic.startsWith(`tether/v1/replies/${this.principal}/`) && payload.includes(marker) ? 'hold' : 'pass'));
   }
 
   /** Cuts the implementation's connection and keeps refusing new ones for downMs. */

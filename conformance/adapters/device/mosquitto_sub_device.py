@@ -21,6 +21,7 @@ device = os.environ.get("TETHER_DEVICE", "device")
 password = os.environ.get("TETHER_PASSWORD") or None
 sessions = [s for s in os.environ.get("TETHER_SESSIONS", "").split(",") if s]
 shown_results = {}
+shown_notes = set()
 out = threading.Lock()
 
 
@@ -52,6 +53,10 @@ def show(topic, payload):
     if topic.endswith("/notify"):
         if body.get("k") not in KNOWN_KINDS:
             return  # [DEVICE-KIND-1]
+        key = (body.get("k"), body.get("sid"), body.get("seq"))
+        if key in shown_notes:
+            return  # no second alert for the same notification [DEVICE-DEDUP-1]
+        shown_notes.add(key)
         emit({"event": "shown", "kind": "notification", "k": body["k"], "sid": body.get("sid"), "seq": body.get("seq"), "t": body.get("t")})
     elif topic.startswith("tether/v1/results/"):
         sid = topic.split("/")[3]

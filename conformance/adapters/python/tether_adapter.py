@@ -96,6 +96,8 @@ class Client:
         self.mqtt.on_connect = self.on_connect
         self.mqtt.on_disconnect = self.on_disconnect
         self.mqtt.on_message = self.on_message
+        self.mqtt.on_subscribe = self.on_subscribe
+        self.subacks = {}
         threading.Thread(target=self.retry_loop, daemon=True).start()
 
     # ------------------------------------------------------------ connection
@@ -110,7 +112,7 @@ class Client:
             log("connect refused", rc)
             return
         # Subscribe on every connection, whatever session-present says [MQTT-SESSION-3].
-        client.subscribe([(reply_to, 1), ("tether/v1/host/+/state", 1)])
+        client.subscribe([(reply_to, 1), ("tether/v1/host/+/state", 1), ("tether/v1/users/%s/sessions/+" % principal, 1)])
         with lock:
             # Resend every kept command, in the order first sent [CLIENT-RETRY-2].
             for cid in list(self.kept):
@@ -124,6 +126,10 @@ class Client:
 
     def on_disconnect(self, client, userdata, rc):
         self.connected.clear()
+        with lock:
+            # Buffer live events from now until the catch-up on the next connection ended [CLIENT-RESUME-9].
+            for f in self.sessions.values():
+                f["resuming"] = True
 
     def next_id(self, prefix="c"):
         with lock:
@@ -210,6 +216,10 @@ class Client:
     # ------------------------------------------------------------ incoming
 
     def on_message(self, client, userdata, msg):
+        parts = msg.topic.split("/")
+        if len(parts) == 6 and parts[2] == "users" and parts[4] == "sessions":
+            self.on_index(parts[5], msg.payload)
+            return
         if not msg.payload:
             return  # a cleared retained message is no value [TOPIC-EMPTY-1]
         try:
@@ -256,7 +266,8 @@ class Client:
         with lock:
             f = self.sessions.get(sid)
             if f is None:
-                f = {"sid": sid, "last": self.load_last(sid), "buffer": {}, "catching_up": False, "gap_timer": None, "ref": ref, "joined": False, "hint": 0}
+                f = {"sid": sid, "last": self.load_last(sid), "buffer": {}, "catching_up": False, "gap_timer": None, "ref": ref, "joined": False, "hint": 0,
+                     "resuming": True, "pending": False}
                 self.sessions[sid] = f
         if self.connected.is_set():
             self.resume(f)
@@ -272,13 +283,48 @@ class Client:
             return 0
 
     def resume(self, f):
-        # Subscribe before asking for history [CLIENT-RESUME-2]; a refused subscription is retried [TOPIC-SUB-3].
-        result, mid = self.mqtt.subscribe([("tether/v1/sessions/%s/events" % f["sid"], 1), ("tether/v1/sessions/%s/state" % f["sid"], 1)])
-        if result != mqtt.MQTT_ERR_SUCCESS:
-            threading.Timer(0.5, lambda: self.resume(f)).start()
+        # Subscribe before asking for history [CLIENT-RESUME-2].
+        with lock:
+            f["resuming"] = True
+        waiter = Waiter()
+        with lock:
+            result, mid = self.mqtt.subscribe([("tether/v1/sessions/%s/events" % f["sid"], 1), ("tether/v1/sessions/%s/state" % f["sid"], 1)])
+            self.subacks[mid] = waiter
+        granted = waiter.wait(5) if result == mqtt.MQTT_ERR_SUCCESS else None
+        if not granted or 128 in granted:
+            # A refusal, not a silent subscription [TOPIC-SUB-3]: retried when an index entry names the session [TOPIC-SUB-4].
+            with lock:
+                f["pending"] = True
             return
-        time.sleep(0.05)
+        with lock:
+            f["pending"] = False
         self.catch_up(f)
+
+    def on_subscribe(self, client, userdata, mid, granted):
+        with lock:
+            w = self.subacks.pop(mid, None)
+        if w is not None:
+            w.set(list(granted))
+
+    def leave(self, f, why):
+        """Stop following a session the principal no longer takes part in [CLIENT-LEAVE-1]."""
+        with lock:
+            if self.sessions.pop(f["sid"], None) is None:
+                return
+            if f["gap_timer"] is not None:
+                f["gap_timer"].cancel()
+        self.mqtt.unsubscribe(["tether/v1/sessions/%s/events" % f["sid"], "tether/v1/sessions/%s/state" % f["sid"]])
+        emit({"event": "left", "sid": f["sid"], "reason": why})
+
+    def on_index(self, sid, payload):
+        with lock:
+            f = self.sessions.get(sid)
+        if f is None:
+            return
+        if not payload:
+            self.leave(f, "index entry cleared")
+        elif f["pending"] and self.connected.is_set():
+            threading.Thread(target=self.resume, args=(f,), daemon=True).start()
 
     def catch_up(self, f, to=None):
         """The resume algorithm: history after lastSeq while more, then the buffered live events."""
@@ -293,9 +339,19 @@ class Client:
                     data["to"] = to
                 page = self.request("history.get", data)
                 if page.get("type") != "history.page":
+                    code = (page.get("data") or {}).get("code")
+                    if code in ("NOT_PARTICIPANT", "SESSION_NOT_FOUND"):
+                        with lock:
+                            f["catching_up"] = False
+                        self.leave(f, code)
+                        return
                     log("history.get refused", json.dumps(page))
                     break
                 p = page["data"]
+                if p.get("from") != f["last"] and not p.get("reset"):
+                    # Not a page for where this session stands: discard it [CLIENT-RESUME-8].
+                    log("stale page discarded", p.get("from"), f["last"])
+                    break
                 with lock:
                     if p["headSeq"] < f["last"]:
                         # The host lost events it had published: tell the application, start over [CLIENT-GAP-3].
@@ -316,6 +372,10 @@ class Client:
         finally:
             with lock:
                 f["catching_up"] = False
+        with lock:
+            if f["sid"] not in self.sessions:
+                return
+            f["resuming"] = False
         self.drain(f)
         if not f["joined"]:
             f["joined"] = True
@@ -324,15 +384,31 @@ class Client:
                 ev["ref"] = f["ref"]
             emit(ev)
 
+    def valid_batch(self, sid, batch):
+        """A batch is taken whole or not at all [CLIENT-BATCH-1]."""
+        events = batch.get("events")
+        if batch.get("v") != 1 or batch.get("sid") != sid or not isinstance(events, list) or not 1 <= len(events) <= 1000:
+            return False
+        prev = None
+        for e in events:
+            if not isinstance(e, dict) or e.get("sid") != sid or not isinstance(e.get("seq"), int) or isinstance(e.get("seq"), bool) or e["seq"] < 1:
+                return False
+            if not isinstance(e.get("type"), str) or not isinstance(e.get("data"), dict) or not isinstance(e.get("sender"), str) or not isinstance(e.get("time"), str):
+                return False
+            if prev is not None and e["seq"] != prev + 1:
+                return False
+            prev = e["seq"]
+        return True
+
     def on_batch(self, sid, batch):
         with lock:
             f = self.sessions.get(sid)
-            if f is None or not isinstance(batch.get("events"), list):
+            if f is None or not self.valid_batch(sid, batch):
                 return
             for e in batch["events"]:
-                if isinstance(e, dict) and isinstance(e.get("seq"), int) and e["seq"] > f["last"]:
+                if e["seq"] > f["last"]:
                     f["buffer"][e["seq"]] = e
-            busy = f["catching_up"]
+            busy = f["catching_up"] or f["resuming"]
         if not busy:
             self.drain(f)
 
