@@ -97,7 +97,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
       const { factory, suite } = await implFactory(profile, opts.spawn);
       target[profile] = { spawn: opts.spawn ?? null, suiteHost: suite.url };
       try {
-        results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })));
+        results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })));
       } finally {
         await suite.close();
       }

@@ -16,9 +16,9 @@ import type { Report } from '../conformance/core/report.ts';
 /** Spec requirements the reference host does not meet yet (host bugs, reported to the lead). */
 export const REFERENCE_HOST_BUGS: Record<string, string> = {
   'VER-COMPAT-3': 'fields a command type does not define are copied into the appended event (message.send data is appended as sent)',
-  'ENV-RE-1': 'a reply to a payload whose id is not a string echoes String(id) instead of ""',
+  'ENV-JSON-2': 'a command payload starting with a UTF-8 byte order mark is parsed and appended instead of refused as BAD_JSON',
   'HIST-COMPACT-2': 'a compacted page leaves out the started/delta events of a message whose message.completed lies after the page (beyond `to`)',
-  'INBOX-ITEM-1': 'message.completed creates a "message" inbox item; the item table gives streamed messages none',
+  'HIST-PAGE-7': 'the same page: seqs of those left-out stream events are in (from, to] without being covered by an event of the page',
 };
 
 /** Requirements a Mosquitto 2.0 deployment cannot show through the protocol (Mosquitto's own behaviour). */

@@ -18,7 +18,7 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.acl.publish',
     profile: 'host',
-    covers: ['SEC-ACL-1', 'ROLE-HOST-2', 'LIVE-PRESENCE-3'],
+    covers: ['SEC-ACL-1', 'ROLE-HOST-2', 'LIVE-PRESENCE-3', 'SEC-HOST-1'],
     description: 'A participant\'s publishes on host-only topics, on another principal\'s submit topic or on presence of a session it is not in reach nobody and append nothing.',
     async run(ctx, t) {
       const [a, b, c] = ctx.principals(3);
@@ -70,6 +70,15 @@ export default defineChecks<HostCheckContext>([
         t.expect(id, leaked.length === 0, `a participant's publish on the ${what} topic reaches nobody`, leaked[0] ? seen(leaked[0].topic, leaked[0].json ?? leaked[0].payload.toString()) : { topic });
         if (!what.startsWith('presence')) t.expect('ROLE-HOST-2', leaked.length === 0, `only the host publishes on the ${what} topic`, leaked[0] ? seen(leaked[0].topic, leaked[0].json) : { topic });
       }
+      // A connection claiming the usual host user name without its credentials gets no host rights.
+      const claimed = mqtt.connect(ctx.target.opts.url, { ...ctx.target.opts.mqtt, clientId: `claim-${randomBytes(3).toString('hex')}`, username: 'tether-host', password: 'not-the-secret', reconnectPeriod: 0, connectTimeout: 4000 });
+      const claimedOk = await new Promise<boolean>((resolve) => (claimed.once('connect', () => resolve(true)), claimed.once('error', () => resolve(false)), claimed.once('close', () => resolve(false))));
+      if (claimedOk) claimed.publish(`tether/v1/sessions/${sid}/events`, JSON.stringify({ ...forgedEvent, events: [{ ...forgedEvent.events[0], seq: 98, data: text('claimed', `${mark}-claimed`) }] }), { qos: 1 });
+      await ctx.sleep(300);
+      claimed.end(true);
+      const hostLeak = alice.log.filter((m) => m.payload.toString().includes(`${mark}-claimed`));
+      t.expect('SEC-HOST-1', hostLeak.length === 0, `a connection with user name tether-host and a wrong password gets no host rights (${claimedOk ? 'it connected, but its publish on the events topic reached nobody' : 'it was refused'})`, hostLeak[0] ? seen(hostLeak[0].topic, hostLeak[0].json) : undefined);
+      t.expect('SEC-HOST-1', got.length === 0 || !got.some((m) => m.payload.toString().includes(mark)), 'a participant gets none of the host\'s publish rights', undefined);
       const log = await ctx.log(alice, sid);
       t.expect('SEC-ACL-1', !log.some((e) => e.cid === impostorId), 'a command published on another principal\'s submit topic appends nothing', { payload: excerpt(log.map((e) => [e.seq, e.sender, e.cid])) });
       t.expect('SEC-ACL-1', log.every((e) => e.seq <= sentinel), 'no forged event entered the log', { payload: excerpt(log.map((e) => e.seq)) });
@@ -411,6 +420,29 @@ export default defineChecks<HostCheckContext>([
       await ctx.waitSeq(alice, sid, after);
       await ctx.sleep(300);
       t.expect('SEC-ACL-3', !bob.events(sid).some((e) => e.seq === after), 'after participant.left the removed principal receives no more events of the session', { payload: excerpt(bob.events(sid).map((e) => e.seq)) });
+    },
+  },
+  {
+    id: 'host.mqtt5.payload-wins',
+    profile: 'host',
+    covers: ['MQTT-FIVE-2'],
+    description: 'Over an MQTT 5 connection, when the Response Topic property and the payload\'s replyTo differ, the host replies on the payload\'s replyTo.',
+    feature: 'mqtt5',
+    async run(ctx, t) {
+      const [a] = ctx.principals(1);
+      const alice = await ctx.peer(a);
+      const sid = await ctx.session(alice);
+      const pw = ctx.target.opts.users?.find((u) => u.name === a)?.password;
+      const v5 = mqtt.connect(ctx.target.opts.url, { ...ctx.target.opts.mqtt, protocolVersion: 5, clientId: `${a}.v5${randomBytes(2).toString('hex')}`, username: a, password: pw, reconnectPeriod: 0 });
+      const ok = await new Promise<boolean>((resolve) => (v5.once('connect', () => resolve(true)), v5.once('error', () => resolve(false))));
+      if (!ok) t.notTestable('the host advertises mqtt5 but the broker refused an MQTT 5 connection');
+      const other = `tether/v1/replies/${a}/v5-decoy`;
+      await ctx.subscribe(alice, `tether/v1/replies/${a}/#`);
+      const id = alice.nextId('v5');
+      v5.publish(`tether/v1/sessions/${sid}/submit/${a}`, JSON.stringify({ v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: text('v5') }), { qos: 1, properties: { responseTopic: other } });
+      const reply = await alice.waitFor((m) => m.json?.re === id, 'the reply', 5000).catch(() => undefined);
+      v5.end(true);
+      t.expect('MQTT-FIVE-2', reply?.topic === alice.replyTo, 'the reply goes to the payload\'s replyTo, not to the Response Topic property', seen(reply?.topic, reply?.json ?? 'no reply'));
     },
   },
 ]);

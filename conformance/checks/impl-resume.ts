@@ -109,7 +109,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         await ctx.cut(300);
         await ctx.ok(alice, sid, 'message.send', text('while away 1'));
         const last = await ctx.ok(alice, sid, 'message.send', text('while away 2'));
-        const sent = await a.waitFor((e) => e.event === 'sent' && e.ref === 'k', 'the kept command answered', 10000).catch(() => undefined);
+        const sent = await a.waitFor((e) => e.event === 'sent' && e.ref === 'k', 'the kept command answered', 5000).catch(() => undefined);
         t.expect('CLIENT-RETRY-1', sent !== undefined, 'the command that got no answer before the cut was kept and is answered after the reconnect', { payload: excerpt(sent) });
         const resent = ctx.commands(sid).filter((c) => c.json?.id === original.json?.id);
         t.expect('CLIENT-RETRY-2', resent.length >= 2 && ctx.wire('connect').length > connects, 'after the reconnect it resends the kept command', { payload: excerpt(resent.map((r) => r.json)) });
