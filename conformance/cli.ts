@@ -41,7 +41,8 @@ function principal(spec: string): Principal {
   return i === -1 ? { name: spec } : { name: spec.slice(0, i), password: spec.slice(i + 1) };
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `write` receives stdout text (tests pass their own; the CLI writes to process.stdout). */
+export async function main(argv: string[], write: (text: string) => void = (text) => process.stdout.write(text)): Promise<number> {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write(HELP);
+    write(HELP);
     return 0;
   }
   const profiles = ((values.profile as string[] | undefined) ?? []).flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean);
@@ -83,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   const chosen = (profiles.length ? profiles : [...SUITE_PROFILES]) as SuiteProfile[];
   if (values.list) {
     for (const p of chosen) {
-      for (const c of select(ALL_CHECKS[p], only)) process.stdout.write(`${c.id}\t${c.profile}\t${c.covers.join(',')}${c.feature ? `\tfeature:${c.feature}` : ''}\n`);
+      for (const c of select(ALL_CHECKS[p], only)) write(`${c.id}\t${c.profile}\t${c.covers.join(',')}${c.feature ? `\tfeature:${c.feature}` : ''}\n`);
     }
     return 0;
   }
@@ -111,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
       concurrency: values.concurrency ? Number(values.concurrency) : undefined,
       timeoutMs: values.timeout ? Number(values.timeout) : undefined,
       reportDir: values['report-dir'] as string | undefined,
-      out: (line) => process.stdout.write(line + '\n'),
+      out: (line) => write(line + '\n'),
     });
     return report.passed ? 0 : 1;
   } catch (err) {

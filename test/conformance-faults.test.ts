@@ -8,9 +8,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runConformance } from '../conformance/run.ts';
+import { main } from '../conformance/cli.ts';
 import { FAULTS, startFaultyHost } from './fixtures/faulty-hosts.ts';
 import { startTestTether, tempDir } from './helpers.ts';
-import { REFERENCE_HOST_BUGS } from './conformance-host.test.ts';
+import { REFERENCE_HOST_BUGS } from './fixtures/reference-bugs.ts';
 
 const run = promisify(execFile);
 const tether = join(import.meta.dirname, '..', 'bin', 'tether.ts');
@@ -57,17 +58,23 @@ t.test('`tether conformance` prints TAP and exits 1 when a MUST fails, 0 otherwi
   const faulty = await startFaultyHost('no-dedupe', tempDir(t, 'fault-cli-'));
   t.teardown(() => faulty.close());
   const ref = await startTestTether(t);
-  const args = (url: string) => ['--import', 'tsx', tether, 'conformance', '--profile', 'host', '--broker', url, '--only', 'host.idempotency.duplicate'];
-  const bad = await run(process.execPath, args(faulty.mqttUrl)).then(
+  const args = (url: string) => ['--profile', 'host', '--broker', url, '--only', 'host.idempotency.duplicate'];
+  // The real command line, once: a MUST failure is exit code 1.
+  const bad = await run(process.execPath, ['--import', 'tsx', tether, 'conformance', ...args(faulty.mqttUrl)]).then(
     () => ({ code: 0, stdout: '' }),
     (err: { code: number; stdout: string }) => err,
   );
   t.equal(bad.code, 1, 'exit code 1 against the faulty host');
   t.match(bad.stdout, /^TAP version 14/);
   t.match(bad.stdout, /not ok 1 - host\.idempotency\.duplicate/);
-  t.match(bad.stdout, /- id: HOST-IDEMP-1/);
-  const good = await run(process.execPath, args(ref.mqttUrl));
-  t.match(good.stdout, /^ok 1 - host\.idempotency\.duplicate/m, 'exit code 0 and ok against the reference');
-  const list = await run(process.execPath, ['--import', 'tsx', tether, 'conformance', '--list', '--profile', 'host']);
-  t.match(list.stdout, /^host\.seq\.contiguous\thost\tHOST-SEQ-1,/m, '--list prints check id, profile and covered IDs');
+  t.match(bad.stdout, /- id: HOST-IDEM-1/);
+  // The same entry point in-process (what bin/tether.ts calls) for the passing case and --list.
+  let out = '';
+  const code = await main(args(ref.mqttUrl), (s) => (out += s));
+  t.equal(code, 0, 'exit code 0 against the reference');
+  t.match(out, /^ok 1 - host\.idempotency\.duplicate/m);
+  let list = '';
+  t.equal(await main(['--list', '--profile', 'host'], (s) => (list += s)), 0);
+  t.match(list, /^host\.seq\.contiguous\thost\tHOST-SEQ-1,/m, '--list prints check id, profile and covered IDs');
+  t.equal(await main(['--profile', 'nope'], () => {}), 2, 'bad usage is exit code 2');
 });

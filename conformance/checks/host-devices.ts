@@ -1,4 +1,4 @@
-/** Host profile: notifications and results for devices, seen by a full participant [DEV-NOTIFY-*, DEV-RESULT-*]. */
+/** Host profile: notifications and results for devices, seen by a full participant [HOST-NOTIFY-*, HOST-RESULT-1, DEVICE-SIZE-1]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import { text, type HostCheckContext } from '../host/context.ts';

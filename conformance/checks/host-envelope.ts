@@ -102,7 +102,9 @@ export default defineChecks<HostCheckContext>([
       t.equal('ENV-REPLY-2', next?.data?.seq, 2, 'the command with a foreign replyTo appended nothing (the next command gets seq 2)', seen(alice.replyTo, next));
       const log = await ctx.log(alice, sid);
       t.expect('ENV-REPLY-2', !log.some((e) => e.cid === badId), 'no event carries the refused command id', { payload: excerpt(log.map((e) => e.cid)) });
-      const stray = aliceOther.log.filter((m) => m.topic.startsWith(`tether/v1/replies/${a}/`) && m.topic !== alice.replyTo && m.topic !== aliceOther.replyTo);
+      // Replies to this check's own commands (other checks may share the principal): only on alice's replyTo.
+      const mineIds = new Set(alice.log.filter((m) => m.topic === alice.replyTo).map((m) => m.json?.re));
+      const stray = aliceOther.log.filter((m) => m.topic.startsWith(`tether/v1/replies/${a}/`) && m.topic !== alice.replyTo && mineIds.has(m.json?.re));
       t.expect('ENV-REPLY-3', stray.length === 0, 'replies are published only on the replyTo of the command they answer', stray[0] ? seen(stray[0].topic, stray[0].json) : undefined);
       const mine = aliceOther.log.filter((m) => m.topic === alice.replyTo);
       t.expect('ENV-REPLY-3', mine.some((m) => m.json?.re === next.re), 'a second client of the same principal subscribed to replies/{p}/# sees the replies on the named topic', { topic: alice.replyTo, payload: excerpt(mine.map((m) => m.json)) });

@@ -1,4 +1,4 @@
-/** Host profile: idempotency keys, including resends after a connection cut mid-stream [HOST-IDEMP-*]. */
+/** Host profile: idempotency keys, including resends after a connection cut mid-stream [HOST-IDEM-*]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import { text, type HostCheckContext } from '../host/context.ts';

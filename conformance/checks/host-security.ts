@@ -261,10 +261,21 @@ export default defineChecks<HostCheckContext>([
       const p = await ctx.peer(spare, { timeoutMs: 20000 });
       const created: string[] = [];
       let refusal: D | undefined;
-      for (let i = 0; i < max + 1 && !refusal; i += 100) {
-        const batch = Array.from({ length: Math.min(100, max + 1 - i) }, () => ctx.sid());
-        const replies = await t.need('session.create', () => Promise.all(batch.map((sid) => p.command(sid, 'session.create', { title: 'quota' }))));
+      const cps = Number(ctx.limits.commandsPerSecond ?? 500);
+      const batchSize = Math.max(1, Math.min(100, cps));
+      // Creates one session, waiting out RATE_LIMITED refusals (the rate limit is not what this check is about).
+      const create = async (sid: string): Promise<D> => {
+        for (let attempt = 0; ; attempt++) {
+          const r = await p.command(sid, 'session.create', { title: 'quota' });
+          if (r.type !== 'error' || r.data?.code !== 'RATE_LIMITED' || attempt > 20) return r;
+          await ctx.sleep(Number(r.data?.details?.retryAfterMs ?? 1000) + 10);
+        }
+      };
+      while (created.length < max + 1 && !refusal) {
+        const batch = Array.from({ length: Math.min(batchSize, max + 1 - created.length) }, () => ctx.sid());
+        const replies = await t.need('session.create', () => Promise.all(batch.map(create)));
         replies.forEach((r, k) => (r.type === 'ack' ? created.push(batch[k]) : (refusal ??= r)));
+        if (batchSize < 100) await ctx.sleep(Math.ceil((1000 * batchSize) / cps));
       }
       t.errorCode('HOST-LIMIT-5', refusal, 'LIMIT_EXCEEDED', `session.create beyond maxSessionsPerPrincipal (${max})`, p.replyTo);
       if (ctx.target.anonymous) t.expect('HOST-LIMIT-2', created.length === max, `a fresh principal may create exactly ${max} sessions`, { actual: `${created.length} created` });

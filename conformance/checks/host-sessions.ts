@@ -1,4 +1,4 @@
-/** Host profile: session create and close, participants, the session index, sessions.list [CMD-SESSION-*, CMD-PART-*, CMD-INDEX-*, ROLE-OWNER-1, REQ-LIST-1]. */
+/** Host profile: session create and close, participants, the session index, sessions.list [HOST-CREATE-*, HOST-CLOSE-*, CMD-PART-*, CMD-INDEX-*, ROLE-OWNER-1, REQ-LIST-1]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import { text, type HostCheckContext } from '../host/context.ts';

@@ -108,20 +108,22 @@ export function connectionChecks(profile: Profile): Check<ImplCheckContext>[] {
         const topic = `tether/v1/host/${hostId}/state`;
         const base = { v: 1, hostId, protocol: '1.0', features: ['history.compact', 'teleport.v9-preview'], limits: { maxPayloadBytes: 65536, maxIdLength: 64, commandsPerSecond: 500, maxHistoryPage: 1000, maxSessionsPerPrincipal: 1000, retentionEvents: 0 }, time: new Date().toISOString() };
         const seenHost = () => a.events.filter((e) => e.event === 'host' && e.hostId === hostId);
-        const step = async (status: string, epoch: number) => {
+        const step = async (status: string, epoch: number, expectEvent: boolean) => {
+          const n = seenHost().length;
           await ctx.suite.inject(topic, { ...base, status, epoch }, true);
-          await ctx.sleep(250);
+          if (expectEvent) await a.waitFor((e) => e.event === 'host' && e.hostId === hostId && seenHost().length > n, 'a host event', 3000).catch(() => undefined);
+          else await ctx.sleep(400);
         };
-        await step('online', 5);
+        await step('online', 5, true);
         t.expect('VER-FEATURE-1', seenHost().some((e) => e.status === 'online' && e.epoch === 5), 'a host state with an unknown feature name is taken as it is (the unknown feature ignored)', { payload: excerpt(seenHost()) });
-        await step('offline', 4);
+        await step('offline', 4, false);
         t.expect('LIVE-EPOCH-2', !seenHost().some((e) => e.epoch === 4), 'a state with a lower epoch than seen before is ignored', { payload: excerpt(seenHost()) });
-        await step('offline', 5);
+        await step('offline', 5, true);
         t.expect('LIVE-EPOCH-3', seenHost().some((e) => e.status === 'offline' && e.epoch === 5), 'the offline state with the current epoch is taken', { payload: excerpt(seenHost()) });
         const before = seenHost().length;
-        await step('online', 5);
+        await step('online', 5, false);
         t.expect('LIVE-EPOCH-3', seenHost().length === before, 'an online state with the epoch of an offline state already seen is ignored', { payload: excerpt(seenHost()) });
-        await step('online', 6);
+        await step('online', 6, true);
         t.expect('LIVE-EPOCH-2', seenHost().at(-1)?.status === 'online' && seenHost().at(-1)?.epoch === 6, 'a state with a higher epoch is taken', { payload: excerpt(seenHost()) });
         await ctx.suite.inject(topic, Buffer.alloc(0), true);
         await ctx.sleep(200);

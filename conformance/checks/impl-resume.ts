@@ -103,6 +103,8 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         a.send({ op: 'send', sid, msgId: 'kept', text: 'lost once', ref: 'k' });
         for (let i = 0; i < 50 && !dropped; i++) await ctx.sleep(50);
         if (!dropped) t.notTestable('the implementation did not publish the message.send');
+        // Let the PUBACK arrive first: the MQTT library then holds nothing in flight, only the application can resend.
+        await ctx.sleep(200);
         const original = ctx.commands(sid).find((c) => c.json?.type === 'message.send')!;
         const connects = ctx.wire('connect').length;
         const getsBefore = ctx.requests('history.get').length;
