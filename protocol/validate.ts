@@ -67,6 +67,42 @@ export function dataValidator(union: 'Command' | 'Request' | 'Reply', type: stri
   return fn;
 }
 
+type Schema = { [k: string]: any };
+
+/** The variant of a union a value belongs to: the one whose `const` properties all match, else one without any. */
+function variantOf(variants: Schema[], value: Schema): Schema | undefined {
+  let fallback: Schema | undefined;
+  for (const v of variants) {
+    const consts = Object.entries((v.properties ?? {}) as Schema).filter(([, p]) => p && 'const' in p);
+    if (consts.length === 0) fallback ??= v;
+    else if (consts.every(([k, p]) => value[k] === p.const)) return v;
+  }
+  return fallback;
+}
+
+function keepKnown(schema: Schema | undefined, value: unknown): unknown {
+  if (!schema || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return schema.items ? value.map((v) => keepKnown(schema.items, v)) : value;
+  if (schema.anyOf) return keepKnown(variantOf(schema.anyOf, value as Schema), value);
+  // Records, free-form values and unknown part kinds are kept whole.
+  // (An unknown part kind is recognised by its `kind` declared with `not`: its fields are not ours to judge.)
+  if (!schema.properties || schema.patternProperties || Object.values(schema.properties as Schema).some((p) => p?.not)) return value;
+  const out: Schema = {};
+  for (const [k, sub] of Object.entries(schema.properties as Schema)) {
+    if ((value as Schema)[k] !== undefined) out[k] = keepKnown(sub, (value as Schema)[k]);
+  }
+  return out;
+}
+
+/**
+ * The data of a (validated) command or request with only the fields its type defines, at every
+ * depth: unknown fields are accepted but not carried into the log [VER-COMPAT-3].
+ */
+export function knownFields(union: 'Command' | 'Request', type: string, data: unknown): unknown {
+  const variant = (GENERATED[union].anyOf as unknown as Variant[]).find((v) => v.properties.type.const === type);
+  return keepKnown(variant?.properties.data as Schema | undefined, data);
+}
+
 let untrusted: Ajv2020 | undefined;
 
 /** The keywords an answerSchema may use (spec/v1/input-steer-runs.md, answer schemas) [HOST-INPUT-2]. */

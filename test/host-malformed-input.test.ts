@@ -59,3 +59,17 @@ t.test('commands for unknown sessions and from non-participants are refused', as
   const r4 = await eve.request('history.get', { sid });
   t.equal(r4.data.code, 'NOT_PARTICIPANT', 'history is for participants only');
 });
+
+t.test('unknown fields are accepted and left out of the event; a byte order mark is not JSON', async (t) => {
+  const tether = await startTestTether(t);
+  const alice = await peer(t, tether.mqttUrl, 'alice');
+  const sid = await createSession(alice);
+  const ack = await alice.command(sid, 'message.send', { msgId: 'm', role: 'user', mood: 'happy', parts: [{ kind: 'text', text: 'hi', lang: 'en' }, { kind: 'image', url: 'x' }] });
+  t.equal(ack.type, 'ack');
+  const [event] = (await alice.request('history.get', { sid, after: 1 })).data.events;
+  t.same(event.data, { msgId: 'm', role: 'user', parts: [{ kind: 'text', text: 'hi' }, { kind: 'image', url: 'x' }] }, 'unknown fields dropped at every depth; an unknown part kind is kept whole');
+  const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ v: 1, id: 'bom', type: 'message.send', replyTo: alice.replyTo, data: { msgId: 'b', role: 'user', parts: [{ kind: 'text', text: 'x' }] } }))]);
+  await alice.publish(`tether/v1/sessions/${sid}/submit/alice`, bom);
+  const next = await alice.command(sid, 'message.send', { msgId: 'after-bom', role: 'user', parts: [{ kind: 'text', text: 'x' }] });
+  t.equal(next.data.seq, 3, 'the payload with a byte order mark was not appended');
+});

@@ -65,8 +65,6 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
     await store.commit(batch({ events, sessions: [row] }));
     t.same((await store.readEvents('s2', 5, 9, 100)).map((e) => e.seq), [6, 7, 8, 9]);
     t.same((await store.readEvents('s2', 5, 100, 3)).map((e) => e.seq), [6, 7, 8]);
-    t.same([...(await store.completedMessagesAfter('s2', 0))], ['m']);
-    t.same([...(await store.completedMessagesAfter('s2', 20))], []);
     t.equal((await store.findEvent('s2', ['steer'], undefined, 'latest'))?.seq, 23, 'undefined matches events without a key');
     t.equal((await store.findEvent('s2', ['steer'], undefined, 'first'))?.seq, 21);
     t.equal((await store.findEvent('s2', ['steer'], 'r', 'latest'))?.seq, 22, 'a steer is keyed by its runId');

@@ -44,7 +44,10 @@ export async function historyPage(store: Store, committedHead: number, floorSeq:
   const shortened = cut < raw.length;
   if (shortened) raw = raw.slice(0, cut);
   const to = raw.length === limit || shortened ? raw[raw.length - 1].seq : Math.max(after, bound);
-  const events = q.compact === false ? raw : compactEvents(raw, await store.completedMessagesAfter(q.sid, after));
+  // Only streams completed within this page are compacted, so every seq of (from, to] is an event of
+  // the page or covered by its message.completed [HIST-COMPACT-2][HIST-PAGE-7].
+  const completed = new Set(raw.filter((e) => e.type === 'message.completed').map((e) => (e.data as D).msgId as string));
+  const events = q.compact === false ? raw : compactEvents(raw, completed);
   const page: D = { sid: q.sid, from: after, to, headSeq: committedHead, events, more: to < bound };
   if (reset) page.reset = reset;
   return page;

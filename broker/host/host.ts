@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { EventEnvelope, Limits, SessionState } from '../../schemas/src/index.ts';
 import { COMMAND_TYPES, EVENT_OF_COMMAND, HOST_SENDER, PROTOCOL_VERSION, REQUEST_TYPES, type CommandType, type RequestType } from '../../protocol/constants.ts';
 import { parseTopic, topics } from '../../protocol/topics.ts';
-import { check, dataValidator, describeErrors, validator } from '../../protocol/validate.ts';
+import { check, dataValidator, describeErrors, knownFields, validator } from '../../protocol/validate.ts';
 import { eventKey, type CommitBatch, type SessionRow, type Store } from '../store/store.ts';
 import { ProtocolError, refuse } from './errors.ts';
 import { effectsOf, type Effects } from './effects.ts';
@@ -32,7 +32,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxMessageBytes: 1048576,
 };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// A byte order mark is not JSON: keep it so that parsing fails [ENV-JSON-2].
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Optional features of spec/v1/versioning.md this host implements. */
 export const HOST_FEATURES = ['history.compact'];
@@ -350,6 +351,7 @@ export class SessionHost {
       if (!known.has(msg.type)) refuse('UNKNOWN_TYPE', 'ENV-TYPE-1', `unknown ${t.kind === 'submit' ? 'command' : 'request'} type ${msg.type}`);
       const fn = dataValidator(t.kind === 'submit' ? 'Command' : 'Request', msg.type)!;
       if (!fn(msg.data)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', `${msg.type} data: ${describeErrors(fn.errors)}`);
+      msg.data = knownFields(t.kind === 'submit' ? 'Command' : 'Request', msg.type, msg.data);
       if (!this.rate.take(principal)) {
         refuse('RATE_LIMITED', 'HOST-LIMIT-3', `more than ${this.limits.commandsPerSecond} commands per second`, { retryAfterMs: this.rate.retryAfterMs(principal) });
       }

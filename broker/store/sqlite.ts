@@ -80,9 +80,6 @@ export class SqliteStore implements Store {
       readEvents: db.prepare<[string, number, number, number], EventRow>(
         'SELECT * FROM events WHERE sid = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
       ),
-      completedAfter: db.prepare<[string, number], { msgId: string }>(
-        `SELECT json_extract(data, '$.msgId') AS msgId FROM events WHERE sid = ? AND seq > ? AND type = 'message.completed'`,
-      ),
       putParticipant: db.prepare(
         'INSERT INTO participants (sid, principal, role) VALUES (?, ?, ?) ON CONFLICT (principal, sid) DO UPDATE SET role = excluded.role',
       ),
@@ -203,10 +200,6 @@ export class SqliteStore implements Store {
     const e: StoredEvent = { v: 1, sid, seq: gone.seq, type: gone.type, time: '1970-01-01T00:00:00.000Z', sender: gone.sender, data: {} };
     if (gone.cid !== null) e.cid = gone.cid;
     return e;
-  }
-
-  async completedMessagesAfter(sid: string, after: number): Promise<Set<string>> {
-    return new Set(this.stmt.completedAfter.all(sid, after).map((r) => r.msgId));
   }
 
   async prune(sid: string, floor: number, snapshot: SessionState): Promise<void> {

@@ -70,8 +70,6 @@ export interface Store {
   findEvent(sid: string, types: string[], key: string | undefined, which: 'first' | 'latest'): Promise<StoredEvent | undefined>;
   /** Events with after < seq <= to, ascending, at most limit. */
   readEvents(sid: string, after: number, to: number, limit: number): Promise<StoredEvent[]>;
-  /** msgIds completed at a seq > after (used to compact history pages). */
-  completedMessagesAfter(sid: string, after: number): Promise<Set<string>>;
   /** Removes events with seq <= floor and records the snapshot at floor. */
   prune(sid: string, floor: number, snapshot: SessionState): Promise<void>;
   snapshotAtFloor(sid: string): Promise<{ atSeq: number; state: SessionState } | undefined>;
