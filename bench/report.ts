@@ -13,10 +13,14 @@ import type { SingleStreamResult } from './workloads/single-stream.ts';
 import type { ThroughputResult } from './workloads/throughput.ts';
 
 /** A figure, or why it could not be measured (a correctness failure or a crash). */
-export type Outcome<T> = T | { failed: string };
+export type Outcome<T> = T | { failed: string } | { skipped: string };
 
-const ok = <T>(x: Outcome<T> | undefined): T | undefined => (x && typeof x === 'object' && 'failed' in x ? undefined : (x as T | undefined));
-const why = (x: Outcome<unknown> | undefined) => (x && typeof x === 'object' && 'failed' in x ? `FAILED: ${(x as { failed: string }).failed.slice(0, 160)}` : 'n/a');
+const ok = <T>(x: Outcome<T> | undefined): T | undefined => (x && typeof x === 'object' && ('failed' in x || 'skipped' in x) ? undefined : (x as T | undefined));
+function why(x: Outcome<unknown> | undefined): string {
+  if (x && typeof x === 'object' && 'failed' in x) return `FAILED: ${(x as { failed: string }).failed.slice(0, 160)}`;
+  if (x && typeof x === 'object' && 'skipped' in x) return `not measured (${(x as { skipped: string }).skipped})`;
+  return 'n/a';
+}
 
 export interface Target {
   name: string;
@@ -108,22 +112,22 @@ const x = (r: number | null) => (r === null ? 'n/a' : `${r}x`);
 
 export function markdown(r: BenchResults): string {
   const rows: string[][] = [];
-  const lat = (l: LatencyResult | undefined, o: Outcome<LatencyResult>) => (l ? `${n(l.p50, 2)} / ${n(l.p99, 2)} / ${n(l.max)}` : why(o));
+  const lat = (l: LatencyResult | undefined, o: Outcome<LatencyResult>) => {
+    if (!l) return why(o);
+    const ge = l.censored > 0 ? '>= ' : '';
+    const figures = `${n(l.p50, 2)} / ${ge}${n(l.p99, 2)} / ${ge}${n(l.max)}`;
+    if (l.censored > 0) return `${figures} (overloaded: ${l.censored.toLocaleString('en-US')} of ${(l.sessions * l.tokensPerStream).toLocaleString('en-US')} tokens still unrendered when the run stopped waiting, 30 s after the last write)`;
+    if (l.renderedRate < 0.9 * l.offeredRate) return `${figures} (rendered ${n(l.renderedRate)} of ${n(l.offeredRate)} tok/s offered)`;
+    return figures;
+  };
   for (const l of r.latency ?? []) {
-    const t = ok(l.tether);
     rows.push([
       `Token latency, ${l.sessions.toLocaleString('en-US')} stream${l.sessions > 1 ? 's' : ''} x 20 tok/s (p50 / p99 / max ms)`,
-      lat(t, l.tether) + (t && t.renderedRate < 0.9 * t.offeredRate ? ` (rendered ${n(t.renderedRate)} of ${n(t.offeredRate)} tok/s offered; backlog drained in ${n(t.drainMs / 1000)} s)` : ''),
+      lat(ok(l.tether), l.tether),
       `raw MQTT QoS 1: ${lat(ok(l.raw), l.raw)}`,
       `p99 ${x(l.ratio.p99)}`,
     ]);
-    const sp = ok(l.tetherSplit);
-    rows.push([
-      `  same, host in its own process`,
-      lat(sp, l.tetherSplit) + (sp && sp.renderedRate < 0.9 * sp.offeredRate ? ` (rendered ${n(sp.renderedRate)} of ${n(sp.offeredRate)} tok/s offered)` : ''),
-      '(same raw run)',
-      `p99 ${x(l.ratio.splitP99)}`,
-    ]);
+    rows.push(['  same, host in its own process', lat(ok(l.tetherSplit), l.tetherSplit), '(same raw run)', `p99 ${x(l.ratio.splitP99)}`]);
   }
   const t = r.throughput;
   if (t) {
@@ -151,11 +155,16 @@ export function markdown(r: BenchResults): string {
     const fr = ok(f.raw);
     rows.push([
       `Footprint, ${ft ? `${ft.sessions.toLocaleString('en-US')} sessions + ${ft.clients.toLocaleString('en-US')} clients` : 'sessions + clients'} (RSS MB)`,
-      ft ? `${n(ft.withClientsMB)} (empty ${n(ft.emptyMB)})` : why(f.tether),
+      ft ? `${n(ft.totalMB)} (empty ${n(ft.emptyMB)})` : why(f.tether),
       fr ? `bare Aedes + ${fr.clients.toLocaleString('en-US')} raw clients: ${n(fr.withClientsMB)}` : why(f.raw),
       '-',
     ]);
-    rows.push(['Footprint per session / per client (KB)', ft ? `${n(ft.perSessionKB)} / ${n(ft.perClientKB)}` : why(f.tether), `raw per client: ${fr ? n(fr.perClientKB) : why(f.raw)}`, `per client ${x(f.ratio.perClient)}`]);
+    rows.push([
+      'Footprint per session / per client (KB of live heap)',
+      ft ? `${n(ft.perSessionKB)} / ${n(ft.perClientKB)} (clients joined at ${n(ft.clientsPerSecond)}/s with ${ft.clients.toLocaleString('en-US')} sessions stored)` : why(f.tether),
+      `raw per client: ${fr ? n(fr.perClientKB) : why(f.raw)}`,
+      `per client ${x(f.ratio.perClient)}`,
+    ]);
   }
   const s = r.singleStream;
   if (s) {

@@ -31,16 +31,33 @@ const WORKLOADS = ['latency', 'throughput', 'catch-up', 'late-join', 'footprint'
 type Workload = (typeof WORKLOADS)[number];
 
 const FULL = {
-  latency: { levels: [1, 100, 1000], tokensPerSecond: 20, seconds: 8, warmupTokens: 20 },
+  latency: {
+    levels: [
+      { sessions: 1, seconds: 8 },
+      { sessions: 100, seconds: 8 },
+      { sessions: 1000, seconds: 5 },
+    ],
+    tokensPerSecond: 20,
+    warmupTokens: 20,
+    drainLimitMs: 30_000,
+  },
   throughput: { streams: 4, warmupSeconds: 2, seconds: 8, window: 256 },
   catchUp: [10_000, 100_000],
   lateJoin: { joins: 20, priorMessages: 20, tokensPerMessage: 50, tokensPerSecond: 20, followTokens: 5 },
   footprint: { sessions: 10_000, clients: 2_000 },
-  singleStream: { tokens: 50_000, uncoalescedTokens: 10_000 },
+  singleStream: { tokens: 50_000, uncoalescedTokens: 2_000 },
 };
 
 const QUICK: typeof FULL = {
-  latency: { levels: [1, 10], tokensPerSecond: 20, seconds: 2, warmupTokens: 5 },
+  latency: {
+    levels: [
+      { sessions: 1, seconds: 2 },
+      { sessions: 10, seconds: 2 },
+    ],
+    tokensPerSecond: 20,
+    warmupTokens: 5,
+    drainLimitMs: 30_000,
+  },
   throughput: { streams: 2, warmupSeconds: 0.3, seconds: 1, window: 64 },
   catchUp: [500, 2_000],
   lateJoin: { joins: 3, priorMessages: 3, tokensPerMessage: 10, tokensPerSecond: 20, followTokens: 3 },
@@ -157,7 +174,7 @@ async function attempt<T>(workload: string, fn: () => Promise<T>): Promise<Outco
   }
 }
 
-const ok = <T>(x: Outcome<T>): T | undefined => (x && typeof x === 'object' && 'failed' in x ? undefined : (x as T));
+const ok = <T>(x: Outcome<T>): T | undefined => (x && typeof x === 'object' && ('failed' in x || 'skipped' in x) ? undefined : (x as T));
 
 function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -205,8 +222,9 @@ async function main(): Promise<BenchResults> {
 
   if (wanted('latency')) {
     r.latency = [];
-    for (const sessions of cfg.latency.levels) {
-      const lc = { ...cfg.latency, sessions };
+    for (const { sessions, seconds } of cfg.latency.levels) {
+      const { levels: _levels, ...common } = cfg.latency;
+      const lc = { ...common, sessions, seconds };
       log(`latency: ${sessions} streams x ${lc.tokensPerSecond} tok/s for ${lc.seconds} s, Tether then raw`);
       const tether = await attempt(`latency ${sessions} Tether`, () => servers.use('tether', `latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
       const tetherSplit = await attempt(`latency ${sessions} Tether split`, () => servers.useSplit(`latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
@@ -239,7 +257,11 @@ async function main(): Promise<BenchResults> {
       const tb = ok(both);
       const tether: Outcome<CatchUpResult> = tb ? tb.cut : (both as { failed: string });
       const tetherAfterRestart: Outcome<CatchUpResult> = tb ? tb.afterRestart : (both as { failed: string });
-      const offlineQueue = await attempt(`catch-up ${events} offline queue`, () => servers.use('aedes', 'catch-up', (a) => offlineQueueCatchUp(a.url, events)));
+      // The issue asks the queue baseline for 10,000; Aedes drains 100,000 queued messages in tens of seconds.
+      const offlineQueue: Outcome<CatchUpResult> =
+        events > 10_000 && !quick
+          ? { skipped: 'baseline asked for 10,000 events only' }
+          : await attempt(`catch-up ${events} offline queue`, () => servers.use('aedes', 'catch-up', (a) => offlineQueueCatchUp(a.url, events)));
       const durableStreams = await attempt(`catch-up ${events} Durable Streams`, () => servers.use('durable-streams', 'catch-up', (d) => durableStreamsCatchUp(d.url, events)));
       r.catchUp.push({
         events,
@@ -266,7 +288,7 @@ async function main(): Promise<BenchResults> {
     const raw = await attempt('footprint raw', () => servers.use('aedes', 'footprint', (s) => rawFootprint(s, f), { fresh: true }));
     const t = ok(tether);
     r.footprint = { tether, raw, ratio: { perClient: ratio(t?.perClientKB, ok(raw)?.perClientKB) } };
-    log(`  RSS MB: Tether ${t?.withClientsMB} (${t?.perSessionKB} KB/session, ${t?.perClientKB} KB/client), raw ${ok(raw)?.perClientKB} KB/client`);
+    log(`  RSS MB: Tether ${t?.totalMB} (${t?.perSessionKB} KB/session, ${t?.perClientKB} KB/client; ${t?.clientsPerSecond} clients/s), raw ${ok(raw)?.perClientKB} KB/client`);
   }
 
   if (wanted('single-stream')) {
@@ -314,7 +336,7 @@ async function main(): Promise<BenchResults> {
       throughput: 'Sustained acknowledged message.delta commands per second over the measured interval, one human rendering each session; raw = 32-byte QoS 1 messages received per second, windowed publishers.',
       catchUp: 'From the first connect attempt to the last missed event delivered in order; Tether reads history with compact=false (fillers are chunks of one open message); Durable Streams is filled 100 events per append (one append per event costs minutes of LMDB commits).',
       lateJoin: 'A new device of a participant joins during a 20 tok/s stream; from its first connect attempt to the first render of the partial message, then checked to follow the live stream with no gap or repeat.',
-      footprint: 'RSS of the server process after a full GC (lowest of three samples); sessions created through the host; clients are library transports following one session each.',
+      footprint: 'RSS of the server process after a full GC (lowest of three samples); per-session and per-client costs are growth of live memory (heap used + external); sessions created through the host; clients are TetherClients following one session each, connected after the first C sessions (see bench/workloads/footprint.ts).',
       singleStream: 'One writer, one reader, tokens written as fast as the writer takes them; Tether coalesced = StreamWriter defaults (30 ms window), Durable Streams = IdempotentProducer defaults (5 ms linger) with an SSE reader.',
     },
     targets: [],
@@ -343,7 +365,7 @@ function targets(r: BenchResults): Target[] {
     out.push({ name: `catch-up of ${c.events} missed events`, target: '<= 40 ms', value: a && b ? `${a.ms} ms (after restart ${b.ms} ms)` : 'failed', met: !!a && !!b && a.ms <= 40 && b.ms <= 40 });
   }
   const f = r.footprint && ok(r.footprint.tether);
-  if (f) out.push({ name: `${f.sessions} sessions + ${f.clients} clients`, target: 'well under 1 GB', value: `${f.withClientsMB} MB`, met: f.withClientsMB < 512 });
+  if (f) out.push({ name: `${f.sessions} sessions + ${f.clients} clients`, target: 'well under 1 GB', value: `${f.totalMB} MB RSS`, met: f.totalMB < 512 });
   return out;
 }
 
