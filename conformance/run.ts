@@ -13,7 +13,7 @@ import { AGENT_CHECKS, CLIENT_CHECKS } from './checks/impl-index.ts';
 import deviceHostChecks from './checks/device-host.ts';
 import deviceImplChecks from './checks/device-impl.ts';
 import { SuiteHost } from './harness/suite-host.ts';
-import { implFactory } from './impl/profile.ts';
+import { IMPL_CHECK_TIMEOUT_MS, implFactory } from './impl/profile.ts';
 import type { Principal } from './host/context.ts';
 
 export interface ConformanceOptions {
@@ -88,7 +88,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
       if (deviceSide.length) {
         const { factory, suite } = await implFactory('device', opts.spawn ?? REFERENCE_DEVICE);
         try {
-          results.push(...(await runChecks(deviceSide, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })));
+          results.push(...(await runChecks(deviceSide, factory, requirements, { concurrency: opts.concurrency ?? 4, defaultTimeoutMs: IMPL_CHECK_TIMEOUT_MS, onResult: (r) => tap.result(r) })));
         } finally {
           await suite.close();
         }
@@ -97,7 +97,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
       const { factory, suite } = await implFactory(profile, opts.spawn);
       target[profile] = { spawn: opts.spawn ?? null, suiteHost: suite.url };
       try {
-        results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })));
+        results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, defaultTimeoutMs: IMPL_CHECK_TIMEOUT_MS, onResult: (r) => tap.result(r) })));
       } finally {
         await suite.close();
       }

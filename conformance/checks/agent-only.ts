@@ -210,13 +210,13 @@ export default defineChecks<ImplCheckContext>([
     description: 'The agent takes the outcome of its input request from the input.resolved event only, not earlier.',
     async run(ctx, t) {
       const { a, alice, sid } = await agentSession(ctx);
-      ctx.holdEventsContaining(sid, '"input.resolved"');
+      const releaseResolution = ctx.holdEventsContaining(sid, '"input.resolved"');
       await t.need('ask', () => a.call({ op: 'ask', sid, requestId: 'q1', prompt: 'Deploy?', answerSchema: { type: 'boolean' }, ref: 'q' }, (e) => e.event === 'asked', 'asked'));
       await ctx.ok(alice, sid, 'input.answer', { requestId: 'q1', value: false });
       await ctx.sleep(500);
       const early = a.events.filter((e) => e.event === 'resolved' && e.sid === sid);
-      await ctx.release();
-      const resolved = await a.waitFor((e) => e.event === 'resolved' && e.sid === sid && e.requestId === 'q1', 'resolved', 5000).catch(() => undefined);
+      await releaseResolution();
+      const resolved = await a.waitFor((e) => e.event === 'resolved' && e.sid === sid && e.requestId === 'q1', 'resolved', 13000).catch(() => undefined);
       t.expect('INPUT-AGENT-1', early.length === 0 && resolved?.outcome === 'answered' && resolved.value === false && resolved.by === alice.principal, 'the outcome is taken from input.resolved, once it is delivered', { payload: excerpt({ early, resolved }) });
     },
   },

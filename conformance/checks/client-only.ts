@@ -24,13 +24,14 @@ export default defineChecks<ImplCheckContext>([
       const bad = await a.call({ op: 'answer', sid, requestId: 'q1', value: 'maybe', ref: 'bad' }, (e) => (e.event === 'answered' || e.event === 'error') && e.ref === 'bad', 'an answer to the invalid answer', 5000).catch(() => undefined);
       const published = ctx.commands(sid).slice(before).filter((c) => c.json?.type === 'input.answer');
       t.expect('INPUT-CLIENT-2', bad?.event === 'error' && published.length === 0, 'an answer that fails the answerSchema is refused locally, without publishing it', { payload: excerpt({ reply: bad, published: published.map((p) => p.json) }) });
-      ctx.holdEventsContaining(sid, '"input.resolved"');
+      const releaseResolution = ctx.holdEventsContaining(sid, '"input.resolved"');
       const ok = await t.need('answer', () => a.call({ op: 'answer', sid, requestId: 'q1', value: true, ref: 'good' }, (e) => (e.event === 'answered' || e.event === 'error') && e.ref === 'good', 'answered'));
       await ctx.sleep(500);
       const early = a.events.filter((e) => e.event === 'resolved' && e.sid === sid);
       t.expect('INPUT-CLIENT-1', ok.event === 'answered' && early.length === 0, 'the ack of the answer is not shown as the decision (no resolved before the input.resolved event arrives)', { payload: excerpt(early) });
-      await ctx.release();
-      const resolved = await a.waitFor((e) => e.event === 'resolved' && e.sid === sid && e.requestId === 'q1', 'the decision', 5000).catch(() => undefined);
+      await releaseResolution();
+      // A client whose history.get was held may need its 10 s resend to get the event.
+      const resolved = await a.waitFor((e) => e.event === 'resolved' && e.sid === sid && e.requestId === 'q1', 'the decision', 13000).catch(() => undefined);
       t.expect('INPUT-CLIENT-1', resolved?.outcome === 'answered' && resolved.value === true, 'the decision is shown once input.resolved is delivered', seen(undefined, resolved ?? 'no resolved event'));
     },
   },

@@ -42,17 +42,19 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const a = await ctx.connected();
         const alice = await ctx.peer('alice');
         const sid = await ctx.session(alice);
-        let head = 1;
-        for (let i = 0; i < 44; i++) head = await ctx.ok(alice, sid, 'message.send', text(`m${i}`));
+        const acks = await t.need('44 messages', () => Promise.all(Array.from({ length: 44 }, (_, i) => alice.command(sid, 'message.send', text(`m${i}`)))));
+        const head = Math.max(...acks.map((r) => Number(r.data?.seq ?? 0)));
         const joined = await ctx.join(sid, 15000);
+        await ctx.delivered(sid, head);
         const subEvents = ctx.wire('subscribe').find((s) => s.topic === `tether/v1/sessions/${sid}/events`);
         const gets = ctx.requests('history.get').filter((r) => r.json?.data?.sid === sid);
         t.expect('CLIENT-RESUME-2', subEvents !== undefined && gets.length > 0 && subEvents.at < gets[0].at, 'it subscribes to the events topic before its first history.get', { payload: excerpt({ subscribe: subEvents?.at, firstGet: gets[0]?.at }) });
         t.expect('CLIENT-RESUME-4', (gets[0]?.json?.data?.after ?? 0) === 0, 'the first history.get has after = lastSeq (0 for a session never seen)', seen(gets[0]?.topic, gets[0]?.json));
+        // Each page that says more must be followed by a history.get with after = that page's to.
         const pages = ctx.wire('deliver').filter((d) => d.json?.type === 'history.page' && d.json?.data?.sid === sid);
-        let chained = gets.length >= Math.ceil(head / 20);
-        for (let i = 1; i < gets.length && i <= pages.length; i++) if ((gets[i].json?.data?.after ?? 0) !== pages[i - 1].json?.data?.to) chained = false;
-        t.expect('CLIENT-RESUME-5', chained, `while more is true it asks again with after = the previous page's to (${head} events, pages of 20)`, { payload: excerpt(gets.map((g) => g.json?.data)) });
+        const followUps = pages.filter((p) => p.json!.data.more).map((p) => ({ to: p.json!.data.to, next: gets.find((g) => g.at > p.at) }));
+        const chained = pages.length >= Math.ceil(head / 20) && followUps.length > 0 && followUps.every((f) => f.next?.json?.data?.after === f.to);
+        t.expect('CLIENT-RESUME-5', chained, `while more is true it asks again with after = the previous page's to (${head} events, pages of 20)`, { payload: excerpt(followUps.map((f) => ({ pageTo: f.to, nextAfter: f.next?.json?.data?.after }))) });
         const delivered = a.delivered(sid);
         const problems = deliveryProblems(delivered);
         t.expect('CLIENT-DELIVER-1', problems.length === 0 && delivered.length > 0, 'events are delivered in strictly increasing seq order, each once', { payload: excerpt(problems) });
@@ -69,7 +71,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const a = await ctx.connected();
         const alice = await ctx.peer('alice');
         const sid = await ctx.session(alice);
-        for (let i = 0; i < 5; i++) await ctx.ok(alice, sid, 'message.send', text(`m${i}`));
+        await t.need('5 messages', () => Promise.all(Array.from({ length: 5 }, (_, i) => alice.command(sid, 'message.send', text(`m${i}`)))));
         let releasedAt = Infinity;
         ctx.onPublish((_p, topic, payload, fromHost) => (fromHost && topic.startsWith(`tether/v1/replies/${ctx.principal}/`) && payload.includes('"history.page"') && releasedAt === Infinity ? 'hold' : 'pass'));
         a.send({ op: 'join', sid, ref: 'j' });
@@ -111,7 +113,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         await ctx.cut(300);
         await ctx.ok(alice, sid, 'message.send', text('while away 1'));
         const last = await ctx.ok(alice, sid, 'message.send', text('while away 2'));
-        const sent = await a.waitFor((e) => e.event === 'sent' && e.ref === 'k', 'the kept command answered', 5000).catch(() => undefined);
+        const sent = await a.waitFor((e) => e.event === 'sent' && e.ref === 'k', 'the kept command answered', 10000).catch(() => undefined);
         t.expect('CLIENT-RETRY-1', sent !== undefined, 'the command that got no answer before the cut was kept and is answered after the reconnect', { payload: excerpt(sent) });
         const resent = ctx.commands(sid).filter((c) => c.json?.id === original.json?.id);
         t.expect('CLIENT-RETRY-2', resent.length >= 2 && ctx.wire('connect').length > connects, 'after the reconnect it resends the kept command', { payload: excerpt(resent.map((r) => r.json)) });
@@ -193,6 +195,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
           head = Math.max(head, ...acks.map((r) => r.data?.seq ?? 0));
         }
         await ctx.join(sid, 15000);
+        await ctx.delivered(sid, head);
         const reset = a.events.find((e) => e.event === 'reset' && e.sid === sid);
         const page = ctx.wire('deliver').find((d) => d.json?.type === 'history.page' && d.json?.data?.reset && d.json?.data?.sid === sid);
         if (!page) t.notTestable('the suite\'s host answered without a reset (retention did not drop the first events)');

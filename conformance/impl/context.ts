@@ -69,7 +69,8 @@ export class ImplCheckContext {
   /** start() then the connect op. */
   async connected(env: Record<string, string> = {}, op: D = {}): Promise<AdapterProcess> {
     const a = await this.start(env);
-    await this.t.need('connect', () => a.call({ op: 'connect', ...op }, (e) => e.event === 'connected', 'connected'));
+    const r = await this.t.need('connect', () => a.call({ op: 'connect', ...op }, (e) => e.event === 'connected', 'connected'));
+    if (r.event !== 'connected') this.t.notTestable(`the connect op failed: ${r.code} ${r.message ?? ''}`);
     return a;
   }
 
@@ -110,7 +111,9 @@ export class ImplCheckContext {
 
   /** The join op, waited for. */
   async join(sid: string, timeoutMs = 10000): Promise<AdapterEvent> {
-    return this.t.need(`join ${sid}`, () => this.adapter!.call({ op: 'join', sid, ref: `join-${sid}` }, (e) => e.event === 'joined' && e.sid === sid, `joined ${sid}`, timeoutMs));
+    const r = await this.t.need(`join ${sid}`, () => this.adapter!.call({ op: 'join', sid, ref: `join-${sid}` }, (e) => e.event === 'joined' && e.sid === sid, `joined ${sid}`, timeoutMs));
+    if (r.event !== 'joined') this.t.notTestable(`the join op failed: ${r.code} ${r.message ?? ''}`);
+    return r;
   }
 
   /** Waits until the implementation delivered seq (or times out, returning undefined). */
@@ -147,9 +150,15 @@ export class ImplCheckContext {
   }
 
   /** Holds back every way an event containing `marker` could reach the implementation: live batches and history pages. */
-  holdEventsContaining(sid: string, marker: string): void {
-    this.onForward((p, topic, payload) => (p === this.principal && topic === `tether/v1/sessions/${sid}/events` && payload.includes(marker) ? 'hold' : 'pass'));
-    this.onPublish((_p, topic, payload, fromHost) => (fromHost && topic.startsWith(`tether/v1/replies/${this.principal}/`) && payload.includes(marker) ? 'hold' : 'pass'));
+  holdEventsContaining(sid: string, marker: string): () => Promise<void> {
+    let active = true;
+    this.onForward((p, topic, payload) => (active && p === this.principal && topic === `tether/v1/sessions/${sid}/events` && payload.includes(marker) ? 'hold' : 'pass'));
+    this.onPublish((_p, topic, payload, fromHost) => (active && fromHost && topic.startsWith(`tether/v1/replies/${this.principal}/`) && payload.includes(marker) ? 'hold' : 'pass'));
+    // Stops holding, then delivers what was held.
+    return async () => {
+      active = false;
+      await this.release();
+    };
   }
 
   /** Cuts the implementation's connection and keeps refusing new ones for downMs. */

@@ -7,6 +7,9 @@ import { ImplCheckContext } from './context.ts';
 /** Limits of the suite's host: retention on (expired cursors) and small pages (paging). */
 export const SUITE_HOST_LIMITS = { retentionEvents: 60, maxHistoryPage: 20 };
 
+/** Agent, client and device checks mostly wait on the implementation: a generous default time limit. */
+export const IMPL_CHECK_TIMEOUT_MS = 40_000;
+
 export async function implFactory(profile: 'agent' | 'client' | 'device', spawn: string | undefined): Promise<{ factory: ContextFactory<ImplCheckContext>; suite: SuiteHost }> {
   const suite = await SuiteHost.start({ limits: SUITE_HOST_LIMITS });
   const factory: ContextFactory<ImplCheckContext> = {
