@@ -14,6 +14,7 @@ import pino, { type Logger } from 'pino';
 import type { Limits } from '../schemas/src/index.ts';
 import { Authenticator, isLoopback, mayPublish, mayReceive, maySubscribe, type AuthConfig, type Identity, type Membership } from './auth.ts';
 import { createMetrics } from './metrics.ts';
+import { coalesceWrites } from './coalesce.ts';
 import { SessionHost } from './host/host.ts';
 import { SqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
@@ -142,11 +143,13 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
   const mqttServer = options.tls
     ? tls.createServer({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, (s) => {
         s.setNoDelay(true);
+        coalesceWrites(s);
         broker.handle(s);
       })
     : net.createServer((s) => {
-        // Nagle adds tens of ms to small QoS 1 frames on loopback.
+        // Nagle adds tens of ms to small QoS 1 frames on loopback; coalescing keeps the syscalls few.
         s.setNoDelay(true);
+        coalesceWrites(s);
         broker.handle(s);
       });
   const onHttp = async (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -5,6 +5,8 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { Socket } from 'node:net';
+import { coalesceWrites } from '../coalesce.ts';
 import type { EventEnvelope, Limits, SessionState } from '../../schemas/src/index.ts';
 import { COMMAND_TYPES, EVENT_OF_COMMAND, HOST_SENDER, PROTOCOL_VERSION, REQUEST_TYPES, type CommandType, type RequestType } from '../../protocol/constants.ts';
 import { parseTopic, topics } from '../../protocol/topics.ts';
@@ -177,7 +179,11 @@ export class SessionHost {
       else this.enqueue({ topic, payload });
     });
     client.on('connect', () => {
-      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      const stream = client.stream as Socket;
+      if (typeof stream.setNoDelay === 'function') {
+        stream.setNoDelay(true);
+        coalesceWrites(stream);
+      }
       this.log.info({ epoch: this.epoch }, 'connected to broker');
       // On a reconnect: birth and snapshots again, since a restarted broker may have lost them.
       if (this.isReady) void this.announce().catch((err) => this.log.error({ err }, 'republish failed'));
