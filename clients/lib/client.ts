@@ -338,6 +338,7 @@ export class TetherClient extends Emitter<ClientEvents> {
     if (!state || typeof state.epoch !== 'number') return;
     const prev = this.hosts.get(hostId);
     if (!this.hosts.offer(hostId, state)) return;
+    if (typeof state.limits?.maxPayloadBytes === 'number') this.commands.maxPayloadBytes = state.limits.maxPayloadBytes;
     const max = state.limits?.maxHistoryPage;
     if (typeof max === 'number') {
       this.maxHistoryPage = max;
@@ -372,8 +373,18 @@ export class TetherClient extends Emitter<ClientEvents> {
       case 'events': {
         const s = this.sessions.get(t.sid);
         const events = json?.events;
-        // A malformed batch is dropped whole: the gap it leaves is healed from history.
-        if (s && Array.isArray(events) && events.every((e) => isEventEnvelope(e, t.sid))) s.onLive(events);
+        // A malformed batch (wrong sid, non-contiguous seqs) is dropped whole: the gap it leaves is
+        // healed from history [CLIENT-BATCH-1].
+        if (
+          s &&
+          json?.v === 1 &&
+          json.sid === t.sid &&
+          Array.isArray(events) &&
+          events.length > 0 &&
+          events.every((e, i) => isEventEnvelope(e, t.sid) && (i === 0 || (e as D).seq === (events[i - 1] as D).seq + 1))
+        ) {
+          s.onLive(events);
+        }
         return;
       }
       case 'sessionState':
@@ -408,7 +419,7 @@ export class TetherClient extends Emitter<ClientEvents> {
   private onReply(reply: D): void {
     if (typeof reply.re !== 'string' || typeof reply.type !== 'string') return;
     const data = (reply.data ?? {}) as D;
-    if ((reply.type === 'ack' || reply.type === 'error') && this.commands.onReply(reply.type, reply.re, data)) return;
+    if (this.commands.onReply(reply.type, reply.re, data)) return;
     this.requests.onReply({ type: reply.type, re: reply.re, data });
   }
 }

@@ -45,6 +45,8 @@ interface Kept {
 
 /** Errors after which the same command may succeed when sent again. */
 const TRANSIENT = new Set(['RATE_LIMITED', 'INTERNAL']);
+const encoder = new TextEncoder();
+const utf8Length = (text: string) => encoder.encode(text).length;
 const MAX_TRANSIENT_REFUSALS = 50;
 
 export interface CommandLedgerOptions {
@@ -73,6 +75,9 @@ export class CommandLedger {
     this.now = opts.now ?? Date.now;
   }
 
+  /** The host's advertised limit (65536 until its birth says otherwise). */
+  maxPayloadBytes = 65536;
+
   get size(): number {
     return this.kept.size;
   }
@@ -81,6 +86,10 @@ export class CommandLedger {
     if (this.closed) return Promise.reject(new TetherError('CLOSED', 'client closed'));
     if (this.kept.has(id)) return Promise.reject(new TetherError('INVALID_ARGUMENT', `command ${id} is already pending`));
     const payload = JSON.stringify({ v: 1, id, type, replyTo: this.replyTo, data });
+    // Never publish what the host would refuse for its size [CLIENT-LIMIT-1].
+    if (utf8Length(payload) > this.maxPayloadBytes) {
+      return Promise.reject(new TetherError('PAYLOAD_TOO_LARGE', `command of ${utf8Length(payload)} bytes exceeds the host's maxPayloadBytes ${this.maxPayloadBytes}`, 'CLIENT-LIMIT-1', undefined, sid));
+    }
     this.stats.submitted++;
     return new Promise<Ack>((resolve, reject) => {
       const order = opts.orderKey ?? `\u0000${id}`;
@@ -101,7 +110,12 @@ export class CommandLedger {
       this.settle(k, { sid: String(data.sid ?? k.sid), seq: Number(data.seq), duplicate: Boolean(data.duplicate) });
       return true;
     }
-    if (type !== 'error') return true;
+    // A reply type this version does not know ends the command as refused [VER-COMPAT-5].
+    if (type !== 'error') {
+      this.fail(k, new TetherError('BAD_PAYLOAD', `unexpected reply type ${type} to command ${re}`, 'VER-COMPAT-5', data, k.sid));
+      this.pump(k.order);
+      return true;
+    }
     const err = TetherError.fromReply(data);
     if (err.code === 'RATE_LIMITED') this.stats.rateLimited++;
     if (this.unansweredBefore(k)) {

@@ -4,6 +4,7 @@
  * id; the first reply wins and later ones are ignored. Each request has an overall timeout.
  */
 import { TetherError } from './errors.ts';
+import { REPLY_TYPES } from '../../protocol/constants.ts';
 
 export interface Reply<T = Record<string, unknown>> {
   type: string;
@@ -73,7 +74,10 @@ export class RequestLedger {
   onReply(reply: Reply): boolean {
     if (!this.open.has(reply.re)) return false;
     if (reply.type === 'error') this.finish(reply.re, TetherError.fromReply(reply.data));
-    else this.finish(reply.re, undefined, reply);
+    // A reply type this version does not know is a final refusal [VER-COMPAT-5].
+    else if (!(REPLY_TYPES as readonly string[]).includes(reply.type)) {
+      this.finish(reply.re, new TetherError('BAD_PAYLOAD', `unexpected reply type ${reply.type}`, 'VER-COMPAT-5', reply.data));
+    } else this.finish(reply.re, undefined, reply);
     return true;
   }
 
