@@ -116,7 +116,7 @@ export function markdown(r: BenchResults): string {
     if (!l) return why(o);
     const ge = l.censored > 0 ? '>= ' : '';
     const figures = `${n(l.p50, 2)} / ${ge}${n(l.p99, 2)} / ${ge}${n(l.max)}`;
-    if (l.censored > 0) return `${figures} (overloaded: ${l.censored.toLocaleString('en-US')} of ${(l.sessions * l.tokensPerStream).toLocaleString('en-US')} tokens still unrendered when the run stopped waiting, 30 s after the last write)`;
+    if (l.censored > 0) return `${figures} (overloaded: ${l.censored.toLocaleString('en-US')} of ${(l.sessions * l.tokensPerStream).toLocaleString('en-US')} tokens still unrendered when the run stopped waiting for them)`;
     if (l.renderedRate < 0.9 * l.offeredRate) return `${figures} (rendered ${n(l.renderedRate)} of ${n(l.offeredRate)} tok/s offered)`;
     return figures;
   };

@@ -33,15 +33,15 @@ type Workload = (typeof WORKLOADS)[number];
 const FULL = {
   latency: {
     levels: [
-      { sessions: 1, seconds: 8 },
-      { sessions: 100, seconds: 8 },
-      { sessions: 1000, seconds: 5 },
+      { sessions: 1, seconds: 6 },
+      { sessions: 100, seconds: 6 },
+      { sessions: 1000, seconds: 4 },
     ],
     tokensPerSecond: 20,
     warmupTokens: 20,
-    drainLimitMs: 30_000,
+    drainLimitMs: 20_000,
   },
-  throughput: { streams: 4, warmupSeconds: 2, seconds: 8, window: 256 },
+  throughput: { streams: 4, warmupSeconds: 1, seconds: 5, window: 256 },
   catchUp: [10_000, 100_000],
   lateJoin: { joins: 20, priorMessages: 20, tokensPerMessage: 50, tokensPerSecond: 20, followTokens: 5 },
   footprint: { sessions: 10_000, clients: 2_000 },
