@@ -62,14 +62,14 @@ export class ImplCheckContext {
       TETHER_HOST_ID: this.suite.hostId,
       ...env,
     });
-    this.hello = await this.t.need('the adapter\'s hello', () => this.adapter!.waitFor((e) => e.event === 'hello', 'hello', 10000));
+    this.hello = await this.t.need('the adapter\'s hello', () => this.adapter!.waitFor((e) => e.event === 'hello', 'hello', 20000));
     return this.adapter;
   }
 
   /** start() then the connect op. */
   async connected(env: Record<string, string> = {}, op: D = {}): Promise<AdapterProcess> {
     const a = await this.start(env);
-    const r = await this.t.need('connect', () => a.call({ op: 'connect', ...op }, (e) => e.event === 'connected', 'connected'));
+    const r = await this.t.need('connect', () => a.call({ op: 'connect', ...op }, (e) => e.event === 'connected', 'connected', 15000));
     if (r.event !== 'connected') this.t.notTestable(`the connect op failed: ${r.code} ${r.message ?? ''}`);
     return a;
   }
@@ -124,6 +124,17 @@ export class ImplCheckContext {
   /** Recorded traffic of the implementation. */
   wire(kind?: Recorded['kind']): Recorded[] {
     return this.suite.of(this.principal, kind);
+  }
+
+  /** Waits (up to timeoutMs) until the implementation has subscribed to a filter matching pred; then a moment for the broker to install it. */
+  async subscribed(pred: (filter: string) => boolean = () => true, timeoutMs = 15000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (!this.wire('subscribe').some((s) => pred(s.topic!))) {
+      if (Date.now() > end) return false;
+      await this.sleep(50);
+    }
+    await this.sleep(100);
+    return true;
   }
 
   commands(sid?: string): Recorded[] {
