@@ -38,14 +38,17 @@ export function loadExclusions(path = EXCLUSIONS_PATH): Record<string, string> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
 }
 
-/** The `rule` column of the error table: code -> requirement ID. */
-export function loadErrorRules(root = REPO_ROOT): Map<string, string> {
-  const rules = new Map<string, string>();
+/**
+ * The error table: code -> the requirement IDs an error reply with that code may name in `rule`: the
+ * `rule` column first, then IDs the "when" column names for particular cases (e.g. "for history.get: HOST-HISTORY-1").
+ */
+export function loadErrorRules(root = REPO_ROOT): Map<string, string[]> {
+  const rules = new Map<string, string[]>();
   const file = join(root, 'spec', 'v1', 'errors.md');
   if (!existsSync(file)) return rules;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\|\s*`([A-Z_]+)`\s*\|[^|]*\|\s*`?([A-Z]+-[A-Z]+-[0-9]+)`?\s*\|/.exec(line);
-    if (m) rules.set(m[1], m[2]);
+    const m = /^\|\s*`([A-Z_]+)`\s*\|([^|]*)\|\s*`?([A-Z]+-[A-Z]+-[0-9]+)`?\s*\|/.exec(line);
+    if (m) rules.set(m[1], [m[3], ...(m[2].match(/\b[A-Z]+-[A-Z]+-[0-9]+\b/g) ?? []).filter((id) => id !== m[3])]);
   }
   return rules;
 }
