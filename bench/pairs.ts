@@ -12,7 +12,7 @@ export async function openPairs(url: string, n: number, prefix: string): Promise
   const tag = `${prefix}-${process.pid}-${Date.now().toString(36)}`;
   return pool(
     Array.from({ length: n }, (_, k) => k),
-    50,
+    100,
     async (k) => {
       const [agent, human] = await Promise.all([BenchParticipant.connect(url, `agent-${tag}-${k}`), BenchParticipant.connect(url, `human-${tag}-${k}`)]);
       const sid = `${tag}-${k}`;
@@ -24,7 +24,8 @@ export async function openPairs(url: string, n: number, prefix: string): Promise
 }
 
 export async function closePairs(pairs: Pair[]): Promise<void> {
-  await pool(pairs, 100, async (p) => {
+  // Wide: a close waits up to 2 s for a graceful DISCONNECT when the server is backlogged.
+  await pool(pairs, 500, async (p) => {
     await Promise.all([p.agent.close(), p.human.close()]);
   });
 }

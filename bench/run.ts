@@ -22,7 +22,7 @@ import { BenchFailure, ratio } from './stats.ts';
 import { durableStreamsCatchUp, offlineQueueCatchUp, tetherCatchUp, type CatchUpResult } from './workloads/catch-up.ts';
 import { rawFootprint, tetherFootprint } from './workloads/footprint.ts';
 import { tetherLateJoin } from './workloads/late-join.ts';
-import { rawLatency, tetherLatency } from './workloads/latency.ts';
+import { rawLatency, tetherLatency, type LatencyResult } from './workloads/latency.ts';
 import { durableStreamsSingleStream, plainSseSingleStream, tetherSingleStream } from './workloads/single-stream.ts';
 import { rawThroughput, tetherThroughput, type ThroughputConfig } from './workloads/throughput.ts';
 
@@ -227,7 +227,12 @@ async function main(): Promise<BenchResults> {
       const lc = { ...common, sessions, seconds };
       log(`latency: ${sessions} streams x ${lc.tokensPerSecond} tok/s for ${lc.seconds} s, Tether then raw`);
       const tether = await attempt(`latency ${sessions} Tether`, () => servers.use('tether', `latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
-      const tetherSplit = await attempt(`latency ${sessions} Tether split`, () => servers.useSplit(`latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
+      // At the top level the split deployment's bare Aedes dies like the embedded one (mqemitter
+      // recursion, see the report); measuring it there only costs minutes of the run.
+      const tetherSplit: Outcome<LatencyResult> =
+        sessions >= 1000
+          ? { skipped: 'measured at the lower levels only' }
+          : await attempt(`latency ${sessions} Tether split`, () => servers.useSplit(`latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
       const raw = await attempt(`latency ${sessions} raw`, () => servers.use('aedes', 'latency', (s) => rawLatency(s.url, lc)));
       const t = ok(tether);
       const sp = ok(tetherSplit);
