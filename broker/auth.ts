@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { scryptSync, timingSafeEqual, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { importSPKI, jwtVerify, type CryptoKey } from 'jose';
+import type { CryptoKey } from 'jose';
 import { isId, parseTopic } from '../protocol/topics.ts';
 
 export interface AuthConfig {
@@ -91,7 +91,10 @@ export class Authenticator {
     // The algorithm comes from the configured key, never from the token header [SEC-JWT-1].
     let key: { key: Uint8Array | CryptoKey; algorithm: 'HS256' | 'EdDSA' } | undefined;
     if (config.jwtSecret) key = { key: new TextEncoder().encode(config.jwtSecret), algorithm: 'HS256' };
-    if (config.jwtPublicKey) key = { key: await importSPKI(config.jwtPublicKey, 'EdDSA'), algorithm: 'EdDSA' };
+    if (config.jwtPublicKey) {
+      const { importSPKI } = await import('jose');
+      key = { key: await importSPKI(config.jwtPublicKey, 'EdDSA'), algorithm: 'EdDSA' };
+    }
     return new Authenticator(config, anonymousLoopback, key);
   }
 
@@ -114,6 +117,8 @@ export class Authenticator {
     }
     if (password && this.key) {
       try {
+        // jose is loaded only where tokens are configured: it is a tenth of the start-up time otherwise.
+        const { jwtVerify } = await import('jose');
         const { payload } = await jwtVerify(password.toString(), this.key, {
           algorithms: [this.algorithm!],
           clockTolerance: 60, // [SEC-JWT-3]
