@@ -95,10 +95,10 @@ class Servers {
   private async start(mode: ServerMode, workload: string, opts: ServerOptions): Promise<ServerHandle> {
     const s = await ServerHandle.start(mode, {
       ...opts,
-      onCrash: (m, code, signal) => {
+      onCrash: (m, code, signal, error) => {
         this.running.delete(s);
         for (const [k, v] of this.shared) if (v === s) this.shared.delete(k);
-        this.crashed?.(new Error(`the ${m} server process died during ${workload} (exit code ${code}, signal ${signal}); its stderr is above`));
+        this.crashed?.(new Error(`the ${m} server process died during ${workload} (exit code ${code}, signal ${signal})${error ? `: ${error}` : ''}`));
       },
       limits: mode === 'tether' || mode === 'host' ? LIMITS : undefined,
       cpuProfDir: values.profile && (mode === 'tether' || mode === 'host') ? join(values.profile, workload) : undefined,
@@ -238,8 +238,11 @@ async function main(): Promise<BenchResults> {
       const sp = ok(tetherSplit);
       const b = ok(raw);
       r.latency.push({ sessions, tether, tetherSplit, raw, ratio: { p50: ratio(t?.p50, b?.p50), p99: ratio(t?.p99, b?.p99), max: ratio(t?.max, b?.max), splitP99: ratio(sp?.p99, b?.p99) } });
-      const fmt = (x?: { p50: number; p99: number; max: number }) => (x ? `${x.p50}/${x.p99}/${x.max}` : 'failed');
-      log(`  p50/p99/max ms: Tether ${fmt(t)}, host in its own process ${fmt(sp)}, raw ${fmt(b)}`);
+      const fmt = (x: Outcome<LatencyResult>) => {
+        const v = ok(x);
+        return v ? `${v.p50}/${v.p99}/${v.max}${v.censored ? ` (${v.censored} tokens not rendered in time)` : ''}` : 'failed' in x ? 'failed' : 'not measured';
+      };
+      log(`  p50/p99/max ms: Tether ${fmt(tether)}, host in its own process ${fmt(tetherSplit)}, raw ${fmt(raw)}`);
     }
   }
 

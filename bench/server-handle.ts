@@ -15,7 +15,7 @@ export interface ServerOptions {
   /** Reuse this data directory (it is then not removed at stop). */
   dataDir?: string;
   /** Called when the server process exits without being asked to (a crash). */
-  onCrash?: (mode: ServerMode, code: number | null, signal: NodeJS.Signals | null) => void;
+  onCrash?: (mode: ServerMode, code: number | null, signal: NodeJS.Signals | null, error: string) => void;
 }
 
 export interface MemoryFigures {
@@ -23,6 +23,8 @@ export interface MemoryFigures {
   heapUsed: number;
   external: number;
 }
+
+const stderrTails = new WeakMap<ChildProcess, () => string>();
 
 export class ServerHandle {
   private nextId = 0;
@@ -44,7 +46,12 @@ export class ServerHandle {
       this.waiting.delete(msg.id);
     });
     child.once('exit', (code, signal) => {
-      if (!this.stopping) opts.onCrash?.(mode, code, signal);
+      if (this.stopping) return;
+      const tail = stderrTails.get(child)?.() ?? '';
+      const error = /^\w*(Error|Exception)\b.*$/m.exec(tail)?.[0] ?? '';
+      const frames = [...tail.slice(tail.indexOf(error)).matchAll(/^\s+at .*node_modules\/([^/]+)\//gm)].slice(0, 20).map((m) => m[1]);
+      const where = [...new Set(frames)].join(' < ');
+      opts.onCrash?.(mode, code, signal, error ? `${error}${where ? ` (in ${where})` : ''}` : '');
     });
   }
 
@@ -57,7 +64,14 @@ export class ServerHandle {
     const config: ServerConfig = { mode, dataDir, limits: opts.limits, synchronous: opts.synchronous, brokerUrl: opts.brokerUrl };
     const execArgv = ['--import', 'tsx', '--expose-gc'];
     if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
-    const child = fork(join(import.meta.dirname, 'server.ts'), [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(import.meta.dirname, 'server.ts'), [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    // Its stderr goes on to ours; the tail is kept to say why it died.
+    let tail = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      tail = (tail + chunk.toString()).slice(-8000);
+    });
+    stderrTails.set(child, () => tail);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const ready = await new Promise<ServerReady>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 30 s`)), 30_000);
