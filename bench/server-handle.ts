@@ -47,6 +47,7 @@ export class ServerHandle {
     });
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
+      if (this.ownsDir) rmSync(dataDir, { recursive: true, force: true });
       const tail = stderrTails.get(child)?.() ?? '';
       const error = /^\w*(Error|Exception)\b.*$/m.exec(tail)?.[0] ?? '';
       const frames = [...tail.slice(tail.indexOf(error)).matchAll(/^\s+at .*node_modules\/([^/]+)\//gm)].slice(0, 20).map((m) => m[1]);
