@@ -181,21 +181,28 @@ export class SqliteStore implements Store {
     return this.stmt.readEvents.all(sid, after, to, limit).map(toEvent);
   }
 
+  private readonly findStatements = new Map<string, { live: Database.Statement; gone: Database.Statement }>();
+
   async findEvent(sid: string, types: string[], key: string | undefined, which: 'first' | 'latest') {
-    const order = which === 'first' ? 'ASC' : 'DESC';
-    const marks = types.map(() => '?').join(', ');
-    const keyTest = key === undefined ? 'key IS NULL' : 'key = ?';
+    const cacheKey = `${types.length}:${key === undefined}:${which}`;
+    let st = this.findStatements.get(cacheKey);
+    if (!st) {
+      const order = which === 'first' ? 'ASC' : 'DESC';
+      const marks = types.map(() => '?').join(', ');
+      // The planner otherwise walks the whole session by primary key; the partial key index only serves key = ?.
+      const [liveFrom, goneFrom, keyTest] =
+        key === undefined ? ['events', 'pruned', 'key IS NULL'] : ['events INDEXED BY events_key', 'pruned INDEXED BY pruned_key', 'key = ?'];
+      st = {
+        live: this.db.prepare(`SELECT * FROM ${liveFrom} WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`),
+        gone: this.db.prepare(`SELECT seq, type, sender, cid FROM ${goneFrom} WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`),
+      };
+      this.findStatements.set(cacheKey, st);
+    }
     const args = key === undefined ? [sid, ...types] : [sid, key, ...types];
-    const row = this.db
-      .prepare<unknown[], EventRow>(`SELECT * FROM events WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`)
-      .get(...args);
+    const row = st.live.get(...args) as EventRow | undefined;
     if (row) return toEvent(row);
     // A pruned event keeps its identity but not its data.
-    const gone = this.db
-      .prepare<unknown[], { seq: number; type: string; sender: string; cid: string | null }>(
-        `SELECT seq, type, sender, cid FROM pruned WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`,
-      )
-      .get(...args);
+    const gone = st.gone.get(...args) as { seq: number; type: string; sender: string; cid: string | null } | undefined;
     if (!gone) return undefined;
     const e: StoredEvent = { v: 1, sid, seq: gone.seq, type: gone.type, time: '1970-01-01T00:00:00.000Z', sender: gone.sender, data: {} };
     if (gone.cid !== null) e.cid = gone.cid;
