@@ -44,7 +44,10 @@ function listen(server: net.Server): Promise<number> {
 // Each mode imports only what it runs, so that the lighter servers start fast.
 async function startAedes(): Promise<[ServerReady, Stop]> {
   const { Aedes } = await import('aedes');
-  const broker = await Aedes.createBroker({ id: 'bench-raw' });
+  const { createMq } = await import('../broker/mq.ts');
+  // The same stack-safe emitter as the embedded reference (stock mqemitter overflows its stack at
+  // the 1,000-stream level), so that the baseline differs from Tether only by the host.
+  const broker = await Aedes.createBroker({ id: 'bench-raw', mq: createMq() });
   const server = net.createServer((socket) => {
     // Same as the embedded reference: Nagle off on every broker-side socket.
     socket.setNoDelay(true);

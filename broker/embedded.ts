@@ -16,6 +16,7 @@ import { Authenticator, isLoopback, mayPublish, mayReceive, maySubscribe, type A
 import { createMetrics } from './metrics.ts';
 import { coalesceWrites } from './coalesce.ts';
 import { SessionHost } from './host/host.ts';
+import { createMq } from './mq.ts';
 import { SqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
 
@@ -36,6 +37,11 @@ export interface TetherOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Use this store instead of SQLite in dataDir. */
   store?: Store;
+  /**
+   * How the host reaches the broker: 'in-process' (default) attaches to the Aedes instance directly;
+   * 'mqtt' connects over loopback MQTT like an external host (with its Will), as `tether host` does.
+   */
+  hostLink?: 'in-process' | 'mqtt';
 }
 
 export interface Tether {
@@ -82,8 +88,15 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
     knownParticipant: (sid, p) => host?.knownParticipant(sid, p),
   };
 
-  const broker = await Aedes.createBroker({ id: `tether-${options.hostId ?? 'main'}`, drainTimeout: 30_000 });
+  // A stack-safe emitter: the stock one overflows the stack with a few thousand queued deliveries.
+  const broker = await Aedes.createBroker({ id: `tether-${options.hostId ?? 'main'}`, drainTimeout: 30_000, mq: createMq() });
+  const inProcessHost = (options.hostLink ?? 'in-process') === 'in-process';
+  const hostClientId = `tether-host-${options.hostId ?? 'main'}`;
   broker.authenticate = (client, username, password, done) => {
+    // The host is attached in this process: nobody may connect as it [HOST-EMBED-2].
+    if (inProcessHost && client.id === hostClientId) {
+      return done(Object.assign(new Error(`client id ${hostClientId} is reserved for the embedded host`), { returnCode: 2 as const }), false);
+    }
     const remote = (client.req as http.IncomingMessage | undefined)?.socket?.remoteAddress ?? (client.conn as net.Socket).remoteAddress;
     auth.authenticate(username, password, remote).then(
       (id) => {
@@ -186,6 +199,7 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
 
   host = new SessionHost({
     brokerUrl: mqttUrl,
+    broker: inProcessHost ? broker : undefined,
     store,
     hostId: options.hostId,
     limits: options.limits,
