@@ -13,6 +13,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'jwt-secret', env: 'TETHER_JWT_SECRET', help: 'accept HS256 tokens signed with this secret as MQTT password' },
   { flag: 'jwt-public-key', env: 'TETHER_JWT_PUBLIC_KEY', help: 'PEM file: accept EdDSA tokens verified with this key' },
   { flag: 'jwt-audience', env: 'TETHER_JWT_AUDIENCE', help: 'required aud claim of tokens' },
+  { flag: 'host-link', env: 'TETHER_HOST_LINK', help: 'in-process (host attached to the broker) or mqtt (host connects over loopback MQTT with a Will)', default: 'in-process' },
   ...COMMON_FLAGS,
 ];
 
@@ -22,6 +23,10 @@ export async function main(argv: string[]): Promise<number | void> {
   if (values.help) {
     process.stdout.write(usage(start ? 'start' : 'broker', 'Runs the embedded MQTT broker and the session host in one process.', FLAGS));
     return 0;
+  }
+  if (values['host-link'] !== 'in-process' && values['host-link'] !== 'mqtt') {
+    console.error(`tether: --host-link must be in-process or mqtt, got ${JSON.stringify(values['host-link'])}`);
+    return 2;
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     console.error('tether: --tls-cert and --tls-key go together');
@@ -44,6 +49,7 @@ export async function main(argv: string[]): Promise<number | void> {
       limits: limitsFrom(values),
       logLevel: String(values['log-level']),
       synchronous: values.sync === 'NORMAL' ? 'NORMAL' : 'FULL',
+      hostLink: values['host-link'],
     });
     console.error(`tether: MQTT ${tether.mqttUrl}  WebSocket ${tether.wsUrl}  health ${tether.httpUrl}/healthz  data ${join(String(values.data), 'tether.db')}`);
     const shutdown = (signal: string) => {

@@ -46,6 +46,8 @@ t.test('host profile runs', async (t) => {
     const { report, tap } = aedes;
     expectExactly(t, report, REFERENCE_HOST_BUGS, tap);
     t.same(report.requirements.filter((r) => r.status === 'warn').map((r) => r.id), [], 'and meets every SHOULD it is checked for');
+    t.equal(report.checks.find((c) => c.id === 'host.live.embedded')?.status, 'pass', 'the host attached in the broker process says so and its client id is reserved');
+    t.equal(report.checks.find((c) => c.id === 'host.live.will')?.status, 'skip', 'so its Will is not checked');
     t.ok(tap[0] === 'TAP version 14' && tap.some((l) => /^1\.\.\d+$/.test(l)), 'TAP output with a plan');
     const json = JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as Report;
     t.equal(json.requirements.find((r) => r.id === 'HOST-SEQ-1')?.status, 'pass', 'the JSON report has a verdict per requirement ID');
@@ -65,5 +67,6 @@ t.test('host profile runs', async (t) => {
     const { report, tap } = mosquitto;
     expectExactly(t, report, { ...REFERENCE_HOST_BUGS, ...MOSQUITTO_DEVIATIONS }, tap);
     t.equal(report.checks.find((c) => c.id === 'device.host.wake-up')?.status, 'pass', 'a mosquitto_sub device that wakes later gets the retained result through Mosquitto');
+    t.equal(report.checks.find((c) => c.id === 'host.live.embedded')?.status, 'skip', 'a host connected over MQTT is not embedded');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The session host: an ordinary MQTT client that owns the session logs. It validates and
  * authorises commands, assigns per-session seqs, group-commits them to the store, then publishes
- * the events and acknowledges the senders (ack = durably written) [HOST-DURABLE-2].
+ * the events and acknowledges the senders (ack = durably written) [HOST-DURABLE-2]. In the
+ * embedded deployment it may instead attach to the Aedes instance in its process (link.ts).
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -21,6 +22,8 @@ import { emptySession, reduce } from './session-reducer.ts';
 import { decide, decideCreate, roleOf, type Decision, type LogReader } from './session-rules.ts';
 import { InboxDesk } from './inbox-desk.ts';
 import type { HostMetrics } from '../metrics.ts';
+import { InProcessLink } from './link.ts';
+import type { Aedes } from 'aedes';
 
 type D = Record<string, any>;
 
@@ -41,7 +44,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export const HOST_FEATURES = ['history.compact'];
 
 export interface SessionHostOptions {
+  /** The broker to connect to over MQTT; ignored when `broker` is given. */
   brokerUrl: string;
+  /** An Aedes instance in this process to attach to directly (no socket, no Will: the host cannot outlive it). */
+  broker?: Aedes;
   store: Store;
   hostId?: string;
   limits?: Partial<Limits>;
@@ -96,7 +102,10 @@ export class SessionHost {
   readonly hostId: string;
   readonly limits: Limits;
   epoch = 0;
-  private client!: MqttClient;
+  private client?: MqttClient;
+  private link?: InProcessLink;
+  /** session.created events accepted but not committed yet, per creator [HOST-LIMIT-5]. */
+  private readonly pendingCreates = new Map<string, number>();
   private outbox!: Outbox;
   private readonly store: Store;
   private readonly log: Logger;
@@ -153,6 +162,7 @@ export class SessionHost {
       software: 'tether-reference/0.1.0',
       features: HOST_FEATURES,
       limits: this.limits,
+      ...(this.opts.broker ? { embedded: true } : {}),
       time: new Date().toISOString(),
     });
   }
@@ -162,6 +172,29 @@ export class SessionHost {
     let markReady!: () => void;
     this.ready = new Promise((r) => (markReady = r));
     const stateTopic = topics.hostState(this.hostId);
+    const filters = ['tether/v1/sessions/+/submit/+', 'tether/v1/requests/+', 'tether/v1/agents/+/state', stateTopic];
+    const onMessage = (topic: string, payload: Buffer) => {
+      if (topic === stateTopic) this.onOwnState(payload);
+      else this.enqueue({ topic, payload });
+    };
+    if (this.opts.broker) {
+      // In the broker's process: nothing can disconnect us, so there is no Will and no rebirth.
+      const link = new InProcessLink(this.opts.broker);
+      this.link = link;
+      this.outbox = new Outbox(link, 500, true);
+      await link.subscribe(filters, onMessage);
+      this.log.info({ epoch: this.epoch }, 'attached to the broker in this process');
+    } else {
+      await this.connectMqtt(stateTopic, filters, onMessage);
+    }
+    await this.resolveOverdueDeadlines();
+    this.isReady = true;
+    markReady();
+    // The birth says "ready to process commands" [HOST-LIVE-1].
+    await this.announce();
+  }
+
+  private async connectMqtt(stateTopic: string, filters: string[], onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
     const options: IClientOptions = {
       clientId: `tether-host-${this.hostId}`,
       clean: false,
@@ -174,10 +207,7 @@ export class SessionHost {
     this.client = client;
     this.outbox = new Outbox(client);
     // Handlers before CONNECT: a broker may deliver queued commands together with the CONNACK.
-    client.on('message', (topic, payload) => {
-      if (topic === stateTopic) this.onOwnState(payload);
-      else this.enqueue({ topic, payload });
-    });
+    client.on('message', onMessage);
     client.on('connect', () => {
       const stream = client.stream as Socket;
       if (typeof stream.setNoDelay === 'function') {
@@ -205,17 +235,7 @@ export class SessionHost {
       });
       client.once('error', onError);
     });
-    await client.subscribeAsync({
-      'tether/v1/sessions/+/submit/+': { qos: 1 },
-      'tether/v1/requests/+': { qos: 1 },
-      'tether/v1/agents/+/state': { qos: 1 },
-      [stateTopic]: { qos: 1 },
-    });
-    await this.resolveOverdueDeadlines();
-    this.isReady = true;
-    markReady();
-    // The birth says "ready to process commands" [HOST-LIVE-1].
-    await this.announce();
+    await client.subscribeAsync(Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])));
   }
 
   /** A state on our own topic with a lower epoch (a stale Will, an old birth) is answered with a new birth [LIVE-REBIRTH-1]. */
@@ -265,11 +285,12 @@ export class SessionHost {
     while (this.pumping || this.queue.length) await new Promise((r) => setImmediate(r));
     await this.flush();
     await this.flushChain;
-    if (this.client.connected) {
+    if (this.client?.connected || this.link?.connected) {
       await this.outbox.publish(topics.hostState(this.hostId), this.hostState('offline'), true).catch(() => {});
       await this.outbox.drained();
     }
-    await this.client.endAsync();
+    await this.client?.endAsync();
+    await this.link?.end();
   }
 
   // ---------------------------------------------------------------- membership (broker ACL)
@@ -410,7 +431,8 @@ export class SessionHost {
     if (!entry) {
       if (cmd.type !== 'session.create') refuse('SESSION_NOT_FOUND', 'HOST-CREATE-1', `no session ${sid}`);
       const created = await this.store.countSessionsCreatedBy(sender);
-      const pending = [...this.batch.accepted].filter((a) => a.event.type === 'session.created' && a.event.sender === sender).length;
+      // Accepted but not yet committed (in this batch or in one being committed): not in the store yet.
+      const pending = this.pendingCreates.get(sender) ?? 0;
       if (created + pending >= this.limits.maxSessionsPerPrincipal) {
         refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-5', `${sender} already has ${created + pending} open sessions it created (max ${this.limits.maxSessionsPerPrincipal})`, {
           limit: 'maxSessionsPerPrincipal',
@@ -424,6 +446,7 @@ export class SessionHost {
     }
     this.append(entry, sid, sender, decision, now, cmd.id, cmd.replyTo);
     this.pendingKeys.set(key, { seq: entry.row.state.headSeq, type: decision.type });
+    if (decision.type === 'session.created') this.pendingCreates.set(sender, (this.pendingCreates.get(sender) ?? 0) + 1);
   }
 
   /** Assigns the next seq and applies the event in memory; durable at the next flush [HOST-SEQ-1][HOST-SEQ-2]. */
@@ -470,6 +493,7 @@ export class SessionHost {
     try {
       if (commit.events.length) await this.store.commit(commit);
     } catch (err) {
+      this.settleCreates(batch);
       this.log.error({ err }, 'store commit failed; commands are not acknowledged and will be retried by clients');
       for (const sid of batch.touched.keys()) {
         this.sessions.delete(sid);
@@ -481,6 +505,7 @@ export class SessionHost {
       }
       return;
     }
+    this.settleCreates(batch);
     this.opts.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
     this.opts.metrics?.accepted.inc(batch.accepted.length);
     for (const a of batch.accepted) this.pendingKeys.delete(`${a.event.sid}\u0000${a.event.sender}\u0000${a.event.cid}`);
@@ -496,6 +521,16 @@ export class SessionHost {
     }
     this.publishBatch(batch, commit);
     await this.afterCommit(batch, commit);
+  }
+
+  /** The batch's session.created events are in the store now (or failed): no longer pending. */
+  private settleCreates(batch: Batch): void {
+    for (const a of batch.accepted) {
+      if (a.event.type !== 'session.created') continue;
+      const n = (this.pendingCreates.get(a.event.sender) ?? 1) - 1;
+      if (n > 0) this.pendingCreates.set(a.event.sender, n);
+      else this.pendingCreates.delete(a.event.sender);
+    }
   }
 
   private publishBatch(batch: Batch, commit: CommitBatch): void {
@@ -528,8 +563,9 @@ export class SessionHost {
     // Retained snapshots after the events they summarise.
     const stateSids = new Set(batch.accepted.filter((a) => a.effects.stateChanged).map((a) => a.event.sid));
     for (const row of commit.sessions) if (stateSids.has(row.state.sid)) void this.outbox.publish(topics.sessionState(row.state.sid), JSON.stringify(row.state), true);
+    const states = new Map(commit.sessions.map((r) => [r.state.sid, r.state]));
     for (const a of batch.accepted) {
-      const state = commit.sessions.find((r) => r.state.sid === a.event.sid)!.state;
+      const state = states.get(a.event.sid)!;
       for (const ix of a.effects.index) {
         void this.outbox.publish(topics.sessionIndex(ix.principal, a.event.sid), ix.removed ? '' : this.indexEntry(state, ix.principal), true);
       }

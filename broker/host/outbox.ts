@@ -3,7 +3,7 @@
  * wraps at 65,535 without checking ids still in flight, and an unbounded burst buffers without
  * limit, so the host never has more than `window` unacknowledged publishes outstanding.
  */
-import type { MqttClient } from 'mqtt';
+import type { Publisher } from './link.ts';
 
 interface Pending {
   topic: string;
@@ -16,11 +16,19 @@ interface Pending {
 export class Outbox {
   private readonly queue: Pending[] = [];
   private inflight = 0;
+  private retainedInFlight = false;
   private idle: (() => void)[] = [];
 
   constructor(
-    private readonly client: MqttClient,
+    private readonly client: Publisher,
     private readonly window = 500,
+    /**
+     * For a publisher whose publishes may overtake each other (Aedes stores a retained message
+     * asynchronously before delivering it): a retained publish waits for everything before it and
+     * holds back everything after it, so a state is never delivered before the events it follows
+     * [HOST-SNAPSHOT-5] nor after the ack that follows it.
+     */
+    private readonly retainedBarrier = false,
   ) {}
 
   publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
@@ -42,10 +50,13 @@ export class Outbox {
 
   private pump(): void {
     while (this.inflight < this.window && this.queue.length > 0) {
+      if (this.retainedBarrier && (this.retainedInFlight || (this.queue[0]!.retain && this.inflight > 0))) return;
       const p = this.queue.shift()!;
       this.inflight++;
+      if (p.retain) this.retainedInFlight = true;
       this.client.publish(p.topic, p.payload, { qos: 1, retain: p.retain }, (err) => {
         this.inflight--;
+        if (p.retain) this.retainedInFlight = false;
         if (err) p.reject(err);
         else p.resolve();
         this.pump();

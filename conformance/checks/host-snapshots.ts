@@ -107,6 +107,7 @@ export default defineChecks<HostCheckContext>([
       const topic = `tether/v1/host/${ctx.hostId}/state`;
       await ctx.subscribe(watcher, topic);
       const birth = await t.need('the retained host state', () => watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online', 'host birth', 2000));
+      if (birth.json?.embedded === true) t.skip('the host is embedded in the broker (HOST-EMBED-1): it has no MQTT session and no Will; host.live.embedded checks it');
       const epoch = birth.json!.epoch as number;
       const sid = await ctx.session(watcher);
       const since = watcher.log.length;
@@ -132,6 +133,30 @@ export default defineChecks<HostCheckContext>([
       else t.expect('MQTT-SESSION-1', reply?.type === 'ack', 'a command the broker kept in the host\'s MQTT session is processed when the host returns (stable client id, clean session 0)', seen(watcher.replyTo, reply ?? 'no reply'));
       const after = await watcher.command(sid, 'message.send', text('after the return')).catch((err: Error) => ({ error: err.message }));
       t.expect('MQTT-SESSION-3', (after as D)?.type === 'ack', 'the host serves new commands after reconnecting (it subscribed again)', seen(watcher.replyTo, after));
+    },
+  },
+  {
+    id: 'host.live.embedded',
+    profile: 'host',
+    covers: ['HOST-EMBED-1', 'HOST-EMBED-2'],
+    description: 'A host that says it is embedded in the broker (HostState embedded: true) has its client id tether-host-{hostId} refused with CONNACK 2, and keeps serving commands after the attempt.',
+    async run(ctx, t) {
+      const [a, b] = ctx.principals(2);
+      const watcher = await ctx.peer(a);
+      const topic = `tether/v1/host/${ctx.hostId}/state`;
+      await ctx.subscribe(watcher, topic);
+      const birth = await t.need('the retained host state', () => watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online', 'host birth', 2000));
+      if (birth.json?.embedded !== true) t.skip('the host does not say it is embedded (no embedded: true in its HostState); host.live.will checks its MQTT session');
+      t.expect('HOST-EMBED-1', validate('HostState', birth.json).ok && birth.json?.embedded === true, 'the birth is a valid HostState with embedded: true', seen(topic, birth.json));
+      const pw = ctx.target.opts.users?.find((u) => u.name === b)?.password;
+      const intruder = await silentSession(ctx.target.opts.url, { clientId: `tether-host-${ctx.hostId}`, username: b, password: pw, ca: ctx.target.opts.mqtt?.ca as Buffer | undefined }).catch(
+        (err: Error) => ({ returnCode: -1, received: 0, drop: () => {}, error: err.message }),
+      );
+      intruder.drop();
+      t.expect('HOST-EMBED-2', intruder.returnCode === 2, `a CONNECT with client id tether-host-${ctx.hostId} is refused with return code 2`, { expected: 'CONNACK 2', actual: `CONNACK ${intruder.returnCode}` });
+      const sid = await ctx.session(watcher);
+      const after = await watcher.command(sid, 'message.send', text('after the attempt')).catch((err: Error) => ({ error: err.message }));
+      t.expect('HOST-EMBED-1', (after as D)?.type === 'ack', 'the host still serves commands after the attempt', seen(watcher.replyTo, after));
     },
   },
   {

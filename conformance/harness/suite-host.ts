@@ -202,6 +202,8 @@ export class SuiteHost {
       logger: pino({ level: process.env.TETHER_SUITE_LOG ?? 'silent' }),
       synchronous: 'NORMAL',
       limits: this.limits,
+      // The fault rules see the host's publishes in authorizePublish: the host must be a client.
+      hostLink: 'mqtt',
     });
     this.port = Number(new URL(this.tether.mqttUrl).port);
     this.install();

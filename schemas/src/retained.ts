@@ -44,6 +44,9 @@ export const HostState = Type.Object(
       description: 'Optional features the host supports; names are lower-case letters, digits, . and -. Unknown names are ignored.',
     }),
     limits: Limits,
+    embedded: Type.Optional(
+      Type.Boolean({ description: 'true when the host runs inside the broker process without an MQTT connection of its own: it has no Will (HOST-EMBED-1).' }),
+    ),
     time: Time,
   },
   { description: 'Retained on tether/v1/host/{hostId}/state: birth (online) and Will/shutdown (offline).' },
