@@ -1,5 +1,8 @@
 import t from 'tap';
-import { createSession, peer, startTestTether } from './helpers.ts';
+import { join } from 'node:path';
+import { createSession, peer, startTestTether, tempDir } from './helpers.ts';
+import { SqliteStore } from '../broker/store/sqlite.ts';
+import type { CommitBatch } from '../broker/store/store.ts';
 
 t.test('each limit gets its typed error reply', async (t) => {
   const tether = await startTestTether(t, { limits: { commandsPerSecond: 5, maxHistoryPage: 50, maxSessionsPerPrincipal: 2 } });
@@ -51,4 +54,30 @@ t.test('maxMessageBytes bounds history pages and completed messages; device payl
   const note = await alice.waitFor((m) => m.topic === 'tether/v1/users/alice/notify', 'result notification');
   t.ok(note.payload.length <= 256, `${note.payload.length} bytes`);
   t.notOk(/\uFFFD/.test(note.payload.toString('utf8')), 'no broken surrogate pair');
+});
+
+t.test('a burst of session.create accepts exactly maxSessionsPerPrincipal, whatever is still being committed', async (t) => {
+  const max = 20;
+  // A store whose commits take 20 ms, like an fsync on a busy disk: creates keep arriving meanwhile.
+  const inner = new SqliteStore(join(tempDir(t), 'tether.db'), { synchronous: 'NORMAL' });
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'commit') return async (batch: CommitBatch) => (await new Promise((r) => setTimeout(r, 20)), target.commit(batch));
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  t.teardown(() => inner.close());
+  const tether = await startTestTether(t, { limits: { maxSessionsPerPrincipal: max, commandsPerSecond: 100_000 }, store });
+  const alice = await peer(t, tether.mqttUrl, 'alice');
+  // Several rounds: each round's creates arrive while the previous round's commit may be in flight.
+  const pending = [];
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 10; i++) pending.push(alice.command(`quota-${round}-${i}`, 'session.create', {}));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const replies = await Promise.all(pending);
+  const acked = replies.filter((r) => r.type === 'ack').length;
+  t.equal(acked, max, `exactly ${max} of 60 creates were accepted`);
+  t.ok(replies.filter((r) => r.type === 'error').every((r) => r.data.code === 'LIMIT_EXCEEDED'), 'the rest are refused with LIMIT_EXCEEDED');
 });

@@ -265,9 +265,11 @@ export default defineChecks<HostCheckContext>([
       const batchSize = Math.max(1, Math.min(100, cps));
       // Creates one session, waiting out RATE_LIMITED refusals (the rate limit is not what this check is about).
       const unlimited = async (sid: string, type: string, data: D): Promise<D> => {
+        // Bounded in time, not in attempts: a fast host refuses a burst many times over.
+        const until = Date.now() + 20_000;
         for (let attempt = 0; ; attempt++) {
           const r = await p.command(sid, type, data);
-          if (r.type !== 'error' || r.data?.code !== 'RATE_LIMITED' || attempt > 20) return r;
+          if (r.type !== 'error' || r.data?.code !== 'RATE_LIMITED' || Date.now() > until) return r;
           await ctx.sleep(Number(r.data?.details?.retryAfterMs ?? 1000) + 10);
         }
       };
