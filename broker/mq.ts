@@ -16,6 +16,7 @@
  * FIFO instead: the chain becomes a loop.
  */
 import mqemitter from 'mqemitter';
+import { Fifo } from './fifo.ts';
 
 type Message = mqemitter.Message;
 type Callback = (error?: Error) => void;
@@ -24,32 +25,6 @@ interface Internals {
   _messageQueue: unknown;
   _messageCallbacks: unknown;
   _do(message: Message, callback: Callback): unknown;
-}
-
-/** push/shift/length in O(1): mqemitter's own queue is an Array, whose shift() copies a large one. */
-class Fifo<T> {
-  private items: Array<T | undefined> = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(item: T): number {
-    this.items.push(item);
-    return this.length;
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
 }
 
 /** Nested dispatches allowed before continuing on a new stack (each costs ~20 frames). */

@@ -23,6 +23,7 @@ import { decide, decideCreate, roleOf, type Decision, type LogReader } from './s
 import { InboxDesk } from './inbox-desk.ts';
 import type { HostMetrics } from '../metrics.ts';
 import { InProcessLink } from './link.ts';
+import { Fifo } from '../fifo.ts';
 import type { Aedes } from 'aedes';
 
 type D = Record<string, any>;
@@ -127,7 +128,7 @@ export class SessionHost {
       return stored ?? pending[0];
     },
   };
-  private readonly queue: Job[] = [];
+  private readonly queue = new Fifo<Job>();
   private pumping = false;
   private batch: Batch = { accepted: [], duplicates: [], touched: new Map() };
   private flushScheduled = false;

@@ -4,6 +4,7 @@
  * limit, so the host never has more than `window` unacknowledged publishes outstanding.
  */
 import type { Publisher } from './link.ts';
+import { Fifo } from '../fifo.ts';
 
 interface Pending {
   topic: string;
@@ -14,7 +15,7 @@ interface Pending {
 }
 
 export class Outbox {
-  private readonly queue: Pending[] = [];
+  private readonly queue = new Fifo<Pending>();
   private inflight = 0;
   private retainedInFlight = false;
   private idle: (() => void)[] = [];
@@ -50,7 +51,7 @@ export class Outbox {
 
   private pump(): void {
     while (this.inflight < this.window && this.queue.length > 0) {
-      if (this.retainedBarrier && (this.retainedInFlight || (this.queue[0]!.retain && this.inflight > 0))) return;
+      if (this.retainedBarrier && (this.retainedInFlight || (this.queue.peek()!.retain && this.inflight > 0))) return;
       const p = this.queue.shift()!;
       this.inflight++;
       if (p.retain) this.retainedInFlight = true;
