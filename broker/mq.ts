@@ -24,6 +24,7 @@ interface Internals {
   current: number;
   _messageQueue: unknown;
   _messageCallbacks: unknown;
+  _doing: boolean;
   _do(message: Message, callback: Callback): unknown;
 }
 
@@ -57,8 +58,10 @@ export function createMq(opts: { concurrency?: number; maxDepth?: number } = {})
   };
   mq._do = function (message, callback) {
     if (parked.length > 0 || depth >= maxDepth) {
-      // Hold the slot that released() or emit() meant for this message.
+      // Hold the slot that released() or emit() meant for this message, and mark a release chain
+      // as running (the drain), or emit() would take the queue for leaked and warn.
       mq.current++;
+      mq._doing = true;
       parked.push([message, callback]);
       if (!scheduled) {
         scheduled = true;

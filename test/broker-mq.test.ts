@@ -29,6 +29,10 @@ t.test('createMq: 50,000 queued synchronous deliveries run in order without recu
 });
 
 t.test('createMq: an emit during a parked drain does not overtake the parked messages', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => void warnings.push(w.message);
+  process.on('warning', onWarning);
+  t.teardown(() => void process.off('warning', onWarning));
   const mq = createMq({ concurrency: 4, maxDepth: 2 });
   const seen: number[] = [];
   const slow: Array<() => void> = [];
@@ -44,6 +48,38 @@ t.test('createMq: an emit during a parked drain does not overtake the parked mes
   for (let i = 100; i < 110; i++) mq.emit({ topic: 'fast', i });
   for (let i = 0; i < 100 && seen.length < 110; i++) await new Promise((r) => setImmediate(r));
   t.same(seen, Array.from({ length: 110 }, (_, i) => i));
+  await new Promise((r) => setImmediate(r));
+  t.same(warnings, [], 'mqemitter sees no leaked queue (its "MqEmitter leak detected" warning)');
+  t.equal(mq.current, 0, 'every slot is given back');
+});
+
+t.test('createMq: an emit while only parked messages hold the slots is queued behind them, without a leak warning', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => void warnings.push(w.message);
+  process.on('warning', onWarning);
+  t.teardown(() => void process.off('warning', onWarning));
+  const mq = createMq({ concurrency: 4, maxDepth: 2 });
+  const seen: number[] = [];
+  const slow: Array<() => void> = [];
+  mq.on('slow', (_m, done) => void slow.push(done));
+  mq.on('fast', (m, done) => {
+    seen.push(m.i as number);
+    done();
+  });
+  for (let i = 0; i < 4; i++) mq.emit({ topic: 'slow' });
+  for (let i = 0; i < 3; i++) mq.emit({ topic: 'fast', i });
+  // The first release runs fast 0 and 1 and parks fast 2; the next two find mqemitter's queue empty.
+  for (const done of slow.splice(0, 3)) done();
+  // Emits now park behind fast 2 until the parked messages and the last slow one hold all 4 slots;
+  // the one after that goes to mqemitter's queue.
+  for (let i = 3; i < 6; i++) mq.emit({ topic: 'fast', i });
+  t.equal(mq.current, 4, 'parked messages and the remaining slow one hold the slots');
+  for (let i = 0; i < 100 && seen.length < 6; i++) await new Promise((r) => setImmediate(r));
+  t.same(seen, [0, 1, 2, 3, 4, 5], 'in emit order');
+  for (const done of slow.splice(0)) done();
+  await new Promise((r) => setImmediate(r));
+  t.same(warnings, [], 'no "MqEmitter leak detected" warning');
+  t.equal(mq.current, 0, 'every slot is given back');
 });
 
 t.test('the embedded broker survives a slow subscriber and a burst of 20,000 publishes', async (t) => {
