@@ -6,6 +6,7 @@
 import type { EventEnvelope } from '../../schemas/src/index.ts';
 import type { Store } from '../store/store.ts';
 import { refuse } from './errors.ts';
+import type { TailCache } from './tail-cache.ts';
 
 type D = Record<string, any>;
 
@@ -17,9 +18,45 @@ export interface HistoryQuery {
   compact?: boolean;
 }
 
-export async function historyPage(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number, maxBytes: number) {
+/**
+ * The page as the JSON text of a `history.page` reply's data. An uncompacted page inside the
+ * in-memory tail is joined from the events' JSON as published; anything else goes through
+ * historyPage.
+ */
+export async function historyPageJson(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number, maxBytes: number, tail?: TailCache): Promise<string> {
+  const after = q.after ?? 0;
+  if (tail && q.compact === false && after >= floorSeq) {
+    const limit = pageLimit(q, maxPage);
+    const bound = Math.min(q.to ?? committedHead, committedHead);
+    const cached = after < bound ? tail.read(q.sid, after, bound, limit) : [];
+    if (cached) {
+      // The same byte budget as historyPage [HOST-LIMIT-7].
+      let budget = maxBytes - 1024;
+      let cut = cached.length;
+      for (let i = 0; i < cached.length; i++) {
+        budget -= Buffer.byteLength(cached[i]!) + 1;
+        if (budget < 0) {
+          cut = Math.max(1, i);
+          break;
+        }
+      }
+      const shortened = cut < cached.length;
+      const to = cut === limit || shortened ? after + cut : Math.max(after, bound);
+      const events = shortened ? cached.slice(0, cut) : cached;
+      return `{"sid":${JSON.stringify(q.sid)},"from":${after},"to":${to},"headSeq":${committedHead},"events":[${events.join(',')}],"more":${to < bound}}`;
+    }
+  }
+  return JSON.stringify(await historyPage(store, committedHead, floorSeq, q, maxPage, maxBytes, tail));
+}
+
+function pageLimit(q: HistoryQuery, maxPage: number): number {
   const limit = q.limit ?? Math.min(1000, maxPage);
   if (limit > maxPage) refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-4', `limit ${limit} exceeds maxHistoryPage ${maxPage}`, { limit: 'maxHistoryPage', max: maxPage });
+  return limit;
+}
+
+export async function historyPage(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number, maxBytes: number, tail?: TailCache) {
+  const limit = pageLimit(q, maxPage);
   let after = q.after ?? 0;
   const bound = Math.min(q.to ?? committedHead, committedHead);
   let reset: { atSeq: number; state: unknown } | undefined;
@@ -30,7 +67,8 @@ export async function historyPage(store: Store, committedHead: number, floorSeq:
       after = snap.atSeq;
     }
   }
-  let raw = after < bound ? await store.readEvents(q.sid, after, bound, limit) : [];
+  const cached = after < bound ? tail?.read(q.sid, after, bound, limit) : [];
+  let raw: EventEnvelope[] = cached ? cached.map((json) => JSON.parse(json) as EventEnvelope) : await store.readEvents(q.sid, after, bound, limit);
   // A page stays under maxMessageBytes: fewer events, `more` set [HOST-LIMIT-7]. The reset snapshot counts too.
   let budget = maxBytes - 1024 - (reset ? Buffer.byteLength(JSON.stringify(reset)) : 0);
   let cut = raw.length;

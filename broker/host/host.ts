@@ -15,7 +15,8 @@ import { check, dataValidator, describeErrors, knownFields, validator } from '..
 import { eventKey, type CommitBatch, type SessionRow, type Store } from '../store/store.ts';
 import { ProtocolError, refuse } from './errors.ts';
 import { effectsOf, type Effects } from './effects.ts';
-import { historyPage } from './history.ts';
+import { historyPageJson } from './history.ts';
+import { TailCache } from './tail-cache.ts';
 import { Outbox } from './outbox.ts';
 import { CommandRate } from './rate-limit.ts';
 import { emptySession, reduce } from './session-reducer.ts';
@@ -105,6 +106,8 @@ export class SessionHost {
   epoch = 0;
   private client?: MqttClient;
   private link?: InProcessLink;
+  /** Recent committed events as published JSON, for history pages without a store read. */
+  private readonly tail = new TailCache();
   /** session.created events accepted but not committed yet, per creator [HOST-LIMIT-5]. */
   private readonly pendingCreates = new Map<string, number>();
   private outbox!: Outbox;
@@ -554,6 +557,7 @@ export class SessionHost {
       };
       for (const e of events) {
         const text = JSON.stringify(e);
+        this.tail.append(sid, e.seq, text);
         const size = Buffer.byteLength(text) + 1;
         if (group.length && (group.length >= 1000 || bytes + size > maxBytes)) send();
         group.push(text);
@@ -678,8 +682,8 @@ export class SessionHost {
         const entry = await this.entry(d.sid);
         if (!entry) refuse('SESSION_NOT_FOUND', 'HOST-HISTORY-1', `no session ${d.sid}`);
         if (!roleOf(entry.row.state, principal)) refuse('NOT_PARTICIPANT', 'HOST-AUTHZ-2', `${principal} is not a participant of ${d.sid}`);
-        const page = await historyPage(this.store, entry.committed, entry.row.floorSeq, d as never, this.limits.maxHistoryPage, this.maxMessageBytes);
-        void reply('history.page', page);
+        const page = await historyPageJson(this.store, entry.committed, entry.row.floorSeq, d as never, this.limits.maxHistoryPage, this.maxMessageBytes, this.tail);
+        void this.outbox.publish(req.replyTo, `{"v":1,"type":"history.page","re":${JSON.stringify(replyRe(req.id))},"data":${page}}`);
         return;
       }
       case 'sessions.list': {

@@ -108,6 +108,8 @@ export class SessionFeed {
   private catching = false;
   private again = false;
   private abort?: AbortController;
+  /** The next page, asked for while the current one is delivered (same cursor rules as any page). */
+  private prefetched?: { after: number; ac: AbortController; page: Promise<HistoryPage> };
   private gapTimer?: ReturnType<typeof setTimeout>;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private stopped = false;
@@ -155,6 +157,7 @@ export class SessionFeed {
     if (this.stopped) return;
     this.gen++;
     this.abort?.abort();
+    this.dropPrefetch();
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
     clearTimeout(this.retryTimer);
@@ -167,6 +170,7 @@ export class SessionFeed {
     if (this.stopped) return;
     this.gen++;
     this.abort?.abort();
+    this.dropPrefetch();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.catching = false;
@@ -201,6 +205,7 @@ export class SessionFeed {
     this.stopped = true;
     this.gen++;
     this.abort?.abort();
+    this.dropPrefetch();
     clearTimeout(this.gapTimer);
     clearTimeout(this.retryTimer);
     this.buffer.clear();
@@ -220,10 +225,16 @@ export class SessionFeed {
     try {
       if (to !== undefined) this.stats.rangeRequests++;
       for (;;) {
-        const ac = new AbortController();
-        this.abort = ac;
         const before = this.last;
-        const page = await this.deps.history({ sid: this.sid, after: before, to, limit: this.pageLimit, compact: this.compact }, ac.signal);
+        let ask = this.prefetched;
+        this.prefetched = undefined;
+        if (ask?.after !== before) {
+          ask?.ac.abort();
+          const ac = new AbortController();
+          ask = { after: before, ac, page: this.deps.history({ sid: this.sid, after: before, to, limit: this.pageLimit, compact: this.compact }, ac.signal) };
+        }
+        this.abort = ask.ac;
+        const page = await ask.page;
         if (gen !== this.gen) return;
         this.stats.pages++;
         if (!page.reset && page.from !== this.last) {
@@ -236,6 +247,13 @@ export class SessionFeed {
           if (this.stopped || gen !== this.gen) return;
           continue;
         }
+        // Ask for the next page now, so that the host prepares it while this one is delivered.
+        if (page.more && !page.reset && page.to > before && (to === undefined || page.to < to)) {
+          const ac = new AbortController();
+          const next = this.deps.history({ sid: this.sid, after: page.to, to, limit: this.pageLimit, compact: this.compact }, ac.signal);
+          next.catch(() => {}); // an abandoned prefetch fails quietly; the loop asks again
+          this.prefetched = { after: page.to, ac, page: next };
+        }
         this.applyPage(page);
         if (this.stopped || gen !== this.gen) return;
         if (!page.more || (to !== undefined && this.last >= to)) break;
@@ -243,6 +261,7 @@ export class SessionFeed {
         if (this.last <= before) throw new TetherError('TIMEOUT', `history page after ${before} made no progress`);
       }
     } catch (err) {
+      this.dropPrefetch();
       if (gen !== this.gen || this.stopped) return;
       this.catching = false;
       const code = (err as TetherError).code;
@@ -263,6 +282,7 @@ export class SessionFeed {
       }, this.retryMs);
       return;
     }
+    this.dropPrefetch();
     if (gen !== this.gen) return;
     this.catching = false;
     this.gapDelay = this.last > startedAt ? this.gapWaitMs : Math.min(this.gapDelay * 2, 5000);
@@ -273,6 +293,11 @@ export class SessionFeed {
       return;
     }
     this.checkGap();
+  }
+
+  private dropPrefetch(): void {
+    this.prefetched?.ac.abort();
+    this.prefetched = undefined;
   }
 
   /** The host's log is shorter than what was delivered: start a new generation from seq 1 [CLIENT-GAP-3]. */
