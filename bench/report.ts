@@ -54,7 +54,7 @@ export interface BenchResults {
     /** The host in its own process next to a bare Aedes (two cores instead of one event loop). */
     tetherSplit: Outcome<LatencyResult>;
     raw: Outcome<LatencyResult>;
-    ratio: { p50: number | null; p99: number | null; max: number | null; splitP99: number | null };
+    ratio: { p50: number | null; p99: number | null; max: number | null; splitP99?: number | null };
   }[];
   throughput: {
     tether: Outcome<ThroughputResult & { eventsPerCommit: number; commitMsMean: number }>;
@@ -70,7 +70,7 @@ export interface BenchResults {
     tetherAfterRestart: Outcome<CatchUpResult>;
     offlineQueue: Outcome<CatchUpResult>;
     durableStreams: Outcome<CatchUpResult>;
-    ratio: { vsOfflineQueue: number | null; vsDurableStreams: number | null };
+    ratio: { vsOfflineQueue?: number | null; vsDurableStreams: number | null };
   }[];
   lateJoin: Outcome<LateJoinResult>;
   footprint: { tether: Outcome<FootprintResult>; raw: Outcome<RawFootprintResult>; ratio: { perClient: number | null } };
@@ -108,7 +108,7 @@ export function missingFigures(r: BenchResults): string[] {
 }
 
 const n = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? 'n/a' : x >= 1000 ? Math.round(x).toLocaleString('en-US') : String(Math.round(x * 10 ** digits) / 10 ** digits));
-const x = (r: number | null) => (r === null ? 'n/a' : `${r}x`);
+const x = (r: number | null | undefined) => (r === null || r === undefined ? 'n/a' : `${r}x`);
 
 export function markdown(r: BenchResults): string {
   const rows: string[][] = [];

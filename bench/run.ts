@@ -35,7 +35,9 @@ const FULL = {
     levels: [
       { sessions: 1, seconds: 6 },
       { sessions: 100, seconds: 6 },
-      { sessions: 1000, seconds: 4 },
+      // Tether saturates at this level (see the results): a shorter run and drain keep the whole
+      // benchmark under 10 minutes; the tokens not rendered in time are reported as censored.
+      { sessions: 1000, seconds: 3, drainLimitMs: 10_000 },
     ],
     tokensPerSecond: 20,
     warmupTokens: 20,
@@ -222,17 +224,21 @@ async function main(): Promise<BenchResults> {
 
   if (wanted('latency')) {
     r.latency = [];
-    for (const { sessions, seconds } of cfg.latency.levels) {
+    for (const level of cfg.latency.levels) {
       const { levels: _levels, ...common } = cfg.latency;
-      const lc = { ...common, sessions, seconds };
+      const lc = { ...common, ...level };
+      const { sessions } = lc;
       log(`latency: ${sessions} streams x ${lc.tokensPerSecond} tok/s for ${lc.seconds} s, Tether then raw`);
       const tether = await attempt(`latency ${sessions} Tether`, () => servers.use('tether', `latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
-      const tetherSplit = await attempt(`latency ${sessions} Tether split`, () => servers.useSplit(`latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
+      const tetherSplit: Outcome<LatencyResult> =
+        sessions >= 1000
+          ? { skipped: 'measured at the lower levels only (time budget: the 1,000-stream level saturates both deployments)' }
+          : await attempt(`latency ${sessions} Tether split`, () => servers.useSplit(`latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
       const raw = await attempt(`latency ${sessions} raw`, () => servers.use('aedes', 'latency', (s) => rawLatency(s.url, lc)));
       const t = ok(tether);
       const sp = ok(tetherSplit);
       const b = ok(raw);
-      r.latency.push({ sessions, tether, tetherSplit, raw, ratio: { p50: ratio(t?.p50, b?.p50), p99: ratio(t?.p99, b?.p99), max: ratio(t?.max, b?.max), splitP99: ratio(sp?.p99, b?.p99) } });
+      r.latency.push({ sessions, tether, tetherSplit, raw, ratio: { p50: ratio(t?.p50, b?.p50), p99: ratio(t?.p99, b?.p99), max: ratio(t?.max, b?.max), ...('skipped' in tetherSplit ? {} : { splitP99: ratio(sp?.p99, b?.p99) }) } });
       const fmt = (x: Outcome<LatencyResult>) => {
         const v = ok(x);
         return v ? `${v.p50}/${v.p99}/${v.max}${v.censored ? ` (${v.censored} tokens not rendered in time)` : ''}` : 'failed' in x ? 'failed' : 'not measured';
@@ -272,7 +278,8 @@ async function main(): Promise<BenchResults> {
         tetherAfterRestart,
         offlineQueue,
         durableStreams,
-        ratio: { vsOfflineQueue: ratio(tb?.cut.ms, ok(offlineQueue)?.ms), vsDurableStreams: ratio(tb?.cut.ms, ok(durableStreams)?.ms) },
+        // A ratio against a baseline skipped on purpose is left out (not reported as missing).
+        ratio: { ...('skipped' in offlineQueue ? {} : { vsOfflineQueue: ratio(tb?.cut.ms, ok(offlineQueue)?.ms) }), vsDurableStreams: ratio(tb?.cut.ms, ok(durableStreams)?.ms) },
       });
       log(`  ms: Tether ${tb?.cut.ms} (after restart ${tb?.afterRestart.ms}), offline queue ${ok(offlineQueue)?.ms}, Durable Streams ${ok(durableStreams)?.ms}`);
     }

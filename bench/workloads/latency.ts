@@ -44,6 +44,8 @@ export interface LatencyResult extends LatencySummary {
   drainMs: number;
   /** Tokens not rendered within drainLimitMs of the last write (0: every token arrived). */
   censored: number;
+  /** Wall time of each phase (ms): connecting and joining, streaming, draining, completing, closing. */
+  phases?: Record<string, number>;
 }
 
 /** Adds the tokens never rendered as samples of the time they had waited at `until`. */
@@ -87,8 +89,16 @@ async function schedule(streams: number, cfg: LatencyConfig, send: (k: number, i
 export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<LatencyResult> {
   const n = cfg.sessions;
   const total = cfg.tokensPerSecond * cfg.seconds;
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
   const pairs = await openPairs(url, n, `lat${n}`);
   const errors: string[] = [];
+  let result: LatencyResult | undefined;
   try {
     const msgId = 'm-lat';
     const sent = pairs.map(() => new Float64Array(total));
@@ -127,14 +137,17 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
     const writers = await pool(pairs, 100, (p) => p.agent.stream(p.sid, msgId, { windowMs: cfg.windowMs ?? 0 }));
     await Promise.all(writers.map((w) => w.started));
     await waitUntil(() => pairs.every((_, k) => folds[k]?.get(msgId)), 30_000, () => 'humans did not see message.started');
+    phase('connect');
     const first = performance.now();
     const elapsed = await schedule(n, cfg, (k, i) => {
       sent[k][i] = performance.now();
       writers[k].write(token(i)).catch((err: Error) => errors.push(`${pairs[k].sid}: write ${i} failed: ${err.message}`));
     });
     const lastSent = performance.now();
+    phase('stream');
     await waitUntil(() => errors.length > 0 || nextToken.every((x) => x === total) || performance.now() - lastSent > cfg.drainLimitMs, cfg.drainLimitMs + 5_000, () => 'drain');
     const stopped = performance.now();
+    phase('drain');
     if (errors.length) throw new BenchFailure(`latency x${n}: ${errors.slice(0, 5).join('; ')}`);
     const censored = censor(samples, sent, nextToken, cfg.warmupTokens, stopped);
     const expected = Array.from({ length: total }, (_, i) => token(i)).join('');
@@ -147,13 +160,15 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
       );
       if (errors.length) throw new BenchFailure(`latency x${n}: ${errors.slice(0, 5).join('; ')}`);
     }
+    phase('complete');
     folds.forEach((f, k) => {
       const v = f.get(msgId)!;
       if (censored === 0) check(v.status === 'ok' && v.text === expected, `${pairs[k].sid}: final text differs from the tokens written (lost or repeated token)`);
       else check(expected.startsWith(v.text), `${pairs[k].sid}: rendered text is not a prefix of the tokens written (lost or repeated token)`);
     });
     check(samples.length === n * (total - cfg.warmupTokens), `latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`);
-    return {
+    result = {
+      phases,
       sessions: n,
       tokensPerStream: total,
       offeredRate: n * cfg.tokensPerSecond,
@@ -166,6 +181,8 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
   } finally {
     await closePairs(pairs);
   }
+  phase('close');
+  return result;
 }
 
 export async function rawLatency(url: string, cfg: LatencyConfig): Promise<LatencyResult> {
