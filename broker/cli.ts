@@ -13,6 +13,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'jwt-secret', env: 'TETHER_JWT_SECRET', help: 'accept HS256 tokens signed with this secret as MQTT password' },
   { flag: 'jwt-public-key', env: 'TETHER_JWT_PUBLIC_KEY', help: 'PEM file: accept EdDSA tokens verified with this key' },
   { flag: 'jwt-audience', env: 'TETHER_JWT_AUDIENCE', help: 'required aud claim of tokens' },
+  { flag: 'history-cache', env: 'TETHER_HISTORY_CACHE_MB', help: 'MiB of recent events kept in memory for history pages (0 = off)', default: '64' },
   { flag: 'host-link', env: 'TETHER_HOST_LINK', help: 'in-process (host attached to the broker) or mqtt (host connects over loopback MQTT with a Will)', default: 'in-process' },
   ...COMMON_FLAGS,
 ];
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<number | void> {
       logLevel: String(values['log-level']),
       synchronous: values.sync === 'NORMAL' ? 'NORMAL' : 'FULL',
       hostLink: values['host-link'],
+      historyCacheMiB: intFlag(values['history-cache'], 'history-cache'),
     });
     console.error(`tether: MQTT ${tether.mqttUrl}  WebSocket ${tether.wsUrl}  health ${tether.httpUrl}/healthz  data ${join(String(values.data), 'tether.db')}`);
     const shutdown = (signal: string) => {

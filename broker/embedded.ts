@@ -42,6 +42,8 @@ export interface TetherOptions {
    * 'mqtt' connects over loopback MQTT like an external host (with its Will), as `tether host` does.
    */
   hostLink?: 'in-process' | 'mqtt';
+  /** MiB of recent events the host keeps in memory for history pages (default 64; 0: off). */
+  historyCacheMiB?: number;
 }
 
 export interface Tether {
@@ -200,6 +202,7 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
   host = new SessionHost({
     brokerUrl: mqttUrl,
     broker: inProcessHost ? broker : undefined,
+    historyCacheBytes: options.historyCacheMiB === undefined ? undefined : Math.round(options.historyCacheMiB * 1024 * 1024),
     store,
     hostId: options.hostId,
     limits: options.limits,

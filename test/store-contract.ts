@@ -82,6 +82,9 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
     t.same(await store.snapshotAtFloor('s3'), { atSeq: 6, state: snapshot });
     t.same((await store.readEvents('s3', 0, 100, 100)).map((e) => e.seq), [7, 8, 9, 10]);
     t.same(await store.findCommand('s3', 'alice', 's3-create'), { seq: 1, type: 'session.created' }, 'command ids outlive pruning');
+    await store.commit(batch({ events: [ev('s3', 11, 'message', 'bob', { msgId: 'mb' }, 'b-1'), ev('s3', 12, 'message', 'alice', { msgId: 'mc' })] }));
+    t.same((await store.commandKeys('s3')).sort(), ['alice\u0000s3-create', 'bob\u0000b-1'], 'commandKeys lists every command id of the session, pruned ones too, as sender NUL cid');
+    t.same(await store.commandKeys('no-such-session'), []);
     t.equal((await store.findEvent('s3', ['message'], 'm2', 'first'))?.seq, 4, 'so do msgIds');
   });
 

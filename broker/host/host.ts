@@ -17,6 +17,7 @@ import { ProtocolError, refuse } from './errors.ts';
 import { effectsOf, type Effects } from './effects.ts';
 import { historyPageJson } from './history.ts';
 import { TailCache } from './tail-cache.ts';
+import { IdFilter } from './id-filter.ts';
 import { Outbox } from './outbox.ts';
 import { CommandRate } from './rate-limit.ts';
 import { emptySession, reduce } from './session-reducer.ts';
@@ -59,11 +60,15 @@ export interface SessionHostOptions {
   mqtt?: IClientOptions;
   /** Most commands committed in one transaction. */
   batchMax?: number;
+  /** Bytes of recent events kept in memory for history pages (default 64 MiB; 0: every page reads the store). */
+  historyCacheBytes?: number;
 }
 
 interface Entry {
   row: SessionRow;
   committed: number;
+  /** The command ids of the session (a Bloom filter), loaded at its first command in this process. */
+  ids?: IdFilter;
 }
 
 interface Job {
@@ -107,7 +112,7 @@ export class SessionHost {
   private client?: MqttClient;
   private link?: InProcessLink;
   /** Recent committed events as published JSON, for history pages without a store read. */
-  private readonly tail = new TailCache();
+  private readonly tail: TailCache;
   /** session.created events accepted but not committed yet, per creator [HOST-LIMIT-5]. */
   private readonly pendingCreates = new Map<string, number>();
   private outbox!: Outbox;
@@ -145,6 +150,7 @@ export class SessionHost {
 
   constructor(private readonly opts: SessionHostOptions) {
     this.hostId = opts.hostId ?? 'main';
+    this.tail = new TailCache({ maxBytes: opts.historyCacheBytes });
     this.store = opts.store;
     this.log = opts.logger.child({ component: 'host', hostId: this.hostId });
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -420,8 +426,9 @@ export class SessionHost {
 
   private async onCommand(sid: string, sender: string, cmd: D): Promise<void> {
     const key = `${sid}\u0000${sender}\u0000${cmd.id}`;
+    let entry = await this.entry(sid);
     // Idempotency: a command id seen before returns the original result, never a second event [HOST-IDEM-1].
-    const seen = this.pendingKeys.get(key) ?? (await this.store.findCommand(sid, sender, cmd.id));
+    const seen = this.pendingKeys.get(key) ?? (await this.seenBefore(entry, sid, sender, cmd.id));
     if (seen) {
       if (seen.type !== EVENT_OF_COMMAND[cmd.type as CommandType]) refuse('ID_REUSED', 'HOST-IDEM-2', `command id ${cmd.id} was already used for another command type`);
       this.opts.metrics?.duplicates.inc();
@@ -430,7 +437,6 @@ export class SessionHost {
       return;
     }
     const now = new Date();
-    let entry = await this.entry(sid);
     let decision: Decision;
     if (!entry) {
       if (cmd.type !== 'session.create') refuse('SESSION_NOT_FOUND', 'HOST-CREATE-1', `no session ${sid}`);
@@ -443,14 +449,31 @@ export class SessionHost {
           max: this.limits.maxSessionsPerPrincipal,
         });
       }
-      entry = { row: emptySession(sid, sender, now.toISOString()), committed: 0 };
+      entry = { row: emptySession(sid, sender, now.toISOString()), committed: 0, ids: new IdFilter(1024) };
       decision = decideCreate(sender, cmd.data);
     } else {
       decision = await decide(entry.row, sender, cmd.type, cmd.data, this.log_, now, this.maxMessageBytes);
     }
     this.append(entry, sid, sender, decision, now, cmd.id, cmd.replyTo);
     this.pendingKeys.set(key, { seq: entry.row.state.headSeq, type: decision.type });
+    entry.ids?.add(`${sender}\u0000${cmd.id}`);
     if (decision.type === 'session.created') this.pendingCreates.set(sender, (this.pendingCreates.get(sender) ?? 0) + 1);
+  }
+
+  /** The original result of a command id this session saw before; the store is asked only when the filter cannot rule it out. */
+  private async seenBefore(entry: Entry | undefined, sid: string, sender: string, cid: string): Promise<{ seq: number; type: string } | undefined> {
+    if (!entry) return this.store.findCommand(sid, sender, cid);
+    if (!entry.ids || entry.ids.full) {
+      const keys = await this.store.commandKeys(sid);
+      const ids = new IdFilter(Math.max(1024, keys.length * 2));
+      for (const k of keys) ids.add(k);
+      // Accepted but not committed yet: not in the store, but seen.
+      const prefix = `${sid}\u0000`;
+      for (const k of this.pendingKeys.keys()) if (k.startsWith(prefix)) ids.add(k.slice(prefix.length));
+      entry.ids = ids;
+    }
+    if (!entry.ids.mayHave(`${sender}\u0000${cid}`)) return undefined;
+    return this.store.findCommand(sid, sender, cid);
   }
 
   /** Assigns the next seq and applies the event in memory; durable at the next flush [HOST-SEQ-1][HOST-SEQ-2]. */

@@ -18,7 +18,7 @@ interface Tail {
 export interface TailCacheOptions {
   /** Events kept per session (default 10,000). */
   maxEventsPerSession?: number;
-  /** Bytes of JSON text kept in all (default 64 MiB). */
+  /** Bytes of JSON text kept in all (default 64 MiB; 0 turns the cache off). */
   maxBytes?: number;
 }
 
@@ -40,7 +40,7 @@ export class TailCache {
 
   /** Adds the committed event `seq` of `sid`; a seq that does not follow the tail starts it again. */
   append(sid: string, seq: number, json: string): void {
-    if (this.maxEvents <= 0) return;
+    if (this.maxEvents <= 0 || this.maxBytes <= 0) return;
     let tail = this.tails.get(sid);
     if (tail && tail.firstSeq + (tail.items.length - tail.head) !== seq) {
       this.drop(sid);

@@ -60,6 +60,8 @@ export interface Store {
   getSession(sid: string): Promise<SessionRow | undefined>;
   /** The seq and type of a command seen before from this sender in this session. */
   findCommand(sid: string, sender: string, cid: string): Promise<{ seq: number; type: string } | undefined>;
+  /** Every command id the session has seen, also of pruned events, as `{sender}\u0000{cid}`. */
+  commandKeys(sid: string): Promise<string[]>;
   /** Appends a batch atomically and durably; returns the inbox item ids assigned, in order. */
   commit(batch: CommitBatch): Promise<string[]>;
   /**
