@@ -241,7 +241,8 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const extraGets = ctx.requests('history.get').filter((r) => r.json?.data?.sid === sid && r.json?.data?.after >= (pageEnd ?? Infinity));
         if (mergedDelta) t.expect('CLIENT-PAGE-2', nextChunk !== undefined && extraGets.length === 0, `after the merged delta (i ${mergedDelta.data.i}, n ${mergedDelta.data.n}) the live chunk ${mergedDelta.data.i + mergedDelta.data.n} continues the stream without a gap request`, { payload: excerpt({ next: nextChunk?.seq, gets: extraGets.map((g) => g.json?.data) }) });
         else t.expect('CLIENT-PAGE-2', asked?.json?.data?.compact === false && deliveryProblems(a.delivered(sid)).length === 0, 'no merged delta reached it (uncompacted history): the chunks follow one by one', { payload: excerpt(a.delivered(sid).map((e) => [e.seq, e.data?.i])) });
-        const content = a.events.find((e) => e.event === 'content' && e.sid === sid && e.msgId === 'answer');
+        // The content event follows the delivery of message.completed, possibly in a later read.
+        const content = await a.waitFor((e) => e.event === 'content' && e.sid === sid && e.msgId === 'answer', 'the message content', 4000).catch(() => undefined);
         t.equal('CMD-STREAM-8', content?.parts, parts, 'the final content of the message is the parts of message.completed, not the streamed text', seen(undefined, content ?? 'no content event'));
       },
     },
