@@ -449,7 +449,7 @@ export class SessionHost {
           max: this.limits.maxSessionsPerPrincipal,
         });
       }
-      entry = { row: emptySession(sid, sender, now.toISOString()), committed: 0, ids: new IdFilter(1024) };
+      entry = { row: emptySession(sid, sender, now.toISOString()), committed: 0, ids: new IdFilter() };
       decision = decideCreate(sender, cmd.data);
     } else {
       decision = await decide(entry.row, sender, cmd.type, cmd.data, this.log_, now, this.maxMessageBytes);
@@ -463,9 +463,9 @@ export class SessionHost {
   /** The original result of a command id this session saw before; the store is asked only when the filter cannot rule it out. */
   private async seenBefore(entry: Entry | undefined, sid: string, sender: string, cid: string): Promise<{ seq: number; type: string } | undefined> {
     if (!entry) return this.store.findCommand(sid, sender, cid);
-    if (!entry.ids || entry.ids.full) {
+    if (!entry.ids) {
       const keys = await this.store.commandKeys(sid);
-      const ids = new IdFilter(Math.max(1024, keys.length * 2));
+      const ids = new IdFilter(Math.max(100, keys.length * 2));
       for (const k of keys) ids.add(k);
       // Accepted but not committed yet: not in the store, but seen.
       const prefix = `${sid}\u0000`;
