@@ -140,7 +140,8 @@ export class SessionHost {
   private pumping = false;
   private batch: Batch = { accepted: [], duplicates: [], touched: new Map() };
   private flushScheduled = false;
-  private flushChain: Promise<void> = Promise.resolve();
+  /** The commit in progress (one at a time). */
+  private committing?: Promise<void>;
   private readonly rate: CommandRate;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inbox: InboxDesk;
@@ -294,7 +295,6 @@ export class SessionHost {
     this.timers.clear();
     while (this.pumping || this.queue.length) await new Promise((r) => setImmediate(r));
     await this.flush();
-    await this.flushChain;
     if (this.client?.connected || this.link?.connected) {
       await this.outbox.publish(topics.hostState(this.hostId), this.hostState('offline'), true).catch(() => {});
       await this.outbox.drained();
@@ -494,13 +494,20 @@ export class SessionHost {
 
   /** Group commit: one transaction for everything accepted since the last flush, then publish. */
   private flush(): Promise<void> {
+    // One commit at a time: what arrives meanwhile waits and goes into the next, larger batch. With
+    // a store whose commit is truly asynchronous (another thread, a network database), sealing a
+    // batch every turn queued many tiny commits, each paying a whole fsync.
+    if (this.committing) return this.committing.then(() => this.flush(), () => this.flush());
     const batch = this.batch;
-    if (batch.accepted.length === 0 && batch.duplicates.length === 0) return this.flushChain;
+    if (batch.accepted.length === 0 && batch.duplicates.length === 0) return Promise.resolve();
     this.batch = { accepted: [], duplicates: [], touched: new Map() };
     // Sealed synchronously: the live rows are exactly as of this batch's last events.
     batch.rows = [...batch.touched.values()].map((e) => e.row);
-    this.flushChain = this.flushChain.then(() => this.commitAndPublish(batch));
-    return this.flushChain;
+    const committing = this.commitAndPublish(batch).finally(() => {
+      if (this.committing === committing) this.committing = undefined;
+    });
+    this.committing = committing;
+    return committing;
   }
 
   private async commitAndPublish(batch: Batch): Promise<void> {
