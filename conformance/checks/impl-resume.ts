@@ -50,9 +50,11 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const gets = ctx.requests('history.get').filter((r) => r.json?.data?.sid === sid);
         t.expect('CLIENT-RESUME-2', subEvents !== undefined && gets.length > 0 && subEvents.at < gets[0].at, 'it subscribes to the events topic before its first history.get', { payload: excerpt({ subscribe: subEvents?.at, firstGet: gets[0]?.at }) });
         t.expect('CLIENT-RESUME-4', (gets[0]?.json?.data?.after ?? 0) === 0, 'the first history.get has after = lastSeq (0 for a session never seen)', seen(gets[0]?.topic, gets[0]?.json));
-        // Each page that says more must be followed by a history.get with after = that page's to.
+        // Each page that says more must be followed by a history.get with after = that page's to. Not
+        // necessarily the very next request: a client may already have asked for the page after it
+        // (prefetch), and a resync (a new connection or host epoch under load) asks again from lastSeq.
         const pages = ctx.wire('deliver').filter((d) => d.json?.type === 'history.page' && d.json?.data?.sid === sid);
-        const followUps = pages.filter((p) => p.json!.data.more).map((p) => ({ to: p.json!.data.to, next: gets.find((g) => g.at > p.at) }));
+        const followUps = pages.filter((p) => p.json!.data.more).map((p) => ({ to: p.json!.data.to, next: gets.find((g) => g.at > p.at && g.json?.data?.after === p.json!.data.to) ?? gets.find((g) => g.at > p.at) }));
         const chained = pages.length >= Math.ceil(head / 20) && followUps.length > 0 && followUps.every((f) => f.next?.json?.data?.after === f.to);
         t.expect('CLIENT-RESUME-5', chained, `while more is true it asks again with after = the previous page's to (${head} events, pages of 20)`, { payload: excerpt(followUps.map((f) => ({ pageTo: f.to, nextAfter: f.next?.json?.data?.after }))) });
         const delivered = a.delivered(sid);
