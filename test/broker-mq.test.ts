@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import mqtt from 'mqtt';
 import { createMq } from '../broker/mq.ts';
 import { startTestTether } from './helpers.ts';
@@ -28,7 +28,8 @@ t.test('createMq: 50,000 queued synchronous deliveries run in order without recu
   t.equal(mq.current, 0, 'no slot is leaked');
 });
 
-t.test('createMq: an emit during a parked drain does not overtake the parked messages', async (t) => {
+/** An emitter with 4 slots and a dispatch depth of 2: 'slow' deliveries wait, 'fast' ones record their i. */
+function smallEmitter(t: Test) {
   const warnings: string[] = [];
   const onWarning = (w: Error) => void warnings.push(w.message);
   process.on('warning', onWarning);
@@ -41,6 +42,11 @@ t.test('createMq: an emit during a parked drain does not overtake the parked mes
     seen.push(m.i as number);
     done();
   });
+  return { mq, seen, slow, warnings };
+}
+
+t.test('createMq: an emit during a parked drain does not overtake the parked messages', async (t) => {
+  const { mq, seen, slow, warnings } = smallEmitter(t);
   for (let i = 0; i < 4; i++) mq.emit({ topic: 'slow' });
   for (let i = 0; i < 100; i++) mq.emit({ topic: 'fast', i });
   for (const done of slow.splice(0)) done();
@@ -54,18 +60,7 @@ t.test('createMq: an emit during a parked drain does not overtake the parked mes
 });
 
 t.test('createMq: an emit while only parked messages hold the slots is queued behind them, without a leak warning', async (t) => {
-  const warnings: string[] = [];
-  const onWarning = (w: Error) => void warnings.push(w.message);
-  process.on('warning', onWarning);
-  t.teardown(() => void process.off('warning', onWarning));
-  const mq = createMq({ concurrency: 4, maxDepth: 2 });
-  const seen: number[] = [];
-  const slow: Array<() => void> = [];
-  mq.on('slow', (_m, done) => void slow.push(done));
-  mq.on('fast', (m, done) => {
-    seen.push(m.i as number);
-    done();
-  });
+  const { mq, seen, slow, warnings } = smallEmitter(t);
   for (let i = 0; i < 4; i++) mq.emit({ topic: 'slow' });
   for (let i = 0; i < 3; i++) mq.emit({ topic: 'fast', i });
   // The first release runs fast 0 and 1 and parks fast 2; the next two find mqemitter's queue empty.

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { defineChecks } from '../core/check.ts';
+import type { Probe } from '../core/probe.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import { text, type HostCheckContext } from '../host/context.ts';
 import { modelOf, stateDiff } from '../host/model.ts';
@@ -9,6 +10,15 @@ import { check as validate } from '../../protocol/validate.ts';
 import { silentSession } from '../harness/silent-session.ts';
 
 type D = Record<string, any>;
+
+/** A peer following the host's state topic, and the retained birth it got. */
+async function hostBirth(ctx: HostCheckContext, t: Probe, principal: string) {
+  const watcher = await ctx.peer(principal);
+  const topic = `tether/v1/host/${ctx.hostId}/state`;
+  await ctx.subscribe(watcher, topic);
+  const birth = await t.need('the retained host state', () => watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online', 'host birth', 2000));
+  return { watcher, topic, birth };
+}
 
 export default defineChecks<HostCheckContext>([
   {
@@ -103,10 +113,7 @@ export default defineChecks<HostCheckContext>([
     timeoutMs: 30000,
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
-      const watcher = await ctx.peer(a);
-      const topic = `tether/v1/host/${ctx.hostId}/state`;
-      await ctx.subscribe(watcher, topic);
-      const birth = await t.need('the retained host state', () => watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online', 'host birth', 2000));
+      const { watcher, topic, birth } = await hostBirth(ctx, t, a);
       if (birth.json?.embedded === true) t.skip('the host is embedded in the broker (HOST-EMBED-1): it has no MQTT session and no Will; host.live.embedded checks it');
       const epoch = birth.json!.epoch as number;
       const sid = await ctx.session(watcher);
@@ -142,10 +149,7 @@ export default defineChecks<HostCheckContext>([
     description: 'A host that says it is embedded in the broker (HostState embedded: true) has its client id tether-host-{hostId} refused with CONNACK 2, and keeps serving commands after the attempt.',
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
-      const watcher = await ctx.peer(a);
-      const topic = `tether/v1/host/${ctx.hostId}/state`;
-      await ctx.subscribe(watcher, topic);
-      const birth = await t.need('the retained host state', () => watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online', 'host birth', 2000));
+      const { watcher, topic, birth } = await hostBirth(ctx, t, a);
       if (birth.json?.embedded !== true) t.skip('the host does not say it is embedded (no embedded: true in its HostState); host.live.will checks its MQTT session');
       t.expect('HOST-EMBED-1', validate('HostState', birth.json).ok && birth.json?.embedded === true, 'the birth is a valid HostState with embedded: true', seen(topic, birth.json));
       const pw = ctx.target.opts.users?.find((u) => u.name === b)?.password;
