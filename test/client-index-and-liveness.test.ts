@@ -115,3 +115,45 @@ t.test('agent status and presence carry epochs; the stale Will of a taken-over c
   await when(agentChanges, () => agents.get('bot')?.status === 'offline', 'the clean shutdown');
   t.equal(agents.get('bot')?.epoch, bot.epoch, 'a clean shutdown says offline with its own epoch');
 });
+
+t.test("another host's new epoch neither resyncs the client nor sets its limits; its own host's does", async (t) => {
+  const tether = await startTestTether(t);
+  const alice = await TetherClient.connect({ url: tether.mqttUrl, principal: 'alice', backoff });
+  t.teardown(() => alice.close());
+  const sid = await alice.createSession({ title: 'one host of two' });
+  const session = await alice.join(sid);
+  const hosts: string[] = [];
+  alice.on('host', (s) => void hosts.push(`${s.hostId}@${s.epoch}`));
+  const inject = (hostId: string, epoch: number, maxHistoryPage: number) =>
+    new Promise<void>((resolve) =>
+      tether.broker.publish(
+        {
+          cmd: 'publish',
+          topic: `tether/v1/host/${hostId}/state`,
+          payload: Buffer.from(JSON.stringify({ v: 1, hostId, status: 'online', epoch, protocol: '1.0', features: [], limits: { maxPayloadBytes: 1000, maxIdLength: 64, commandsPerSecond: 500, maxHistoryPage, maxSessionsPerPrincipal: 1000, retentionEvents: 0 }, time: new Date().toISOString() })),
+          qos: 1,
+          retain: true,
+          dup: false,
+        } as never,
+        () => resolve(),
+      ),
+    );
+  // The join's own catch-up first (one page: the session has one event).
+  await when((fn) => session.on('event', fn), () => session.stats.pages >= 1 && session.lastSeq >= 1, 'the join catch-up');
+  const pages = session.stats.pages;
+  await inject('other', 1, 10);
+  await inject('other', 2, 10);
+  await when((fn) => alice.on('host', fn), () => hosts.includes('other@2'), 'the other host state');
+  // A request sent now is answered after any history.get a resync would have sent before it.
+  await alice.request('sessions.list', {});
+  await new Promise((r) => setImmediate(r));
+  t.equal(session.stats.pages, pages, `no history.get: the other host restarting is not this session's business (${pages} page(s) before, ${session.stats.pages} after)`);
+  const ack = await alice.command(sid, 'message.send', { msgId: 'big', role: 'user', parts: [{ kind: 'text', text: 'x'.repeat(2000) }] });
+  t.ok(ack.seq > 1, "the other host's maxPayloadBytes (1000) does not apply");
+  // The client's own host announcing a new epoch does make it catch up.
+  const main = tether.host.epoch;
+  await inject('main', main + 100, 1000);
+  await when((fn) => alice.on('host', fn), () => hosts.includes(`main@${main + 100}`), 'the new epoch of its own host');
+  await when((fn) => session.on('event', fn), () => session.stats.pages > pages, 'a history.get after the new epoch', 5000).catch(() => undefined);
+  t.ok(session.stats.pages > pages, 'its own host with a new epoch: the session catches up again');
+});

@@ -45,6 +45,11 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** Resend a command unanswered for this long (default 10000 ms) [CLIENT-RETRY-3]. */
   commandResendMs?: number;
+  /**
+   * The host this client works with (several may share a broker). Only its state sets the limits
+   * and, with a new epoch, makes the client resync and resend. Default: the first host seen online.
+   */
+  hostId?: string;
   /** Makes this client an agent: its retained card and status, with a Will marking it offline. */
   agent?: AgentCard;
   /** For a non-agent client: the session whose presence topic carries this connection's Will. */

@@ -37,6 +37,8 @@ export class TetherClient extends Emitter<ClientEvents> {
   readonly agents = new EpochBoard<AgentState>();
   /** Hosts' births and deaths, newest epoch wins. */
   readonly hosts = new EpochBoard<HostState>();
+  /** The host this client works with: configured, or the first seen online. */
+  private hostId?: string;
   /** This principal's agent inbox (verbs work without watching; watchInbox() adds the doorbell). */
   readonly inbox: Inbox;
   private readonly transport: Transport;
@@ -78,6 +80,7 @@ export class TetherClient extends Emitter<ClientEvents> {
     this.feedDefaults = opts.feed ?? {};
     const send = (topic: string, payload: string) => void this.transport.publish(topic, payload).catch(() => {});
     this.commands = new CommandLedger(send, this.replyTo, { resendAfterMs: opts.commandResendMs });
+    this.hostId = opts.hostId;
     this.requests = new RequestLedger(send, topics.requests(this.principal), this.replyTo, opts.requestTimeoutMs);
     this.inbox = new Inbox(this.principal, (type, data) => this.request(type, data));
     this.link = {
@@ -338,6 +341,13 @@ export class TetherClient extends Emitter<ClientEvents> {
     if (!state || typeof state.epoch !== 'number') return;
     const prev = this.hosts.get(hostId);
     if (!this.hosts.offer(hostId, state)) return;
+    // Every host's state is reported; only the host this client works with sets limits and
+    // triggers a resync (another host, or a stale state of one, must not) [CLIENT-HOST-1].
+    this.hostId ??= state.status === 'online' ? hostId : undefined;
+    if (hostId !== this.hostId) {
+      this.emit('host', state);
+      return;
+    }
     if (typeof state.limits?.maxPayloadBytes === 'number') this.commands.maxPayloadBytes = state.limits.maxPayloadBytes;
     const max = state.limits?.maxHistoryPage;
     if (typeof max === 'number') {
