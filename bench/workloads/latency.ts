@@ -86,6 +86,21 @@ async function schedule(streams: number, cfg: LatencyConfig, send: (k: number, i
   return performance.now() - t0;
 }
 
+/** The result of a run, Tether or raw alike: rates from the times of the first write, last write and last render. */
+function figures(cfg: LatencyConfig, total: number, samples: Samples, censored: number, t: { first: number; lastSent: number; lastRender: number; elapsed: number }): LatencyResult {
+  const n = cfg.sessions;
+  return {
+    sessions: n,
+    tokensPerStream: total,
+    offeredRate: n * cfg.tokensPerSecond,
+    sentRate: Math.round((n * total) / (t.elapsed / 1000)),
+    renderedRate: Math.round((n * total - censored) / ((t.lastRender - t.first) / 1000)),
+    drainMs: Math.max(0, Math.round(t.lastRender - t.lastSent)),
+    censored,
+    ...summarize(samples.values()),
+  };
+}
+
 export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<LatencyResult> {
   const n = cfg.sessions;
   const total = cfg.tokensPerSecond * cfg.seconds;
@@ -167,17 +182,7 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
       else check(expected.startsWith(v.text), `${pairs[k].sid}: rendered text is not a prefix of the tokens written (lost or repeated token)`);
     });
     check(samples.length === n * (total - cfg.warmupTokens), `latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`);
-    result = {
-      phases,
-      sessions: n,
-      tokensPerStream: total,
-      offeredRate: n * cfg.tokensPerSecond,
-      sentRate: Math.round((n * total) / (elapsed / 1000)),
-      renderedRate: Math.round((n * total - censored) / ((lastRender - first) / 1000)),
-      drainMs: Math.max(0, Math.round(lastRender - lastSent)),
-      censored,
-      ...summarize(samples.values()),
-    };
+    result = { phases, ...figures(cfg, total, samples, censored, { first, lastSent, lastRender, elapsed }) };
   } finally {
     await closePairs(pairs);
   }
@@ -222,16 +227,7 @@ export async function rawLatency(url: string, cfg: LatencyConfig): Promise<Laten
     if (errors.length) throw new BenchFailure(`raw latency x${n}: ${errors.slice(0, 5).join('; ')}`);
     const censored = censor(samples, sent, next, cfg.warmupTokens, stopped);
     check(samples.length === n * (total - cfg.warmupTokens), `raw latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`);
-    return {
-      sessions: n,
-      tokensPerStream: total,
-      offeredRate: n * cfg.tokensPerSecond,
-      sentRate: Math.round((n * total) / (elapsed / 1000)),
-      renderedRate: Math.round((n * total - censored) / ((lastRender - first) / 1000)),
-      drainMs: Math.max(0, Math.round(lastRender - lastSent)),
-      censored,
-      ...summarize(samples.values()),
-    };
+    return figures(cfg, total, samples, censored, { first, lastSent, lastRender, elapsed });
   } finally {
     await endAll(clients);
   }
