@@ -78,8 +78,8 @@ async function startEmbedded(): Promise<[ServerReady, Stop]> {
 
 async function startHost(): Promise<[ServerReady, Stop]> {
   const [{ SessionHost }, { SqliteStore }, { default: pino }, { join }] = await Promise.all([
-    import('../broker/host/host.ts'),
-    import('../broker/store/sqlite.ts'),
+    import('../host/host.ts'),
+    import('../host/store/sqlite.ts'),
     import('pino'),
     import('node:path'),
   ]);

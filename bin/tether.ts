@@ -7,7 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main(arg
   broker: { summary: 'embedded Aedes broker with the session host in one process', load: () => import('../broker/cli.ts') },
   acl: { summary: 'write broker ACL files (--mosquitto)', load: () => import('../broker/acl-cli.ts') },
   passwd: { summary: 'print a users-file line (principal:$scrypt$...) for --users', load: () => import('../broker/passwd-cli.ts') },
-  host: { summary: 'session host only, against any MQTT 3.1.1 broker (--broker mqtt://HOST:PORT)', load: () => import('../broker/host-cli.ts') },
+  host: { summary: 'session host only, against any MQTT 3.1.1 broker (--broker mqtt://HOST:PORT)', load: () => import('../host/cli.ts') },
   conformance: { summary: 'run the conformance suite against a host, agent, client or device (--profile, --broker, --spawn)', load: () => import('../conformance/cli.ts') },
 };
 

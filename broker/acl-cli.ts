@@ -1,9 +1,9 @@
 /** `tether acl --mosquitto`: write the Mosquitto ACL file equivalent to the embedded broker's hooks. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseFlags, usage, type FlagSpec } from './config.ts';
+import { parseFlags, usage, type FlagSpec } from '../common/flags.ts';
 import { mosquittoAcl } from './acl-mosquitto.ts';
-import { SqliteStore } from './store/sqlite.ts';
+import { SqliteStore } from '../host/store/sqlite.ts';
 
 const FLAGS: FlagSpec[] = [
   { flag: 'mosquitto', env: '', help: 'write a Mosquitto acl_file (the only format so far)', boolean: true },

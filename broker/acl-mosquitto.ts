@@ -3,7 +3,7 @@
  * principal-scoped topic; per-session read rights come from the store's current membership,
  * so the file must be regenerated (and Mosquitto sent SIGHUP) when membership changes.
  */
-import type { Store } from './store/store.ts';
+import type { Store } from '../host/store/store.ts';
 
 export interface MosquittoAclOptions {
   hostUsername: string;

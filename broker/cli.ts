@@ -1,6 +1,6 @@
 /** `tether broker` / `npm start`: embedded Aedes broker + session host, no configuration needed. */
 import { join } from 'node:path';
-import { COMMON_FLAGS, intFlag, limitsFrom, parseFlags, readMaybe, usage, type FlagSpec } from './config.ts';
+import { COMMON_FLAGS, intFlag, limitsFrom, parseFlags, readMaybe, usage, type FlagSpec } from '../common/flags.ts';
 import { ConfigError, startTether } from './embedded.ts';
 
 const FLAGS: FlagSpec[] = [

@@ -13,12 +13,12 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import pino, { type Logger } from 'pino';
 import type { Limits } from '../schemas/src/index.ts';
 import { Authenticator, isLoopback, mayPublish, mayReceive, maySubscribe, type AuthConfig, type Identity, type Membership } from './auth.ts';
-import { createMetrics } from './metrics.ts';
-import { coalesceWrites } from './coalesce.ts';
-import { SessionHost } from './host/host.ts';
+import { createMetrics } from '../host/metrics.ts';
+import { coalesceWrites } from '../common/coalesce.ts';
+import { SessionHost } from '../host/host.ts';
 import { createMq } from './mq.ts';
-import { SqliteStore } from './store/sqlite.ts';
-import type { Store } from './store/store.ts';
+import { SqliteStore } from '../host/store/sqlite.ts';
+import type { Store } from '../host/store/store.ts';
 
 export interface TetherOptions {
   /** Bind address; anything but loopback requires auth [SEC-AUTH-3]. Default 127.0.0.1. */

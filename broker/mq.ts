@@ -16,7 +16,7 @@
  * FIFO instead: the chain becomes a loop.
  */
 import mqemitter from 'mqemitter';
-import { Fifo } from './fifo.ts';
+import { Fifo } from '../common/fifo.ts';
 
 type Message = mqemitter.Message;
 type Callback = (error?: Error) => void;

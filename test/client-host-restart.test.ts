@@ -3,8 +3,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import type { EventEnvelope } from '../schemas/src/index.ts';
-import { SessionHost } from '../broker/host/host.ts';
-import { SqliteStore } from '../broker/store/sqlite.ts';
+import { SessionHost } from '../host/host.ts';
+import { SqliteStore } from '../host/store/sqlite.ts';
 import { TetherClient } from '../clients/lib/node.ts';
 import { quietLogger, tempDir } from './helpers.ts';
 

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { createSession, peer, startTestTether, tempDir } from './helpers.ts';
-import { SqliteStore } from '../broker/store/sqlite.ts';
-import type { CommitBatch } from '../broker/store/store.ts';
+import { SqliteStore } from '../host/store/sqlite.ts';
+import type { CommitBatch } from '../host/store/store.ts';
 
 t.test('each limit gets its typed error reply', async (t) => {
   const tether = await startTestTether(t, { limits: { commandsPerSecond: 5, maxHistoryPage: 50, maxSessionsPerPrincipal: 2 } });

@@ -2,8 +2,8 @@ import t from 'tap';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
-import { SessionHost } from '../broker/host/host.ts';
-import { SqliteStore } from '../broker/store/sqlite.ts';
+import { SessionHost } from '../host/host.ts';
+import { SqliteStore } from '../host/store/sqlite.ts';
 import { freePort, peer, quietLogger, startTestTether, tempDir } from './helpers.ts';
 
 async function plainBroker(port: number) {

@@ -3,8 +3,8 @@
  * run `storeContract(t, makeStore)` from an engine's test file.
  */
 import type { Test } from 'tap';
-import type { CommitBatch, SessionRow, Store, StoredEvent } from '../broker/store/store.ts';
-import { emptySession, reduce } from '../broker/host/session-reducer.ts';
+import type { CommitBatch, SessionRow, Store, StoredEvent } from '../host/store/store.ts';
+import { emptySession, reduce } from '../host/session-reducer.ts';
 
 const T0 = '2026-11-27T10:00:00.000Z';
 

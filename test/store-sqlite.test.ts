@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { SqliteStore } from '../broker/store/sqlite.ts';
+import { SqliteStore } from '../host/store/sqlite.ts';
 import { storeContract } from './store-contract.ts';
 import { tempDir } from './helpers.ts';
 

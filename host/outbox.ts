@@ -4,7 +4,7 @@
  * limit, so the host never has more than `window` unacknowledged publishes outstanding.
  */
 import type { Publisher } from './link.ts';
-import { Fifo } from '../fifo.ts';
+import { Fifo } from '../common/fifo.ts';
 
 interface Pending {
   topic: string;

@@ -1,5 +1,5 @@
 /** Agent inbox verbs [HOST-INBOX-*]: list (peek), ack, archive with a reason, defer until a time. */
-import type { Store } from '../store/store.ts';
+import type { Store } from './store/store.ts';
 import { refuse } from './errors.ts';
 
 type D = Record<string, any>;

@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { COMMON_FLAGS, limitsFrom, parseFlags, usage, type FlagSpec } from './config.ts';
-import { SessionHost } from './host/host.ts';
+import { COMMON_FLAGS, limitsFrom, parseFlags, usage, type FlagSpec } from '../common/flags.ts';
+import { SessionHost } from './host.ts';
 import { SqliteStore } from './store/sqlite.ts';
 
 const FLAGS: FlagSpec[] = [
