@@ -33,6 +33,57 @@ export const topics = {
   replies: (principal: string, clientId: string) => `${TOPIC_ROOT}/replies/${id(principal, 'principal')}/${id(clientId, 'clientId')}`,
 } as const;
 
+/** The single-level wildcard: any id in that level. */
+export const ANY = '+' as const;
+
+function idOrAny(value: string, what: string): string {
+  return value === ANY ? value : id(value, what);
+}
+
+/**
+ * Subscription filters: the same shapes as `topics`, each id level defaulting to `+`, plus the
+ * multi-level filters clients and the suite subscribe to. A filter is never a valid publish topic.
+ */
+export const filters = {
+  hostState: (hostId: string = ANY) => `${TOPIC_ROOT}/host/${idOrAny(hostId, 'hostId')}/state`,
+  submit: (sid: string = ANY, principal: string = ANY) => `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/submit/${idOrAny(principal, 'principal')}`,
+  events: (sid: string = ANY) => `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/events`,
+  sessionState: (sid: string = ANY) => `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/state`,
+  presence: (sid: string = ANY, principal: string = ANY, device: string = ANY) =>
+    `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/presence/${idOrAny(principal, 'principal')}/${idOrAny(device, 'device')}`,
+  sessionIndex: (principal: string = ANY, sid: string = ANY) => `${TOPIC_ROOT}/users/${idOrAny(principal, 'principal')}/sessions/${idOrAny(sid, 'sid')}`,
+  notify: (principal: string = ANY) => `${TOPIC_ROOT}/users/${idOrAny(principal, 'principal')}/notify`,
+  result: (sid: string = ANY) => `${TOPIC_ROOT}/results/${idOrAny(sid, 'sid')}`,
+  agentState: (agentId: string = ANY) => `${TOPIC_ROOT}/agents/${idOrAny(agentId, 'agentId')}/state`,
+  inbox: (agentId: string = ANY) => `${TOPIC_ROOT}/agents/${idOrAny(agentId, 'agentId')}/inbox`,
+  requests: (principal: string = ANY) => `${TOPIC_ROOT}/requests/${idOrAny(principal, 'principal')}`,
+  replies: (principal: string = ANY, clientId: string = ANY) => `${TOPIC_ROOT}/replies/${idOrAny(principal, 'principal')}/${idOrAny(clientId, 'clientId')}`,
+  /** Everything of one session: events, state, submits, presence. */
+  session: (sid: string) => `${TOPIC_ROOT}/sessions/${id(sid, 'sid')}/#`,
+  /** A principal's index entries and notifications (what a device subscribes to). */
+  user: (principal: string) => `${TOPIC_ROOT}/users/${id(principal, 'principal')}/#`,
+  /** Every reply topic of a principal, whatever the client id. */
+  repliesOf: (principal: string) => `${TOPIC_ROOT}/replies/${id(principal, 'principal')}/#`,
+  /** The whole protocol tree. */
+  all: () => `${TOPIC_ROOT}/#`,
+} as const;
+
+/** Topic prefixes for ownership checks (a `replyTo` must start with the sender's own prefix [ENV-REPLY-2]). */
+export const prefixes = {
+  replies: (principal: string) => `${TOPIC_ROOT}/replies/${id(principal, 'principal')}/`,
+  users: (principal: string) => `${TOPIC_ROOT}/users/${id(principal, 'principal')}/`,
+  results: () => `${TOPIC_ROOT}/results/`,
+  root: () => `${TOPIC_ROOT}/`,
+} as const;
+
+/**
+ * A topic under the protocol root built from raw levels, with no id check: only for negative
+ * tests that must publish where no valid topic could (an extra level, `$` in an id, an unknown kind).
+ */
+export function unchecked(...levels: string[]): string {
+  return [TOPIC_ROOT, ...levels].join('/');
+}
+
 /** What a topic is, parsed strictly: every level that holds an id must be a valid id. */
 export type ParsedTopic =
   | { kind: 'hostState'; hostId: string }

@@ -174,3 +174,7 @@ export type Command = Static<typeof Command>;
 export type CommandOf<K extends CommandType> = Static<ReturnType<typeof commandOf<K>>>;
 
 export { JsonPart };
+/** The `data` of one command type, as the code that handles it sees it. */
+export type CommandDataOf<K extends CommandType> = Static<(typeof CommandData)[K]>;
+/** A command envelope of any type, before its data is narrowed. */
+export type CommandEnvelopeT = Static<typeof CommandEnvelope>;

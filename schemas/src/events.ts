@@ -142,3 +142,5 @@ export const EventBatch = Type.Object(
   { description: 'Payload of tether/v1/sessions/{sid}/events: one or more consecutive events.' },
 );
 export type EventBatch = Static<typeof EventBatch>;
+/** The `data` of one event type. */
+export type EventDataOf<K extends EventType> = Static<(typeof EventData)[K]>;

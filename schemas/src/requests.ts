@@ -198,3 +198,11 @@ export const Reply = Type.Union(
 );
 export type Reply = Static<typeof Reply>;
 export { Role };
+/** The `data` of one request type. */
+export type RequestDataOf<K extends RequestType> = Static<(typeof RequestData)[K]>;
+/** The `data` of one reply type. */
+export type ReplyDataOf<K extends ReplyType> = Static<(typeof ReplyData)[K]>;
+/** A request envelope of any type, before its data is narrowed. */
+export type RequestEnvelopeT = Static<typeof RequestEnvelope>;
+/** The one shape of a history query: the data of `history.get` [HOST-HISTORY-1]. */
+export type HistoryQuery = RequestDataOf<'history.get'>;
