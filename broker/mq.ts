@@ -1,76 +1,107 @@
 /**
- * The broker's message emitter: mqemitter with its queue release made stack-safe.
+ * The broker's message emitter: at most `concurrency` deliveries at a time, the rest queued in
+ * order, started from a loop instead of a recursion.
  *
- * Aedes hands every publish to mqemitter, which runs at most `concurrency` (Aedes: 100) deliveries
- * at a time and queues the rest. When a delivery finishes, mqemitter's `released()` starts the next
- * queued message by calling `_do` directly; if that delivery also finishes synchronously (no
- * subscriber, QoS 0, a denied forward...), `released()` runs again one stack frame deeper. With a
- * few thousand messages queued — 1,000 sessions streaming tokens do it — the process dies with
- * `RangeError: Maximum call stack size exceeded` (mqemitter 7.1.0, upstream mcollina/mqemitter#204).
+ * Aedes hands every publish to its `mq` (on, removeListener, emit, close). Stock mqemitter 7.1.0
+ * bounds concurrent deliveries itself, but when one finishes it starts the next queued message
+ * from inside the finished one's callback; if that delivery also finishes synchronously (no
+ * subscriber, QoS 0, a denied forward...), the next starts one stack frame deeper. With a few
+ * thousand messages queued behind a slow subscriber — 1,000 sessions streaming tokens do it — the
+ * process dies with `RangeError: Maximum call stack size exceeded` (upstream mcollina/mqemitter#204).
  *
- * This emitter counts nested `_do` calls. Past `maxDepth` it parks the message in a FIFO drained
- * from `setImmediate` on a fresh stack; while anything is parked, every later dispatch is parked
- * behind it, so messages still start in the order mqemitter released them (per-publisher order,
- * MQTT-4.6.0-6). A parked message keeps its concurrency slot, so emit() queues newer messages
- * instead of overtaking it. While draining, a release that would have recursed appends to the
- * FIFO instead: the chain becomes a loop.
+ * So this emitter keeps the bound and the queue itself and uses a stock mqemitter only through its
+ * public API, unbounded (`concurrency: 0`, so its own queue is never used), for topic matching and
+ * delivery. A delivery that finishes inside the loop that started it only gives its slot back;
+ * the loop then starts the next message. Messages start in the order they were emitted, and an
+ * emit while anything is queued goes behind it (per-publisher order, [MQTT-4.6.0-6]).
  */
 import mqemitter from 'mqemitter';
 import { Fifo } from '../common/fifo.ts';
 
 type Message = mqemitter.Message;
+type Listener = (message: Message, done: () => void) => void;
 type Callback = (error?: Error) => void;
-interface Internals {
-  current: number;
-  _messageQueue: unknown;
-  _messageCallbacks: unknown;
-  _doing: boolean;
-  _do(message: Message, callback: Callback): unknown;
+
+function noop() {}
+
+export class BoundedMqEmitter {
+  /** Topic matching and delivery; unbounded, the bound is kept here. */
+  private readonly matcher = mqemitter({ concurrency: 0, matchEmptyLevels: true });
+  private readonly queue = new Fifo<[Message, Callback]>();
+  private starting = false;
+  /** Deliveries started and not yet finished. */
+  current = 0;
+  closed = false;
+
+  /** As in mqemitter, a concurrency of 0 means no bound. */
+  private readonly limit: number;
+
+  constructor(readonly concurrency: number) {
+    this.limit = concurrency > 0 ? concurrency : Infinity;
+  }
+
+  /** Messages waiting for a free slot. */
+  get length(): number {
+    return this.queue.length;
+  }
+
+  on(topic: string, listener: Listener, done?: () => void): this {
+    this.matcher.on(topic, listener, done);
+    return this;
+  }
+
+  removeListener(topic: string, listener: Listener, done?: () => void): this {
+    this.matcher.removeListener(topic, listener, done);
+    return this;
+  }
+
+  emit(message: Message, callback: Callback = noop): this {
+    if (this.closed) {
+      callback(new Error('mqemitter is closed'));
+      return this;
+    }
+    if (this.queue.length > 0 || this.current >= this.limit) {
+      this.queue.push([message, callback]);
+      // Slots are free here only if a listener threw out of the loop below.
+      this.startQueued();
+    } else {
+      this.deliver(message, callback);
+    }
+    return this;
+  }
+
+  /** Refuses new messages; those already accepted are still delivered, as with stock mqemitter. */
+  close(callback: () => void = noop): this {
+    this.closed = true;
+    setImmediate(callback);
+    return this;
+  }
+
+  private deliver(message: Message, callback: Callback): void {
+    this.current++;
+    this.matcher.emit(message, (error) => {
+      callback(error);
+      this.current--;
+      this.startQueued();
+    });
+  }
+
+  /** Starts queued messages while slots are free; a nested call (a synchronous finish) returns at once. */
+  private startQueued(): void {
+    if (this.starting) return;
+    this.starting = true;
+    try {
+      while (this.queue.length > 0 && this.current < this.limit) {
+        const [message, callback] = this.queue.shift()!;
+        this.deliver(message, callback);
+      }
+    } finally {
+      this.starting = false;
+    }
+  }
 }
 
-/** Nested dispatches allowed before continuing on a new stack (each costs ~20 frames). */
-export const MAX_DISPATCH_DEPTH = 64;
-
-export function createMq(opts: { concurrency?: number; maxDepth?: number } = {}): mqemitter.MQEmitter {
-  const mq = mqemitter({ concurrency: opts.concurrency ?? 100, matchEmptyLevels: true }) as mqemitter.MQEmitter & Internals;
-  const maxDepth = opts.maxDepth ?? MAX_DISPATCH_DEPTH;
-  const dispatch = mq._do.bind(mq);
-  mq._messageQueue = new Fifo<Message>();
-  mq._messageCallbacks = new Fifo<Callback>();
-  const parked = new Fifo<[Message, Callback]>();
-  let depth = 0;
-  let scheduled = false;
-
-  const run = (message: Message, callback: Callback) => {
-    depth++;
-    try {
-      dispatch(message, callback);
-    } finally {
-      depth--;
-    }
-  };
-  const drain = () => {
-    scheduled = false;
-    for (let next = parked.shift(); next; next = parked.shift()) {
-      mq.current--;
-      run(next[0], next[1]);
-    }
-  };
-  mq._do = function (message, callback) {
-    if (parked.length > 0 || depth >= maxDepth) {
-      // Hold the slot that released() or emit() meant for this message, and mark a release chain
-      // as running (the drain), or emit() would take the queue for leaked and warn.
-      mq.current++;
-      mq._doing = true;
-      parked.push([message, callback]);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(drain);
-      }
-      return mq;
-    }
-    run(message, callback);
-    return mq;
-  };
-  return mq;
+/** Aedes' emitter with its default bound of 100 concurrent deliveries. */
+export function createMq(opts: { concurrency?: number } = {}): BoundedMqEmitter {
+  return new BoundedMqEmitter(opts.concurrency ?? 100);
 }
