@@ -1,5 +1,5 @@
 import t from 'tap';
-import { IdFilter } from '../host/id-filter.ts';
+import { IdFilter } from '../host/sequencer/id-filter.ts';
 import { createSession, peer, startTestTether, tempDir } from './helpers.ts';
 
 t.test('IdFilter never forgets an id and rarely claims a new one, also as it grows', async (t) => {

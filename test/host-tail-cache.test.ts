@@ -1,5 +1,5 @@
 import t from 'tap';
-import { TailCache } from '../host/tail-cache.ts';
+import { TailCache } from '../host/publish/tail-cache.ts';
 import { createSession, peer, startTestTether, tempDir } from './helpers.ts';
 
 type D = Record<string, any>;

@@ -4,7 +4,7 @@
  */
 import type { Test } from 'tap';
 import type { CommitBatch, SessionRow, Store, StoredEvent } from '../host/store/store.ts';
-import { emptySession, reduce } from '../host/session-reducer.ts';
+import { emptySession, reduce } from '../host/sequencer/session-reducer.ts';
 
 const T0 = '2026-11-27T10:00:00.000Z';
 

@@ -3,10 +3,10 @@
  * streams, merged deltas of an open stream for a late joiner, and an explicit reset (snapshot at
  * seq N) when the cursor is older than retention: never silence.
  */
-import type { EventEnvelope } from '../schemas/src/index.ts';
-import type { Store } from './store/store.ts';
-import { refuse } from './errors.ts';
-import type { TailCache } from './tail-cache.ts';
+import type { EventEnvelope } from '../../schemas/src/index.ts';
+import type { Store } from '../store/store.ts';
+import { refuse } from '../gate/errors.ts';
+import type { TailCache } from '../publish/tail-cache.ts';
 
 type D = Record<string, any>;
 

@@ -2,9 +2,9 @@
  * What an accepted event changes outside its own log: index entries, notifications, agent inbox
  * items, input deadlines and device results. Derived from the event and the state around it.
  */
-import type { EventEnvelope, SessionState } from '../schemas/src/index.ts';
-import { DEVICE_PAYLOAD_MAX } from '../protocol/constants.ts';
-import type { CommitBatch, InboxRecord } from './store/store.ts';
+import type { EventEnvelope, SessionState } from '../../schemas/src/index.ts';
+import { DEVICE_PAYLOAD_MAX } from '../../protocol/constants.ts';
+import type { CommitBatch, InboxRecord } from '../store/store.ts';
 
 type D = Record<string, any>;
 

@@ -2,8 +2,8 @@
  * SessionState as a pure function of the log: reduce(row, event) gives the state after the event.
  * The host applies it to each accepted event; retention uses it to build the snapshot at the floor.
  */
-import type { EventEnvelope, Participant, SessionState } from '../schemas/src/index.ts';
-import type { SessionRow } from './store/store.ts';
+import type { EventEnvelope, Participant, SessionState } from '../../schemas/src/index.ts';
+import type { SessionRow } from '../store/store.ts';
 
 type D = Record<string, any>;
 

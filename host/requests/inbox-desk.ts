@@ -1,6 +1,6 @@
 /** Agent inbox verbs [HOST-INBOX-*]: list (peek), ack, archive with a reason, defer until a time. */
-import type { Store } from './store/store.ts';
-import { refuse } from './errors.ts';
+import type { Store } from '../store/store.ts';
+import { refuse } from '../gate/errors.ts';
 
 type D = Record<string, any>;
 

@@ -2,14 +2,14 @@
  * What a command means in a session: the role check, the type rules, and the data of the single
  * event it becomes. Pure decisions on the current SessionRow plus read-only store look-ups.
  */
-import type { EventType, Role, SessionState } from '../schemas/src/index.ts';
-import { EVENT_OF_COMMAND, type CommandType } from '../protocol/constants.ts';
-import { compileAnswerSchema, describeErrors } from '../protocol/validate.ts';
-import type { SessionRow, Store } from './store/store.ts';
+import type { EventType, Role, SessionState } from '../../schemas/src/index.ts';
+import { EVENT_OF_COMMAND, type CommandType } from '../../protocol/constants.ts';
+import { compileAnswerSchema, describeErrors } from '../../protocol/validate.ts';
+import type { SessionRow, Store } from '../store/store.ts';
 
 /** Reads the log including events accepted but not yet committed. */
 export type LogReader = Pick<Store, 'readEvents' | 'findEvent'>;
-import { refuse } from './errors.ts';
+import { refuse } from '../gate/errors.ts';
 
 type D = Record<string, any>;
 
