@@ -4,7 +4,10 @@
  */
 import type { ErrorCode } from '../../schemas/src/common.ts';
 
-/** Codes of failures detected by the library itself (not sent by a host). */
+/**
+ * Codes of failures detected by the library itself (not sent by a host). Each has a row in the
+ * library error table of README.md; test/error-codes.test.ts fails when the two lists differ.
+ */
 export const LIBRARY_ERROR_CODES = [
   /** A request got no reply within its timeout. */
   'TIMEOUT',
