@@ -74,6 +74,7 @@ export class Liveness {
   private epochValue = 0;
   private bornEpoch = 0;
   private agentStatus: Exclude<AgentStatus, 'offline'> = 'online';
+  private degradedReason?: string;
   private openRuns = 0;
   private readonly presences = new Map<string, PresenceStatus>();
   private transport?: Pick<Transport, 'publish' | 'subscribe' | 'state'>;
@@ -126,19 +127,21 @@ export class Liveness {
     return Promise.all(out.map((p) => p.catch(() => {})));
   }
 
-  async setAgentStatus(status: Exclude<AgentStatus, 'offline'>): Promise<void> {
+  /** `degraded` needs a reason for people [AGENT-LIVE-6]; it holds until another status is set. */
+  async setAgentStatus(status: Exclude<AgentStatus, 'offline'>, reason?: string): Promise<void> {
     if (!this.agent) throw new TetherError('INVALID_ARGUMENT', 'not an agent: give `agent` (the card) in the client options');
     this.agentStatus = status;
+    this.degradedReason = status === 'degraded' ? (reason ?? 'degraded').slice(0, 200) : undefined;
     if (this.transport?.state === 'online') await this.publish(topics.agentState(this.principal), this.agentState(status));
   }
 
   /** Busy while a run this agent opened is open [AGENT-LIVE-3]. */
   runOpened(): void {
-    if (this.agent && this.openRuns++ === 0) void this.setAgentStatus('busy').catch(() => {});
+    if (this.agent && this.openRuns++ === 0 && this.agentStatus !== 'degraded') void this.setAgentStatus('busy').catch(() => {});
   }
 
   runClosed(): void {
-    if (this.agent && this.openRuns > 0 && --this.openRuns === 0) void this.setAgentStatus('online').catch(() => {});
+    if (this.agent && this.openRuns > 0 && --this.openRuns === 0 && this.agentStatus !== 'degraded') void this.setAgentStatus('online').catch(() => {});
   }
 
   async setPresence(sid: string, status: PresenceStatus): Promise<void> {
@@ -197,7 +200,8 @@ export class Liveness {
   }
 
   private agentState(status: AgentStatus): string {
-    return JSON.stringify({ v: 1, agentId: this.principal, status, epoch: this.epochValue, time: new Date().toISOString(), card: this.agent });
+    const reason = status === 'degraded' ? { reason: this.degradedReason } : {};
+    return JSON.stringify({ v: 1, agentId: this.principal, status, ...reason, epoch: this.epochValue, time: new Date().toISOString(), card: this.agent });
   }
 
   private presenceState(status: PresenceStatus): string {

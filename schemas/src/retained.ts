@@ -132,7 +132,10 @@ export const AgentState = Type.Object(
   {
     v: Version,
     agentId: Id,
-    status: Type.Union([Type.Literal('online'), Type.Literal('busy'), Type.Literal('offline')]),
+    status: Type.Union([Type.Literal('online'), Type.Literal('busy'), Type.Literal('degraded'), Type.Literal('offline')], {
+      description: 'online: idle and ready; busy: a run is open; degraded: connected but unable to work (see reason); offline.',
+    }),
+    reason: Type.Optional(Type.String({ maxLength: 200, description: 'Why the agent is degraded (e.g. its model endpoint does not answer), for people.' })),
     epoch: Epoch,
     time: Time,
     card: Type.Object(
