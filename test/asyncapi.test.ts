@@ -29,16 +29,8 @@ const BUILDER_PARAMS: Record<string, string[]> = {
 /** Builders of subscription filters, which are not channels of their own. */
 const FILTER_BUILDERS = ['sessionIndexAll'];
 
-/** Topics whose messages are retained (the topic table of the design). */
-const RETAINED = new Set([
-  'tether/v1/host/{hostId}/state',
-  'tether/v1/sessions/{sid}/state',
-  'tether/v1/sessions/{sid}/presence/{principal}/{device}',
-  'tether/v1/users/{principal}/sessions/{sid}',
-  'tether/v1/results/{sid}',
-  'tether/v1/agents/{agentId}/state',
-  'tether/v1/agents/{agentId}/inbox',
-]);
+/** Builders of the topics whose messages are retained (the topic table of the design). */
+const RETAINED_BUILDERS = ['hostState', 'sessionState', 'presence', 'sessionIndex', 'result', 'agentState', 'inbox'];
 
 /** Schemas that only serve as parts or pre-checks of another payload, never a payload themselves. */
 const NOT_A_PAYLOAD = new Set(['CommandEnvelope', 'RequestEnvelope', 'EventEnvelope', 'Event', 'ErrorCode']);
@@ -54,6 +46,9 @@ function topicTemplates(): Map<string, string> {
   }
   return templates;
 }
+
+/** The retained topics as channel addresses. */
+const RETAINED = new Set(RETAINED_BUILDERS.map((key) => topicTemplates().get(key)));
 
 const parsed = new Parser().parse(text, { source: specPath });
 

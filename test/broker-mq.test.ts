@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import mqtt from 'mqtt';
 import { createMq } from '../broker/mq.ts';
 import { startTestTether } from './helpers.ts';
+import { unchecked } from '../protocol/topics.ts';
 
 t.test('createMq: 50,000 queued synchronous deliveries run in order without recursing', async (t) => {
   const mq = createMq({ concurrency: 100 });
@@ -81,7 +82,7 @@ t.test('the embedded broker survives a slow subscriber and a burst of 20,000 pub
   const tether = await startTestTether(t);
   const sub = await mqtt.connectAsync(tether.mqttUrl, { reconnectPeriod: 0 });
   t.teardown(() => sub.endAsync(true));
-  await sub.subscribeAsync('tether/v1/burst/slow', { qos: 0 });
+  await sub.subscribeAsync(unchecked('burst', 'slow'), { qos: 0 });
   let got = 0;
   sub.on('message', () => void got++);
   // The subscriber stops reading: its socket fills and each delivery waits for 'drain'.
@@ -91,8 +92,8 @@ t.test('the embedded broker survives a slow subscriber and a burst of 20,000 pub
   let completed = 0;
   const publish = (topic: string, payload: Buffer) =>
     tether.broker.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as never, () => void completed++);
-  for (let i = 0; i < 200; i++) publish('tether/v1/burst/slow', big);
-  for (let i = 0; i < 20_000; i++) publish('tether/v1/burst/nobody', Buffer.from('x'));
+  for (let i = 0; i < 200; i++) publish(unchecked('burst', 'slow'), big);
+  for (let i = 0; i < 20_000; i++) publish(unchecked('burst', 'nobody'), Buffer.from('x'));
   t.ok(completed < 20_200, 'publishes are queued behind the slow deliveries');
   stream.resume();
   const deadline = Date.now() + 20_000;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { hashPassword } from '../broker/auth.ts';
 import { MqttTransport, TetherClient, TetherError } from '../clients/lib/node.ts';
 import { ChaosTransport, seededRandom, startCutProxy, startTestTether, tempDir } from './helpers.ts';
+import { parseTopic } from '../protocol/topics.ts';
 
 const connect = (url: string, principal: string, extra: Partial<Parameters<typeof TetherClient.connect>[0]> = {}) =>
   TetherClient.connect({ url, principal, backoff: { initialMs: 20, maxMs: 200 }, ...extra });
@@ -69,7 +70,7 @@ t.test('a request without a reply times out with TIMEOUT', async (t) => {
   const tether = await startTestTether(t);
   const alice = await connect(tether.mqttUrl, 'alice', {
     requestTimeoutMs: 300,
-    transport: (o) => new ChaosTransport(new MqttTransport(o), seededRandom(1), { match: (topic) => topic.startsWith('tether/v1/replies/'), drop: 1 }),
+    transport: (o) => new ChaosTransport(new MqttTransport(o), seededRandom(1), { match: (topic) => parseTopic(topic)?.kind === 'replies', drop: 1 }),
   });
   t.teardown(() => alice.close());
   await t.rejects(alice.listSessions(), { code: 'TIMEOUT' });

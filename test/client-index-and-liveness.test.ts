@@ -1,6 +1,7 @@
 import t from 'tap';
 import { EpochBoard, TetherClient, type AgentCard } from '../clients/lib/node.ts';
 import { peer, startCutProxy, startTestTether } from './helpers.ts';
+import { topics } from '../protocol/topics.ts';
 
 const card: AgentCard = { name: 'Helper', description: 'test agent', skills: [], capabilities: { streaming: true, inputRequests: true, steering: true, cancel: true } };
 const backoff = { initialMs: 20, maxMs: 100 };
@@ -67,7 +68,7 @@ t.test('agent status and presence carry epochs; the stale Will of a taken-over c
   const carol = await TetherClient.connect({ url: tether.mqttUrl, principal: 'carol' });
   t.teardown(() => Promise.all([bot.close(), carol.close()]));
   const wire = await peer(t, tether.mqttUrl, 'observer');
-  await wire.subscribe('tether/v1/agents/bot/state');
+  await wire.subscribe(topics.agentState('bot'));
 
   const agents = await carol.watchAgents();
   const agentChanges = (fn: () => void) => agents.on('change', fn);
@@ -129,7 +130,7 @@ t.test("another host's new epoch neither resyncs the client nor sets its limits;
       tether.broker.publish(
         {
           cmd: 'publish',
-          topic: `tether/v1/host/${hostId}/state`,
+          topic: topics.hostState(hostId),
           payload: Buffer.from(JSON.stringify({ v: 1, hostId, status: 'online', epoch, protocol: '1.0', features: [], limits: { maxPayloadBytes: 1000, maxIdLength: 64, commandsPerSecond: 500, maxHistoryPage, maxSessionsPerPrincipal: 1000, retentionEvents: 0 }, time: new Date().toISOString() })),
           qos: 1,
           retain: true,

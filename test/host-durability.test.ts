@@ -1,5 +1,6 @@
 import t from 'tap';
 import { peer, spawnTether, tempDir } from './helpers.ts';
+import { topics } from '../protocol/topics.ts';
 
 t.test('every acknowledged event survives kill -9 of the host right after the ack', async (t) => {
   const dataDir = tempDir(t);
@@ -25,7 +26,7 @@ t.test('every acknowledged event survives kill -9 of the host right after the ac
   });
   for (const id of ids) {
     void alice
-      .publish(`tether/v1/sessions/${sid}/submit/alice`, { v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: { msgId: id, role: 'user', parts: [{ kind: 'text', text: id }] } })
+      .publish(topics.submit(sid, 'alice'), { v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: { msgId: id, role: 'user', parts: [{ kind: 'text', text: id }] } })
       .catch(() => {});
   }
   await killed;
@@ -48,7 +49,7 @@ t.test('SIGTERM shuts down cleanly: offline state published, nothing acknowledge
   const dataDir = tempDir(t);
   const tether = await spawnTether(t, ['--data', dataDir]);
   const alice = await peer(t, tether.mqttUrl, 'alice');
-  await alice.subscribe('tether/v1/host/main/state');
+  await alice.subscribe(topics.hostState('main'));
   await alice.waitFor((m) => m.json?.status === 'online', 'birth');
   await alice.command('s-term', 'session.create', {});
   const ack = await alice.command('s-term', 'message.send', { msgId: 'm', role: 'user', parts: [{ kind: 'text', text: 'keep me' }] });

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createSession, peer, startTestTether } from './helpers.ts';
+import { topics } from '../protocol/topics.ts';
 
 const text = (s: string) => ({ msgId: s, role: 'user', parts: [{ kind: 'text', text: s }] });
 
@@ -30,7 +31,7 @@ t.test('a late joiner mid-stream gets the partial message, then live deltas, wit
   for (let i = 0; i < 25; i++) await bot.command(sid, 'message.delta', { msgId: 'answer', i, text: tokens[i] });
 
   const late = await peer(t, tether.mqttUrl, 'alice', { clientId: 'alice-late' });
-  await late.subscribe(`tether/v1/sessions/${sid}/events`);
+  await late.subscribe(topics.events(sid));
   const page = await late.request('history.get', { sid, after: 0 });
   const deltas = page.data.events.filter((e: { type: string }) => e.type === 'message.delta');
   t.equal(deltas.length, 1, 'the partial stream arrives merged into one delta');

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createSession, peer, startTestTether, tempDir } from './helpers.ts';
+import { topics } from '../protocol/topics.ts';
 
 t.test('the first valid answer wins; invalid and later answers get typed errors', async (t) => {
   const tether = await startTestTether(t);
@@ -12,7 +13,7 @@ t.test('the first valid answer wins; invalid and later answers get typed errors'
     { principal: 'bob', role: 'approver' },
     { principal: 'vic', role: 'viewer' },
   ]);
-  await bob.subscribe('tether/v1/users/bob/notify');
+  await bob.subscribe(topics.notify('bob'));
   const ask = await bot.command(sid, 'input.request', {
     requestId: 'deploy',
     prompt: 'Deploy to production?',
@@ -20,7 +21,7 @@ t.test('the first valid answer wins; invalid and later answers get typed errors'
     risk: 'high',
   });
   t.equal(ask.type, 'ack');
-  const note = await bob.waitFor((m) => m.topic === 'tether/v1/users/bob/notify', 'notification');
+  const note = await bob.waitFor((m) => m.topic === topics.notify('bob'), 'notification');
   t.match(note.json, { k: 'input', sid, seq: ask.data.seq });
   t.ok(note.payload.length <= 256, 'notifications fit 256 bytes');
 
@@ -59,7 +60,7 @@ t.test('deadlines are enforced by the host, survive a restart, and record who de
 
   const second = await startTestTether(t, { dataDir });
   const watcher = await peer(t, second.mqttUrl, 'alice');
-  await watcher.subscribe(`tether/v1/sessions/${sid}/events`);
+  await watcher.subscribe(topics.events(sid));
   const before = await watcher.request('history.get', { sid });
   const resolvedBefore = before.data.events.filter((e: { type: string }) => e.type === 'input.resolved').length;
   t.equal(resolvedBefore, 0, 'nothing was decided before the deadline');

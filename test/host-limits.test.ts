@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createSession, peer, startTestTether, tempDir } from './helpers.ts';
 import { SqliteStore } from '../host/store/sqlite.ts';
 import type { CommitBatch } from '../host/store/store.ts';
+import { topics } from '../protocol/topics.ts';
 
 t.test('each limit gets its typed error reply', async (t) => {
   const tether = await startTestTether(t, { limits: { commandsPerSecond: 5, maxHistoryPage: 50, maxSessionsPerPrincipal: 2 } });
@@ -21,7 +22,7 @@ t.test('each limit gets its typed error reply', async (t) => {
   for (let i = 0; i < 20; i++) {
     const id = `burst-${i}`;
     ids.push(id);
-    await alice.publish(`tether/v1/sessions/${sid}/submit/alice`, { v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: { msgId: id, role: 'user', parts: [{ kind: 'text', text: 'x' }] } });
+    await alice.publish(topics.submit(sid, 'alice'), { v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: { msgId: id, role: 'user', parts: [{ kind: 'text', text: 'x' }] } });
   }
   const replies = await Promise.all(ids.map((id) => alice.waitFor((m) => m.json?.re === id, id)));
   const limited = replies.filter((r) => r.json!.data.code === 'RATE_LIMITED');
@@ -48,10 +49,10 @@ t.test('maxMessageBytes bounds history pages and completed messages; device payl
   const withParts = await bot.command(sid, 'message.complete', { msgId: 'long', parts: [{ kind: 'text', text: 'summary instead' }] });
   t.equal(withParts.type, 'ack', 'with parts the stream completes');
 
-  await alice.subscribe('tether/v1/users/alice/notify');
+  await alice.subscribe(topics.notify('alice'));
   await bot.command(sid, 'run.start', { runId: 'r' });
   await bot.command(sid, 'run.finish', { runId: 'r', status: 'completed', summary: '😀'.repeat(80) });
-  const note = await alice.waitFor((m) => m.topic === 'tether/v1/users/alice/notify', 'result notification');
+  const note = await alice.waitFor((m) => m.topic === topics.notify('alice'), 'result notification');
   t.ok(note.payload.length <= 256, `${note.payload.length} bytes`);
   t.notOk(/\uFFFD/.test(note.payload.toString('utf8')), 'no broken surrogate pair');
 });

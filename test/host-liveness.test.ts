@@ -5,6 +5,7 @@ import { Aedes } from 'aedes';
 import { SessionHost } from '../host/host.ts';
 import { SqliteStore } from '../host/store/sqlite.ts';
 import { freePort, peer, quietLogger, startTestTether, tempDir } from './helpers.ts';
+import { topics } from '../protocol/topics.ts';
 
 async function plainBroker(port: number) {
   const broker = await Aedes.createBroker();
@@ -21,12 +22,12 @@ async function plainBroker(port: number) {
 t.test('a stale state on the host topic is answered with a new birth', async (t) => {
   const tether = await startTestTether(t);
   const alice = await peer(t, tether.mqttUrl, 'alice');
-  await alice.subscribe('tether/v1/host/main/state');
+  await alice.subscribe(topics.hostState('main'));
   await alice.waitFor((m) => m.json?.status === 'online' && m.json?.epoch === 1, 'birth');
   // What Aedes does on a client-id takeover: publish the old connection's Will after the new birth.
   const stale = JSON.stringify({ v: 1, hostId: 'main', status: 'offline', epoch: 0, protocol: '1.0', features: [], limits: tether.host.limits, time: new Date().toISOString() });
   const since = alice.log.length;
-  await new Promise<void>((r) => tether.broker.publish({ cmd: 'publish', topic: 'tether/v1/host/main/state', payload: Buffer.from(stale), qos: 1, retain: true, dup: false }, () => r()));
+  await new Promise<void>((r) => tether.broker.publish({ cmd: 'publish', topic: topics.hostState('main'), payload: Buffer.from(stale), qos: 1, retain: true, dup: false }, () => r()));
   const rebirth = await alice.waitFor((m) => m.json?.status === 'online', 'rebirth', 5000, since);
   t.equal(rebirth.json!.epoch, 1, 'the host republished its current birth');
 });
@@ -50,10 +51,10 @@ t.test('after a broker restart the host reconnects with a higher epoch and repub
   await broker.close();
   broker = await plainBroker(port);
   const bob = await peer(t, `mqtt://127.0.0.1:${port}`, 'bob');
-  await bob.subscribe('tether/v1/host/main/state');
+  await bob.subscribe(topics.hostState('main'));
   const birth = await bob.waitFor((m) => m.json?.status === 'online', 'birth after the broker restart', 10_000);
   t.ok(birth.json!.epoch >= 2, `the new connection has a new epoch (${birth.json!.epoch})`);
-  await bob.subscribe(`tether/v1/sessions/${sid}/state`);
-  const state = await bob.waitFor((m) => m.topic === `tether/v1/sessions/${sid}/state`, 'republished session state', 10_000);
+  await bob.subscribe(topics.sessionState(sid));
+  const state = await bob.waitFor((m) => m.topic === topics.sessionState(sid), 'republished session state', 10_000);
   t.match(state.json, { sid, headSeq: 1, title: 'survives broker restarts' });
 });

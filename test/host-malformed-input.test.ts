@@ -1,11 +1,12 @@
 import t from 'tap';
 import { createSession, peer, startTestTether } from './helpers.ts';
+import { topics } from '../protocol/topics.ts';
 
 t.test('malformed commands get typed errors naming the rule, and append nothing', async (t) => {
   const tether = await startTestTether(t, { limits: { maxPayloadBytes: 4096 } });
   const alice = await peer(t, tether.mqttUrl, 'alice');
   const sid = await createSession(alice);
-  const submit = `tether/v1/sessions/${sid}/submit/alice`;
+  const submit = topics.submit(sid, 'alice');
 
   const cases: [string, unknown, string][] = [
     ['wrong types', { v: 1, id: 'w1', type: 'message.send', replyTo: alice.replyTo, data: { msgId: 'm', role: 'user', parts: 'hi' } }, 'SCHEMA_INVALID'],
@@ -37,7 +38,7 @@ t.test('a replyTo naming another principal is refused and nothing is sent there'
   const alice = await peer(t, tether.mqttUrl, 'alice');
   const mallory = await peer(t, tether.mqttUrl, 'mallory');
   const sid = await createSession(alice, [{ principal: 'mallory', role: 'member' }]);
-  await mallory.publish(`tether/v1/sessions/${sid}/submit/mallory`, {
+  await mallory.publish(topics.submit(sid, 'mallory'), {
     v: 1, id: 'spoof', type: 'message.send', replyTo: alice.replyTo, data: { msgId: 'x', role: 'user', parts: [{ kind: 'text', text: 'x' }] },
   });
   const check = await alice.command(sid, 'message.send', { msgId: 'y', role: 'user', parts: [{ kind: 'text', text: 'y' }] });
@@ -69,7 +70,7 @@ t.test('unknown fields are accepted and left out of the event; a byte order mark
   const [event] = (await alice.request('history.get', { sid, after: 1 })).data.events;
   t.same(event.data, { msgId: 'm', role: 'user', parts: [{ kind: 'text', text: 'hi' }, { kind: 'image', url: 'x' }] }, 'unknown fields dropped at every depth; an unknown part kind is kept whole');
   const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ v: 1, id: 'bom', type: 'message.send', replyTo: alice.replyTo, data: { msgId: 'b', role: 'user', parts: [{ kind: 'text', text: 'x' }] } }))]);
-  await alice.publish(`tether/v1/sessions/${sid}/submit/alice`, bom);
+  await alice.publish(topics.submit(sid, 'alice'), bom);
   const next = await alice.command(sid, 'message.send', { msgId: 'after-bom', role: 'user', parts: [{ kind: 'text', text: 'x' }] });
   t.equal(next.data.seq, 3, 'the payload with a byte order mark was not appended');
 });

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createSession, peer, startTestTether, tempDir } from './helpers.ts';
+import { filters, topics } from '../protocol/topics.ts';
 
 t.test('a restarted host republishes every retained snapshot from its store', async (t) => {
   const dataDir = tempDir(t);
@@ -14,18 +15,18 @@ t.test('a restarted host republishes every retained snapshot from its store', as
   // A fresh Aedes: its in-memory retained store is empty; only the host's republish can fill it.
   const second = await startTestTether(t, { dataDir });
   const bob = await peer(t, second.mqttUrl, 'bob');
-  await bob.subscribe('tether/v1/users/bob/sessions/+');
-  const entry = await bob.waitFor((m) => m.topic === `tether/v1/users/bob/sessions/${sid}`, 'index entry');
+  await bob.subscribe(filters.sessionIndex('bob'));
+  const entry = await bob.waitFor((m) => m.topic === topics.sessionIndex('bob', sid), 'index entry');
   t.equal(entry.retain, true);
   t.match(entry.json, { sid, role: 'member', status: 'open', title: 'republish me' });
-  await bob.subscribe(`tether/v1/sessions/${sid}/state`);
-  const state = await bob.waitFor((m) => m.topic === `tether/v1/sessions/${sid}/state`, 'session state');
+  await bob.subscribe(topics.sessionState(sid));
+  const state = await bob.waitFor((m) => m.topic === topics.sessionState(sid), 'session state');
   t.equal(state.json!.headSeq, 3);
-  await bob.subscribe(`tether/v1/results/${sid}`);
-  const result = await bob.waitFor((m) => m.topic === `tether/v1/results/${sid}`, 'result');
+  await bob.subscribe(topics.result(sid));
+  const result = await bob.waitFor((m) => m.topic === topics.result(sid), 'result');
   t.match(result.json, { sid, seq: 3, status: 'completed', t: 'done: 42' });
-  await bob.subscribe('tether/v1/host/+/state');
-  const birth = await bob.waitFor((m) => m.topic === 'tether/v1/host/main/state', 'host birth');
+  await bob.subscribe(filters.hostState());
+  const birth = await bob.waitFor((m) => m.topic === topics.hostState('main'), 'host birth');
   t.match(birth.json, { status: 'online', epoch: 2 }, 'the epoch increased');
   const next = await bob.command(sid, 'message.send', { msgId: 'm', role: 'user', parts: [{ kind: 'text', text: 'hi' }] });
   t.equal(next.data.seq, 4, 'the log continues where it was');

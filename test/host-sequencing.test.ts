@@ -1,11 +1,12 @@
 import t from 'tap';
 import { createSession, peer, startTestTether } from './helpers.ts';
+import { topics } from '../protocol/topics.ts';
 
 t.test('the host assigns contiguous seqs, publishes events, then acks', async (t) => {
   const tether = await startTestTether(t);
   const alice = await peer(t, tether.mqttUrl, 'alice');
   const sid = await createSession(alice, [{ principal: 'bot', role: 'agent' }]);
-  t.equal(await alice.subscribe(`tether/v1/sessions/${sid}/events`), 1, 'participant may subscribe to events');
+  t.equal(await alice.subscribe(topics.events(sid)), 1, 'participant may subscribe to events');
   const acks = [];
   for (let i = 0; i < 5; i++) {
     acks.push(await alice.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `hello ${i}` }] }));
