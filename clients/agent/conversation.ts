@@ -10,7 +10,7 @@ import type { CallLimiter, EndpointHealth } from './health.ts';
 import type { ChatModel, ToolCall } from './model/chat-model.ts';
 import { askHuman } from './asking.ts';
 import { runTool, TOOL_SPECS } from './tools.ts';
-import { Transcript } from './transcript.ts';
+import { MARK, Transcript } from './transcript.ts';
 
 export type DoubleTexting = 'interrupt' | 'enqueue' | 'reject';
 export const DOUBLE_TEXTING: readonly DoubleTexting[] = ['interrupt', 'enqueue', 'reject'];
@@ -146,8 +146,11 @@ export class Conversation {
   }
 
   private async reject(item: InboxItem, run: Run): Promise<void> {
+    const reason = `rejected during run ${run.runId} (double-texting: reject)`;
     await this.session.send(`I am still working on run ${run.runId}; message #${item.seq} was not taken (this session rejects messages during a run). Send it again when I am done.`, { role: 'agent' });
-    await this.deps.inbox.archive([item.itemId], `rejected during run ${run.runId} (double-texting: reject)`);
+    // Not taken means not in any later context either: the mark in the log says so.
+    await this.session.send([{ kind: 'json', value: { type: MARK.archive, seq: item.seq, reason } }], { role: 'system' });
+    await this.deps.inbox.archive([item.itemId], reason);
   }
 
   private async drain(): Promise<void> {
