@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { COMMON_FLAGS, intFlag, limitsFrom, parseFlags, readMaybe, usage, type FlagSpec } from '../common/flags.ts';
 import { ConfigError, startTether } from './embedded.ts';
+import { AGENT_FLAGS, UsageError, agentOptionsFrom } from '../clients/agent/cli.ts';
+import { ReferenceAgent } from '../clients/agent/agent.ts';
 
 const FLAGS: FlagSpec[] = [
   { flag: 'bind', env: 'TETHER_BIND', help: 'address to listen on; non-loopback requires --users or --jwt-*', default: '127.0.0.1' },
@@ -18,11 +20,23 @@ const FLAGS: FlagSpec[] = [
   ...COMMON_FLAGS,
 ];
 
+/** `tether start` also runs the reference agent (demo model unless an endpoint is configured). */
+const START_FLAGS: FlagSpec[] = [
+  ...FLAGS.filter((f) => f.flag !== 'help'),
+  { flag: 'no-agent', env: 'TETHER_NO_AGENT', help: 'do not start the reference agent', boolean: true },
+  ...AGENT_FLAGS.filter((f) => !['url', 'task', 'schedule', 'title', 'participants', 'help'].includes(f.flag)),
+  { flag: 'help', env: '', help: 'show this help', boolean: true },
+];
+
 export async function main(argv: string[]): Promise<number | void> {
   const start = argv[0] === '--start';
-  const values = parseFlags(start ? argv.slice(1) : argv, FLAGS);
+  const values = parseFlags(start ? argv.slice(1) : argv, start ? START_FLAGS : FLAGS);
   if (values.help) {
-    process.stdout.write(usage(start ? 'start' : 'broker', 'Runs the embedded MQTT broker and the session host in one process.', FLAGS));
+    process.stdout.write(
+      start
+        ? usage('start', 'Runs the embedded MQTT broker, the session host and the reference agent in one process.', START_FLAGS)
+        : usage('broker', 'Runs the embedded MQTT broker and the session host in one process.', FLAGS),
+    );
     return 0;
   }
   if (values['host-link'] !== 'in-process' && values['host-link'] !== 'mqtt') {
@@ -54,9 +68,29 @@ export async function main(argv: string[]): Promise<number | void> {
       historyCacheMiB: intFlag(values['history-cache'], 'history-cache'),
     });
     console.error(`tether: MQTT ${tether.mqttUrl}  WebSocket ${tether.wsUrl}  health ${tether.httpUrl}/healthz  data ${join(String(values.data), 'tether.db')}`);
+    let agent: ReferenceAgent | undefined;
+    if (start && !values['no-agent']) {
+      try {
+        const opts = agentOptionsFrom({ ...values, url: tether.mqttUrl }, (level, msg, fields) => {
+          if (level !== 'info' || values['log-level'] === 'info' || values['log-level'] === 'debug') console.error(`agent: ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+        });
+        agent = new ReferenceAgent(opts);
+        await agent.start();
+        console.error(`tether: agent ${opts.agentId} online (model: ${opts.model.label})`);
+      } catch (err) {
+        await tether.close();
+        if (err instanceof UsageError) {
+          console.error(`tether: ${err.message}`);
+          return 2;
+        }
+        throw err;
+      }
+    }
     const shutdown = (signal: string) => {
       console.error(`tether: ${signal}, shutting down`);
-      tether.close().then(
+      Promise.resolve(agent?.stop())
+        .then(() => tether.close())
+        .then(
         () => process.exit(0),
         (err) => {
           console.error(err);
