@@ -1,6 +1,7 @@
 /** What a TetherClient can be configured with, and what it emits. */
 import type { IClientOptions } from 'mqtt';
-import type { HostState } from '../../schemas/src/index.ts';
+import type { Static } from 'typebox';
+import type { HostState, Notification as NotificationSchema } from '../../schemas/src/index.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { AgentCard } from './liveness.ts';
 import type { MqttTransportOptions } from './mqtt-transport.ts';
@@ -60,13 +61,8 @@ export interface ClientOptions {
   firstConnectTimeoutMs?: number;
 }
 
-export interface Notification {
-  v: 1;
-  k: 'session' | 'input' | 'result' | 'closed';
-  sid: string;
-  seq: number;
-  t: string;
-}
+/** A compact notification; its `k` is an open list (a kind this version does not know is passed on [VER-COMPAT-4]). */
+export type Notification = Static<typeof NotificationSchema>;
 
 export interface ClientEvents {
   /** Connection state changes: connecting, online, reconnecting, closed. */

@@ -4,8 +4,8 @@
  * reconnect is redone on every 'online': births, command and request resends, and a history
  * catch-up of every joined session.
  */
-import type { AgentState, HostState, SessionIndexEntry } from '../../schemas/src/index.ts';
-import { isId, parseTopic, topics } from '../../protocol/topics.ts';
+import type { AgentState, CommandDataOf, EventEnvelope, HistoryQuery as HistoryGetData, HostState, ReplyDataOf, RequestDataOf, SessionIndexEntry, SessionState } from '../../schemas/src/index.ts';
+import { filters, isId, parseTopic, topics } from '../../protocol/topics.ts';
 import type { ClientEvents, ClientOptions, Notification } from './client-options.ts';
 import { CommandLedger, type Ack, type CommandOptions } from './command-ledger.ts';
 import { Emitter } from './emitter.ts';
@@ -22,7 +22,8 @@ import { Session } from './session.ts';
 import type { JoinOptions, SessionLink } from './session-types.ts';
 import type { ConnectionState, Transport } from './transport.ts';
 
-type D = Record<string, any>;
+/** A payload parsed from the wire: a JSON object, its fields not checked yet. */
+type JsonObject = Record<string, unknown>;
 
 function checkId(value: string, what: string): void {
   if (!isId(value)) throw new TetherError('INVALID_ARGUMENT', `invalid ${what} ${JSON.stringify(value)}: ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ [ID-ALPHABET-1]`);
@@ -145,7 +146,7 @@ export class TetherClient extends Emitter<ClientEvents> {
   /** Starts connecting; resolves when online. Safe to call more than once. */
   start(timeoutMs = 15_000): Promise<void> {
     this.started ??= new Promise<void>((resolve, reject) => {
-      const base = [this.replyTo, 'tether/v1/host/+/state'];
+      const base = [this.replyTo, filters.hostState()];
       base.push(...this.liveness.ownTopics());
       for (const f of base) this.transport.subscribe(f).catch(() => {});
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -173,9 +174,9 @@ export class TetherClient extends Emitter<ClientEvents> {
   // ------------------------------------------------------------------ sessions
 
   /** Creates a session (this principal becomes its owner) and returns its sid. */
-  async createSession(opts: { sid?: string; title?: string; participants?: { principal: string; role: string }[]; metadata?: D; id?: string } = {}): Promise<string> {
+  async createSession(opts: CommandDataOf<'session.create'> & { sid?: string; id?: string } = {}): Promise<string> {
     const sid = opts.sid ?? newSessionId();
-    const data: D = {};
+    const data: CommandDataOf<'session.create'> = {};
     if (opts.title !== undefined) data.title = opts.title;
     if (opts.participants !== undefined) data.participants = opts.participants;
     if (opts.metadata !== undefined) data.metadata = opts.metadata;
@@ -218,12 +219,12 @@ export class TetherClient extends Emitter<ClientEvents> {
   }
 
   /** One history page of any session the principal takes part in. */
-  async history(sid: string, q: { after?: number; to?: number; limit?: number; compact?: boolean } = {}): Promise<HistoryPage> {
+  async history(sid: string, q: Omit<HistoryGetData, 'sid'> = {}): Promise<HistoryPage> {
     return parseHistoryPage((await this.request('history.get', { sid, ...q })).data, sid);
   }
 
-  async listSessions(opts: { status?: 'open' | 'closed'; limit?: number } = {}): Promise<SessionIndexEntry[]> {
-    return (await this.request('sessions.list', { ...opts })).data.sessions as SessionIndexEntry[];
+  async listSessions(opts: RequestDataOf<'sessions.list'> = {}): Promise<SessionIndexEntry[]> {
+    return ((await this.request('sessions.list', { ...opts })).data as ReplyDataOf<'sessions.page'>).sessions;
   }
 
   /**
@@ -247,7 +248,7 @@ export class TetherClient extends Emitter<ClientEvents> {
 
   /** Follows every agent's retained card and status (stale epochs ignored). */
   async watchAgents(): Promise<EpochBoard<AgentState>> {
-    await this.transport.subscribe('tether/v1/agents/+/state');
+    await this.transport.subscribe(filters.agentState());
     return this.agents;
   }
 
@@ -296,7 +297,7 @@ export class TetherClient extends Emitter<ClientEvents> {
 
   private sessionFilters(s: Session): string[] {
     const f = [topics.events(s.sid), topics.sessionState(s.sid)];
-    if (s.watchPresence) f.push(`tether/v1/sessions/${s.sid}/presence/+/+`);
+    if (s.watchPresence) f.push(filters.presence(s.sid));
     return f;
   }
 
@@ -367,10 +368,10 @@ export class TetherClient extends Emitter<ClientEvents> {
   private onMessage(topic: string, payload: Uint8Array): void {
     const t = parseTopic(topic);
     if (!t) return;
-    let json: D | undefined;
+    let json: JsonObject | undefined;
     if (payload.length > 0) {
       try {
-        json = JSON.parse(this.decoder.decode(payload)) as D;
+        json = JSON.parse(this.decoder.decode(payload)) as JsonObject;
       } catch {
         return;
       }
@@ -391,14 +392,14 @@ export class TetherClient extends Emitter<ClientEvents> {
           json.sid === t.sid &&
           Array.isArray(events) &&
           events.length > 0 &&
-          events.every((e, i) => isEventEnvelope(e, t.sid) && (i === 0 || (e as D).seq === (events[i - 1] as D).seq + 1))
+          events.every((e, i): e is EventEnvelope => isEventEnvelope(e, t.sid) && (i === 0 || e.seq === (events[i - 1] as EventEnvelope).seq + 1))
         ) {
           s.onLive(events);
         }
         return;
       }
       case 'sessionState':
-        if (json) this.sessions.get(t.sid)?.onState(json as never);
+        if (json) this.sessions.get(t.sid)?.onState(json as SessionState);
         return;
       case 'presence':
         if (this.liveness.isOwnDevice(t.principal, t.device)) this.liveness.onOwnState(json, t.sid);
@@ -426,9 +427,9 @@ export class TetherClient extends Emitter<ClientEvents> {
     }
   }
 
-  private onReply(reply: D): void {
+  private onReply(reply: JsonObject): void {
     if (typeof reply.re !== 'string' || typeof reply.type !== 'string') return;
-    const data = (reply.data ?? {}) as D;
+    const data = (reply.data ?? {}) as JsonObject;
     if (this.commands.onReply(reply.type, reply.re, data)) return;
     this.requests.onReply({ type: reply.type, re: reply.re, data });
   }

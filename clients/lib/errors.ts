@@ -2,7 +2,7 @@
  * The one error class of the client library. Wire errors from the host keep their stable code and
  * the spec rule they enforce; failures the library detects itself use the library codes below.
  */
-import type { ErrorCode } from '../../schemas/src/common.ts';
+import type { ErrorCode } from '../../protocol/constants.ts';
 
 /**
  * Codes of failures detected by the library itself (not sent by a host). Each has a row in the

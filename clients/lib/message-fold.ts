@@ -3,7 +3,7 @@
  * Deltas append in chunk order (a merged history delta carries n chunks); message.completed's
  * parts replace whatever was assembled from chunks [CMD-STREAM-8].
  */
-import type { EventEnvelope, Part, SessionState } from '../../schemas/src/index.ts';
+import type { EventDataOf, EventEnvelope, Part, SessionState } from '../../schemas/src/index.ts';
 import type { FeedItem } from './session-feed.ts';
 
 export type MessageStatus = 'streaming' | 'ok' | 'failed' | 'cancelled';
@@ -29,12 +29,10 @@ export interface MessageView {
   incomplete?: boolean;
 }
 
-type D = Record<string, any>;
-
 function textOfParts(parts: unknown): string {
   if (!Array.isArray(parts)) return '';
   return parts
-    .filter((p): p is { kind: 'text'; text: string } => !!p && (p as D).kind === 'text' && typeof (p as D).text === 'string')
+    .filter((p): p is { kind: 'text'; text: string } => !!p && (p as { kind?: unknown }).kind === 'text' && typeof (p as { text?: unknown }).text === 'string')
     .map((p) => p.text)
     .join('');
 }
@@ -94,15 +92,20 @@ export class MessageFold {
     }
   }
 
+  /**
+   * Event data is read as its schema defines it, but only the envelope was checked
+   * [ENV-UNKNOWN-1]: fields a host left out fall back to the view so far.
+   */
   private applyEvent(e: EventEnvelope): MessageView | undefined {
-    const d = e.data as D;
     switch (e.type) {
       case 'message': {
+        const d = e.data as EventDataOf<'message'>;
         const v: MessageView = { msgId: d.msgId, sender: e.sender, role: d.role, status: 'ok', text: textOfParts(d.parts), parts: d.parts, chunks: 0, startedSeq: e.seq, seq: e.seq };
         this.views.set(d.msgId, v);
         return v;
       }
       case 'message.started': {
+        const d = e.data as EventDataOf<'message.started'>;
         const v: MessageView = { msgId: d.msgId, sender: e.sender, role: d.role, status: 'streaming', text: '', chunks: 0, startedSeq: e.seq, seq: e.seq };
         if (d.runId !== undefined) v.runId = d.runId;
         this.views.set(d.msgId, v);
@@ -110,6 +113,7 @@ export class MessageFold {
         return v;
       }
       case 'message.delta': {
+        const d = e.data as EventDataOf<'message.delta'>;
         let v = this.views.get(d.msgId);
         if (!v) {
           v = { msgId: d.msgId, sender: e.sender, role: 'agent', status: 'streaming', text: '', chunks: 0, seq: e.seq, incomplete: d.i > 0 };
@@ -126,6 +130,7 @@ export class MessageFold {
         return v;
       }
       case 'message.completed': {
+        const d = e.data as EventDataOf<'message.completed'>;
         const prev = this.views.get(d.msgId);
         const v: MessageView = {
           msgId: d.msgId,

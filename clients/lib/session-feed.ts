@@ -15,7 +15,7 @@
  * - While the connection is down the feed holds live events (a persistent session may deliver
  *   queued batches right after CONNACK); delivery resumes after the catch-up [CLIENT-RESUME-9].
  */
-import type { EventEnvelope, SessionState } from '../../schemas/src/index.ts';
+import type { EventEnvelope, HistoryQuery as HistoryGetData, SessionState } from '../../schemas/src/index.ts';
 import { TetherError } from './errors.ts';
 
 export type FeedItem =
@@ -38,13 +38,8 @@ export interface HistoryPage {
   reset?: { atSeq: number; state: SessionState };
 }
 
-export interface HistoryQuery {
-  sid: string;
-  after: number;
-  to?: number;
-  limit: number;
-  compact: boolean;
-}
+/** A history query as the feed sends it: the data of `history.get`, with after, limit and compact always set. */
+export type HistoryQuery = HistoryGetData & Required<Pick<HistoryGetData, 'after' | 'limit' | 'compact'>>;
 
 export interface SessionFeedOptions {
   /**

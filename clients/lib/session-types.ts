@@ -1,5 +1,5 @@
 /** The public contract of a joined session: its events, options and what it needs from its client. */
-import type { EventEnvelope, SessionState } from '../../schemas/src/index.ts';
+import type { CommandDataOf, EventDataOf, EventEnvelope, SessionState } from '../../schemas/src/index.ts';
 import type { Ack, CommandOptions } from './command-ledger.ts';
 import type { PresenceState, PresenceStatus } from './liveness.ts';
 import type { MessageView } from './message-fold.ts';
@@ -36,7 +36,7 @@ export interface JoinOptions extends SessionFeedOptions {
 }
 
 export interface SendOptions {
-  role?: 'user' | 'agent' | 'system' | 'tool';
+  role?: CommandDataOf<'message.send'>['role'];
   msgId?: string;
   replyToSeq?: number;
   /** Command id (reuse it to retry a command the application sent before). */
@@ -46,26 +46,21 @@ export interface SendOptions {
 export interface AskOptions {
   prompt: string;
   requestId?: string;
-  answerSchema?: Record<string, unknown>;
+  answerSchema?: CommandDataOf<'input.request'>['answerSchema'];
   /** When the host applies onTimeout (Date, ISO string, or ms from now). */
   deadline?: Date | string | number;
-  onTimeout?: { policy: 'default'; value: unknown } | { policy: 'fail' } | { policy: 'wait' };
-  risk?: 'low' | 'medium' | 'high';
+  onTimeout?: CommandDataOf<'input.request'>['onTimeout'];
+  risk?: CommandDataOf<'input.request'>['risk'];
   to?: string[];
   runId?: string;
   id?: string;
 }
 
-export interface InputResolution {
-  requestId: string;
-  outcome: 'answered' | 'default' | 'failed';
-  value?: unknown;
-  decidedBy: 'person' | 'timeout';
-  by: string;
-  requestSeq: number;
+/** The data of an input.resolved event, and its seq. */
+export type InputResolution = EventDataOf<'input.resolved'> & {
   /** Seq of the input.resolved event. */
   seq: number;
-}
+};
 
 export interface InputRequestHandle {
   requestId: string;

@@ -2,7 +2,7 @@
  * A joined session: its events exactly once and in seq order (async iterator and emitter), the
  * message views folded from them, and the commands a participant sends into it.
  */
-import type { EventEnvelope, Part, SessionState } from '../../schemas/src/index.ts';
+import type { CommandDataOf, EventDataOf, EventEnvelope, HistoryQuery as HistoryGetData, Part, SessionState } from '../../schemas/src/index.ts';
 import type { Ack, CommandOptions } from './command-ledger.ts';
 import type { AskOptions, InputRequestHandle, InputResolution, SendOptions, SessionEvents, SessionLink } from './session-types.ts';
 import { ConsumerCursor } from './consumer-cursor.ts';
@@ -14,8 +14,6 @@ import { MessageFold } from './message-fold.ts';
 import type { SeqStore } from './seq-store.ts';
 import { SessionFeed, parseHistoryPage, type FeedItem, type HistoryPage, type SessionFeedOptions } from './session-feed.ts';
 import { StreamWriter, type StreamWriterOptions } from './stream-writer.ts';
-
-type D = Record<string, any>;
 
 function toIso(t: Date | string | number): string {
   if (typeof t === 'string') return t;
@@ -159,7 +157,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   /** A complete message (text or parts). */
   send(content: string | Part[], opts: SendOptions = {}): Promise<Ack> {
     const parts = typeof content === 'string' ? [{ kind: 'text' as const, text: content }] : content;
-    const data: D = { msgId: opts.msgId ?? newId('m'), role: opts.role ?? this.link.defaultRole, parts };
+    const data: CommandDataOf<'message.send'> = { msgId: opts.msgId ?? newId('m'), role: opts.role ?? this.link.defaultRole, parts };
     if (opts.replyToSeq !== undefined) data.replyToSeq = opts.replyToSeq;
     return this.command('message.send', data, { id: opts.id });
   }
@@ -183,7 +181,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
 
   async startRun(opts: { runId?: string; title?: string; id?: string } = {}): Promise<{ runId: string; seq: number }> {
     const runId = opts.runId ?? newId('r');
-    const data: D = { runId };
+    const data: CommandDataOf<'run.start'> = { runId };
     if (opts.title !== undefined) data.title = opts.title;
     const ack = await this.command('run.start', data, { id: opts.id });
     this.myRuns.add(runId);
@@ -192,7 +190,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   }
 
   finishRun(runId: string, status: 'completed' | 'failed' | 'cancelled', opts: { summary?: string; error?: string; id?: string } = {}): Promise<Ack> {
-    const data: D = { runId, status };
+    const data: CommandDataOf<'run.finish'> = { runId, status };
     if (opts.summary !== undefined) data.summary = opts.summary;
     if (opts.error !== undefined) data.error = opts.error;
     return this.command('run.finish', data, { id: opts.id }).then((ack) => {
@@ -203,14 +201,14 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
 
   /** Asks the agent to cancel a run; it confirms with run.finish status cancelled. */
   cancelRun(runId: string, reason?: string, opts: { id?: string } = {}): Promise<Ack> {
-    const data: D = { runId };
+    const data: CommandDataOf<'run.cancel'> = { runId };
     if (reason !== undefined) data.reason = reason;
     return this.command('run.cancel', data, opts);
   }
 
   /** Steering guidance; it supersedes earlier steers of the same run. */
   steer(text: string, opts: { runId?: string; id?: string } = {}): Promise<Ack> {
-    const data: D = { text };
+    const data: CommandDataOf<'steer'> = { text };
     if (opts.runId !== undefined) data.runId = opts.runId;
     return this.command('steer', data, { id: opts.id });
   }
@@ -223,7 +221,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   /** Asks humans for input; the handle's resolution comes from the input.resolved event. */
   async ask(opts: AskOptions): Promise<InputRequestHandle> {
     const requestId = opts.requestId ?? newId('in');
-    const data: D = { requestId, prompt: opts.prompt };
+    const data: CommandDataOf<'input.request'> = { requestId, prompt: opts.prompt };
     if (opts.answerSchema !== undefined) data.answerSchema = opts.answerSchema;
     if (opts.deadline !== undefined) data.deadline = toIso(opts.deadline);
     if (opts.onTimeout !== undefined) data.onTimeout = opts.onTimeout;
@@ -292,7 +290,7 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   }
 
   /** One raw history page (the feed pages by itself; this is for tools and tests). */
-  async history(q: { after?: number; to?: number; limit?: number; compact?: boolean } = {}): Promise<HistoryPage> {
+  async history(q: Omit<HistoryGetData, 'sid'> = {}): Promise<HistoryPage> {
     return parseHistoryPage((await this.link.request('history.get', { sid: this.sid, ...q })).data, this.sid);
   }
 
@@ -346,8 +344,8 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
   }
 
   private onResolved(e: EventEnvelope): void {
-    const d = e.data as D;
-    const r: InputResolution = { ...(d as Omit<InputResolution, 'seq'>), seq: e.seq };
+    const d = e.data as EventDataOf<'input.resolved'>;
+    const r: InputResolution = { ...d, seq: e.seq };
     this.resolved.set(d.requestId, r);
     for (const w of this.resolutionWaiters.get(d.requestId) ?? []) w(r);
     this.resolutionWaiters.delete(d.requestId);
