@@ -21,30 +21,36 @@ import paho.mqtt.client as mqtt
 
 GAP_WAIT = 0.3
 RETRY_AFTER = 10.0
-KNOWN_EVENTS = {
-    "session.created": ["participants"],
-    "session.closed": [],
-    "participant.joined": ["principal", "role"],
-    "participant.left": ["principal"],
-    "message": ["msgId", "role", "parts"],
-    "message.started": ["msgId", "role"],
-    "message.delta": ["msgId", "i", "text"],
-    "message.completed": ["msgId", "role", "status", "parts", "chunks", "startedSeq"],
-    "run.started": ["runId"],
-    "run.finished": ["runId", "status"],
-    "run.cancel_requested": ["runId"],
-    "steer": ["text"],
-    "steer.applied": ["steerSeq"],
-    "input.requested": ["requestId", "prompt", "onTimeout", "risk"],
-    "input.resolved": ["requestId", "outcome", "decidedBy", "by", "requestSeq"],
-}
+# The protocol's topic root: every topic below is built from it (protocol/constants.ts TOPIC_ROOT,
+# spec/v1/topics.md); this adapter cannot import the TypeScript builders.
+TOPIC_ROOT = "tether/v1"
+# The generated JSON Schema of every event (schemas/v1, checked against the TypeBox source in CI).
+EVENT_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, os.pardir, "schemas", "v1", "Event.schema.json")
+
+
+def topic(*levels):
+    return "/".join((TOPIC_ROOT,) + levels)
+
+
+def known_event_fields(path):
+    """Required data fields per event type of this version: enough to tell an event this client can interpret."""
+    with open(path, encoding="utf-8") as fh:
+        schema = json.load(fh)
+    known = {}
+    for branch in schema["anyOf"]:
+        props = branch["properties"]
+        known[props["type"]["const"]] = list(props["data"].get("required", []))
+    return known
+
+
+KNOWN_EVENTS = known_event_fields(EVENT_SCHEMA)
 
 principal = os.environ.get("TETHER_PRINCIPAL", "anon")
 device = os.environ.get("TETHER_DEVICE", "py")
 password = os.environ.get("TETHER_PASSWORD") or None
 state_dir = os.environ.get("TETHER_STATE_DIR", ".")
 client_id = "%s.%s" % (principal, device)
-reply_to = "tether/v1/replies/%s/%s" % (principal, client_id)
+reply_to = topic("replies", principal, client_id)
 
 lock = threading.RLock()
 out_lock = threading.Lock()
@@ -112,13 +118,13 @@ class Client:
             log("connect refused", rc)
             return
         # Subscribe on every connection, whatever session-present says [MQTT-SESSION-3].
-        client.subscribe([(reply_to, 1), ("tether/v1/host/+/state", 1), ("tether/v1/users/%s/sessions/+" % principal, 1)])
+        client.subscribe([(reply_to, 1), (topic("host", "+", "state"), 1), (topic("users", principal, "sessions", "+"), 1)])
         with lock:
             # Resend every kept command, in the order first sent [CLIENT-RETRY-2].
             for cid in list(self.kept):
                 self.publish_command(cid)
             for rid, r in list(self.requests.items()):
-                client.publish("tether/v1/requests/%s" % principal, r["payload"], qos=1)
+                client.publish(topic("requests", principal), r["payload"], qos=1)
             followers = list(self.sessions.values())
         for f in followers:
             threading.Thread(target=self.resume, args=(f,), daemon=True).start()
@@ -142,7 +148,7 @@ class Client:
         k = self.kept[cid]
         k["sent"] = time.time()
         payload = json.dumps({"v": 1, "id": cid, "type": k["type"], "replyTo": reply_to, "data": k["data"]})
-        self.mqtt.publish("tether/v1/sessions/%s/submit/%s" % (k["sid"], principal), payload, qos=1)
+        self.mqtt.publish(topic("sessions", k["sid"], "submit", principal), payload, qos=1)
 
     def command(self, sid, ctype, data, timeout=60):
         """Keeps the command until its ack, an error, or its own event [CLIENT-RETRY-1]."""
@@ -165,7 +171,7 @@ class Client:
         with lock:
             self.requests[rid] = {"payload": payload, "sent": time.time(), "waiter": waiter}
         if self.connected.is_set():
-            self.mqtt.publish("tether/v1/requests/%s" % principal, payload, qos=1)
+            self.mqtt.publish(topic("requests", principal), payload, qos=1)
         return waiter.wait(timeout) or {"type": "error", "data": {"code": "TIMEOUT", "message": "no answer", "local": True}}
 
     def on_reply(self, reply):
@@ -211,7 +217,7 @@ class Client:
                         r["sent"] = now
                         del self.requests[rid]
                         self.requests[fresh] = r
-                        self.mqtt.publish("tether/v1/requests/%s" % principal, r["payload"], qos=1)
+                        self.mqtt.publish(topic("requests", principal), r["payload"], qos=1)
 
     # ------------------------------------------------------------ incoming
 
@@ -288,7 +294,7 @@ class Client:
             f["resuming"] = True
         waiter = Waiter()
         with lock:
-            result, mid = self.mqtt.subscribe([("tether/v1/sessions/%s/events" % f["sid"], 1), ("tether/v1/sessions/%s/state" % f["sid"], 1)])
+            result, mid = self.mqtt.subscribe([(topic("sessions", f["sid"], "events"), 1), (topic("sessions", f["sid"], "state"), 1)])
             self.subacks[mid] = waiter
         granted = waiter.wait(5) if result == mqtt.MQTT_ERR_SUCCESS else None
         if not granted or 128 in granted:
@@ -313,7 +319,7 @@ class Client:
                 return
             if f["gap_timer"] is not None:
                 f["gap_timer"].cancel()
-        self.mqtt.unsubscribe(["tether/v1/sessions/%s/events" % f["sid"], "tether/v1/sessions/%s/state" % f["sid"]])
+        self.mqtt.unsubscribe([topic("sessions", f["sid"], "events"), topic("sessions", f["sid"], "state")])
         emit({"event": "left", "sid": f["sid"], "reason": why})
 
     def on_index(self, sid, payload):
