@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx tether ...` works without a build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('./tether.ts');
+// In a checkout, `npx tether` runs the TypeScript sources through tsx (no build step). The installed
+// package ships no TypeScript: it runs the JavaScript that `npm pack` compiled into dist/.
+import { existsSync } from 'node:fs';
+
+if (existsSync(new URL('./tether.ts', import.meta.url))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./tether.ts');
+} else {
+  await import('../dist/bin/tether.js');
+}
