@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../schemas/src/index.ts';
+import type { ErrorCode } from '../../protocol/constants.ts';
 
 /** A refusal with a stable wire code and the spec rule it enforces; becomes an `error` reply. */
 export class ProtocolError extends Error {

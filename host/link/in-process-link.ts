@@ -1,29 +1,25 @@
 /**
- * How the host reaches its broker. Over MQTT (`tether host --broker URL`: any 3.1.1 broker) it is
- * an mqtt.js client with a Will; in the embedded deployment it can attach to the Aedes instance in
- * the same process instead: subscriptions are mqemitter listeners and publishes go straight to
- * `broker.publish`, so the host's traffic is neither encoded, parsed nor written to a socket.
- * Clients cannot tell the two apart: the same topics, retain flags and QoS reach them.
+ * The embedded deployment's link: the host attaches to the Aedes instance in its own process.
+ * Subscriptions are mqemitter listeners and publishes go straight to `broker.publish`, so the
+ * host's traffic is neither encoded, parsed nor written to a socket. Nothing can disconnect it,
+ * so there is no Will and no rebirth: the host cannot outlive the broker.
  */
 import type { Aedes } from 'aedes';
-
-export type PublishCallback = (err?: Error) => void;
-
-/** What the outbox needs: mqtt.js' MqttClient has this shape. */
-export interface Publisher {
-  publish(topic: string, payload: string | Buffer, opts: { qos: 1; retain: boolean }, cb: PublishCallback): unknown;
-}
+import type { BrokerLink, MessageHandler, PublishCallback } from './link.ts';
 
 type Listener = (packet: { topic: string; payload: Buffer | string }, done: () => void) => void;
 
-export class InProcessLink implements Publisher {
+export class InProcessLink implements BrokerLink {
+  /** Aedes stores a retained message asynchronously before delivering it. */
+  readonly reordersRetained = true;
   private readonly listeners: Array<[string, Listener]> = [];
+  private opened = false;
   private ended = false;
 
   constructor(private readonly broker: Aedes) {}
 
   get connected(): boolean {
-    return !this.ended && !this.broker.closed;
+    return this.opened && !this.ended && !this.broker.closed;
   }
 
   publish(topic: string, payload: string | Buffer, opts: { qos: 1; retain: boolean }, cb: PublishCallback): void {
@@ -33,7 +29,8 @@ export class InProcessLink implements Publisher {
   }
 
   /** Listens on each filter; `onMessage` runs synchronously inside the broker's dispatch. */
-  async subscribe(filters: string[], onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+  async open(filters: string[], onMessage: MessageHandler): Promise<void> {
+    this.opened = true;
     const listener: Listener = (packet, done) => {
       try {
         onMessage(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
@@ -52,7 +49,7 @@ export class InProcessLink implements Publisher {
     );
   }
 
-  async end(): Promise<void> {
+  async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
     await Promise.all(this.listeners.splice(0).map(([f, l]) => new Promise<void>((r) => this.broker.unsubscribe(f, l as never, (() => r()) as never))));

@@ -3,7 +3,7 @@
  * wraps at 65,535 without checking ids still in flight, and an unbounded burst buffers without
  * limit, so the host never has more than `window` unacknowledged publishes outstanding.
  */
-import type { Publisher } from '../link/in-process-link.ts';
+import type { Publisher } from '../link/link.ts';
 import { Fifo } from '../../common/fifo.ts';
 
 interface Pending {

@@ -3,20 +3,13 @@
  * streams, merged deltas of an open stream for a late joiner, and an explicit reset (snapshot at
  * seq N) when the cursor is older than retention: never silence.
  */
-import type { EventEnvelope } from '../../schemas/src/index.ts';
+import type { EventDataOf, EventEnvelope, HistoryQuery, ReplyDataOf } from '../../schemas/src/index.ts';
 import type { Store } from '../store/store.ts';
 import { refuse } from '../gate/errors.ts';
 import type { TailCache } from '../publish/tail-cache.ts';
+import { isEventOf } from '../sequencer/log-event.ts';
 
-type D = Record<string, any>;
-
-export interface HistoryQuery {
-  sid: string;
-  after?: number;
-  to?: number;
-  limit?: number;
-  compact?: boolean;
-}
+type HistoryPage = ReplyDataOf<'history.page'>;
 
 /**
  * The page as the JSON text of a `history.page` reply's data. An uncompacted page inside the
@@ -55,11 +48,11 @@ function pageLimit(q: HistoryQuery, maxPage: number): number {
   return limit;
 }
 
-export async function historyPage(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number, maxBytes: number, tail?: TailCache) {
+export async function historyPage(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number, maxBytes: number, tail?: TailCache): Promise<HistoryPage> {
   const limit = pageLimit(q, maxPage);
   let after = q.after ?? 0;
   const bound = Math.min(q.to ?? committedHead, committedHead);
-  let reset: { atSeq: number; state: unknown } | undefined;
+  let reset: HistoryPage['reset'];
   if (after < floorSeq) {
     const snap = await store.snapshotAtFloor(q.sid);
     if (snap) {
@@ -84,9 +77,10 @@ export async function historyPage(store: Store, committedHead: number, floorSeq:
   const to = raw.length === limit || shortened ? raw[raw.length - 1].seq : Math.max(after, bound);
   // Only streams completed within this page are compacted, so every seq of (from, to] is an event of
   // the page or covered by its message.completed [HIST-COMPACT-2][HIST-PAGE-7].
-  const completed = new Set(raw.filter((e) => e.type === 'message.completed').map((e) => (e.data as D).msgId as string));
+  const completed = new Set<string>();
+  for (const e of raw) if (isEventOf(e, 'message.completed')) completed.add(e.data.msgId);
   const events = q.compact === false ? raw : compactEvents(raw, completed);
-  const page: D = { sid: q.sid, from: after, to, headSeq: committedHead, events, more: to < bound };
+  const page: HistoryPage = { sid: q.sid, from: after, to, headSeq: committedHead, events, more: to < bound };
   if (reset) page.reset = reset;
   return page;
 }
@@ -99,12 +93,11 @@ export async function historyPage(store: Store, committedHead: number, floorSeq:
 export function compactEvents(events: EventEnvelope[], completed: Set<string>): EventEnvelope[] {
   const out: EventEnvelope[] = [];
   for (const e of events) {
-    const d = e.data as D;
-    if ((e.type === 'message.started' || e.type === 'message.delta') && completed.has(d.msgId)) continue;
+    if ((isEventOf(e, 'message.started') || isEventOf(e, 'message.delta')) && completed.has(e.data.msgId)) continue;
     const last = out[out.length - 1];
-    if (e.type === 'message.delta' && last?.type === 'message.delta' && (last.data as D).msgId === d.msgId) {
-      const ld = last.data as D;
-      out[out.length - 1] = { ...e, cid: e.cid, data: { msgId: d.msgId, i: ld.i, n: (ld.n ?? 1) + 1, text: ld.text + d.text } };
+    if (isEventOf(e, 'message.delta') && last && isEventOf(last, 'message.delta') && last.data.msgId === e.data.msgId) {
+      const merged: EventDataOf<'message.delta'> = { msgId: e.data.msgId, i: last.data.i, n: (last.data.n ?? 1) + 1, text: last.data.text + e.data.text };
+      out[out.length - 1] = { ...e, cid: e.cid, data: merged };
       if (e.cid === undefined) delete out[out.length - 1].cid;
       continue;
     }
