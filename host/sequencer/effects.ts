@@ -2,11 +2,11 @@
  * What an accepted event changes outside its own log: index entries, notifications, agent inbox
  * items, input deadlines and device results. Derived from the event and the state around it.
  */
-import type { EventEnvelope, SessionState } from '../../schemas/src/index.ts';
+import type { Static } from 'typebox';
+import type { EventDataOf, EventEnvelope, Notification, Part, Result, SessionState } from '../../schemas/src/index.ts';
 import { DEVICE_PAYLOAD_MAX } from '../../protocol/constants.ts';
 import type { CommitBatch, InboxRecord } from '../store/store.ts';
-
-type D = Record<string, any>;
+import { asLogEvent } from './log-event.ts';
 
 export interface Effects {
   participants: CommitBatch['participants'];
@@ -30,7 +30,7 @@ const INBOX_KIND: Record<string, InboxRecord['kind'] | undefined> = {
 };
 
 /** A compact device payload that fits DEVICE_PAYLOAD_MAX bytes, truncating the text field [DEVICE-SIZE-1]. */
-export function compact(obj: D, textField: string): string {
+export function compact<T extends Record<string, unknown>>(obj: T, textField: keyof T & string): string {
   // Cut by code points, never inside a surrogate pair [DEVICE-SIZE-1].
   let chars = Array.from(String(obj[textField] ?? ''));
   for (;;) {
@@ -42,17 +42,19 @@ export function compact(obj: D, textField: string): string {
   }
 }
 
-function textOf(d: D): string {
-  const parts = (d.parts ?? []) as D[];
+type TextPart = Extract<Part, { kind: 'text'; text: string }>;
+
+function textOf(d: EventDataOf<'message'>): string {
+  const parts = d.parts ?? [];
   return parts
-    .filter((p) => p.kind === 'text')
-    .map((p) => p.text as string)
+    .filter((p): p is TextPart => p.kind === 'text')
+    .map((p) => p.text)
     .join(' ')
     .slice(0, 160);
 }
 
 export function effectsOf(e: EventEnvelope, before: SessionState | undefined, after: SessionState): Effects {
-  const d = e.data as D;
+  const ev = asLogEvent(e);
   const fx: Effects = {
     participants: [],
     index: [],
@@ -63,11 +65,13 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
     stateChanged: e.type !== 'message.delta' && e.type !== 'message',
   };
   const sid = e.sid;
-  const note = (principal: string, k: string, t: string) =>
-    fx.notify.push({ principal, payload: compact({ v: 1, k, sid, seq: e.seq, t: t.slice(0, 120) }, 't') });
+  const note = (principal: string, k: string, t: string) => {
+    const n: Static<typeof Notification> = { v: 1, k, sid, seq: e.seq, t: t.slice(0, 120) };
+    fx.notify.push({ principal, payload: compact(n, 't') });
+  };
   const title = after.title ?? sid;
 
-  switch (e.type) {
+  switch (ev.type) {
     case 'session.created':
       for (const p of after.participants) {
         fx.participants.push({ sid, principal: p.principal, role: p.role });
@@ -76,6 +80,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
       }
       break;
     case 'participant.joined': {
+      const d = ev.data;
       const existed = before?.participants.some((p) => p.principal === d.principal);
       fx.participants.push({ sid, principal: d.principal, role: d.role });
       fx.index.push({ principal: d.principal, removed: false });
@@ -87,33 +92,36 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
       break;
     }
     case 'participant.left':
-      fx.participants.push({ sid, principal: d.principal, role: null });
-      fx.index.push({ principal: d.principal, removed: true });
+      fx.participants.push({ sid, principal: ev.data.principal, role: null });
+      fx.index.push({ principal: ev.data.principal, removed: true });
       break;
     case 'session.closed':
       for (const p of after.participants) {
         fx.index.push({ principal: p.principal, removed: false });
-        if (p.principal !== e.sender) note(p.principal, 'closed', d.reason ?? title);
+        if (p.principal !== e.sender) note(p.principal, 'closed', ev.data.reason ?? title);
       }
       for (const i of before?.openInputs ?? []) fx.deadlinesRemoved.push({ sid, requestId: i.requestId });
       break;
     case 'input.requested': {
+      const d = ev.data;
       if (d.deadline && d.onTimeout?.policy !== 'wait') {
         fx.deadlinesAdded.push({ sid, requestId: d.requestId, requestSeq: e.seq, deadline: d.deadline });
       }
       // Those who may answer: answering roles, narrowed by `to` [HOST-NOTIFY-1].
       const answerers = after.participants
-        .filter((p) => ['owner', 'member', 'approver'].includes(p.role) && (!d.to || (d.to as string[]).includes(p.principal)))
+        .filter((p) => ['owner', 'member', 'approver'].includes(p.role) && (!d.to || d.to.includes(p.principal)))
         .map((p) => p.principal);
       for (const p of answerers) if (p !== e.sender) note(p, 'input', d.prompt);
       break;
     }
     case 'input.resolved':
-      fx.deadlinesRemoved.push({ sid, requestId: d.requestId });
+      fx.deadlinesRemoved.push({ sid, requestId: ev.data.requestId });
       break;
     case 'run.finished': {
+      const d = ev.data;
       const t = d.summary ?? d.error ?? d.status;
-      fx.result = { sid, payload: compact({ v: 1, sid, seq: e.seq, status: d.status, t: String(t).slice(0, 160) }, 't') };
+      const result: Static<typeof Result> = { v: 1, sid, seq: e.seq, status: d.status, t: String(t).slice(0, 160) };
+      fx.result = { sid, payload: compact(result, 't') };
       for (const p of after.participants) if (p.role !== 'agent' && p.principal !== e.sender) note(p.principal, 'result', String(t));
       break;
     }
@@ -124,7 +132,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
   const kind = INBOX_KIND[e.type];
   if (kind) {
     const summary =
-      e.type === 'message' ? textOf(d) : e.type === 'steer' ? String(d.text).slice(0, 160) : e.type === 'session.created' ? title.slice(0, 160) : undefined;
+      ev.type === 'message' ? textOf(ev.data) : ev.type === 'steer' ? String(ev.data.text).slice(0, 160) : ev.type === 'session.created' ? title.slice(0, 160) : undefined;
     for (const p of after.participants) {
       if (p.role !== 'agent' || p.principal === e.sender) continue;
       const item: Omit<InboxRecord, 'itemId'> = { agent: p.principal, sid, seq: e.seq, kind, createdAt: e.time };

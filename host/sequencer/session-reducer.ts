@@ -4,8 +4,7 @@
  */
 import type { EventEnvelope, Participant, SessionState } from '../../schemas/src/index.ts';
 import type { SessionRow } from '../store/store.ts';
-
-type D = Record<string, any>;
+import { asLogEvent } from './log-event.ts';
 
 export function emptySession(sid: string, createdBy: string, time: string): SessionRow {
   return {
@@ -39,25 +38,28 @@ function setParticipant(list: Participant[], p: Participant): Participant[] {
 export function reduce(row: SessionRow, e: EventEnvelope): SessionRow {
   const s: SessionState = { ...row.state, headSeq: e.seq, updatedAt: e.time };
   let streams = row.streams;
-  const d = e.data as D;
-  switch (e.type) {
+  const ev = asLogEvent(e);
+  switch (ev.type) {
     case 'session.created':
-      s.participants = d.participants;
+      s.participants = ev.data.participants;
       s.createdBy = e.sender;
       s.createdAt = e.time;
-      if (d.title !== undefined) s.title = d.title;
+      if (ev.data.title !== undefined) s.title = ev.data.title;
       break;
     case 'session.closed':
       s.status = 'closed';
       s.openInputs = [];
       break;
     case 'participant.joined':
-      s.participants = setParticipant(s.participants, { principal: d.principal, role: d.role });
+      s.participants = setParticipant(s.participants, { principal: ev.data.principal, role: ev.data.role });
       break;
-    case 'participant.left':
-      s.participants = s.participants.filter((p) => p.principal !== d.principal);
+    case 'participant.left': {
+      const gone = ev.data.principal;
+      s.participants = s.participants.filter((p) => p.principal !== gone);
       break;
+    }
     case 'message.started': {
+      const d = ev.data;
       const m: SessionState['openMessages'][number] = { msgId: d.msgId, sender: e.sender, role: d.role, startedSeq: e.seq };
       if (d.runId !== undefined) m.runId = d.runId;
       s.openMessages = [...s.openMessages, m];
@@ -65,35 +67,41 @@ export function reduce(row: SessionRow, e: EventEnvelope): SessionRow {
       break;
     }
     case 'message.delta':
-      streams = { ...streams, [d.msgId]: d.i + (d.n ?? 1) };
+      streams = { ...streams, [ev.data.msgId]: ev.data.i + (ev.data.n ?? 1) };
       break;
     case 'message.completed': {
-      s.openMessages = s.openMessages.filter((m) => m.msgId !== d.msgId);
-      const { [d.msgId]: _closed, ...rest } = streams;
+      const msgId = ev.data.msgId;
+      s.openMessages = s.openMessages.filter((m) => m.msgId !== msgId);
+      const { [msgId]: _closed, ...rest } = streams;
       streams = rest;
       break;
     }
     case 'run.started': {
-      const r: SessionState['openRuns'][number] = { runId: d.runId, agent: e.sender, startedSeq: e.seq };
-      if (d.title !== undefined) r.title = d.title;
+      const r: SessionState['openRuns'][number] = { runId: ev.data.runId, agent: e.sender, startedSeq: e.seq };
+      if (ev.data.title !== undefined) r.title = ev.data.title;
       s.openRuns = [...s.openRuns, r];
       break;
     }
-    case 'run.finished':
-      s.openRuns = s.openRuns.filter((r) => r.runId !== d.runId);
+    case 'run.finished': {
+      const runId = ev.data.runId;
+      s.openRuns = s.openRuns.filter((r) => r.runId !== runId);
       break;
+    }
     case 'steer':
       s.lastSteerSeq = e.seq;
       break;
     case 'input.requested': {
+      const d = ev.data;
       const i: SessionState['openInputs'][number] = { requestId: d.requestId, seq: e.seq, prompt: d.prompt, risk: d.risk };
       if (d.deadline !== undefined) i.deadline = d.deadline;
       s.openInputs = [...s.openInputs, i];
       break;
     }
-    case 'input.resolved':
-      s.openInputs = s.openInputs.filter((i) => i.requestId !== d.requestId);
+    case 'input.resolved': {
+      const requestId = ev.data.requestId;
+      s.openInputs = s.openInputs.filter((i) => i.requestId !== requestId);
       break;
+    }
     default:
       break;
   }
