@@ -33,6 +33,8 @@ async function suite(t: Test, scene: McpScene, alice: TetherClient, bob: TetherC
     t.equal(tools.find((x) => x.name === 'read_session')?.annotations?.readOnlyHint, true);
     t.ok(client.getServerCapabilities()?.tasks?.requests?.tools?.call, 'the server offers tool calls as tasks');
     t.match(client.getInstructions() ?? '', `"${helper}"`, 'the instructions name the principal');
+    t.ok(client.getServerCapabilities()?.logging, 'it logs the Tether connection state to the client');
+    await client.setLoggingLevel('warning');
   });
 
   t.test('check_inbox lists the session assignment and the message, newest last', async (t) => {

@@ -98,7 +98,11 @@ export async function main(argv: string[]): Promise<number | void> {
     } else {
       const server = createMcpServer(deps);
       const closed = new Promise<void>((resolve) => {
-        server.onclose = () => resolve();
+        const onclose = server.onclose;
+        server.onclose = () => {
+          onclose?.();
+          resolve();
+        };
         process.stdin.once('end', () => resolve());
       });
       await server.connect(new StdioServerTransport());

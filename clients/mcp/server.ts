@@ -41,12 +41,18 @@ export function createMcpServer(deps: ServerDeps): Server {
   const server = new Server(
     { name: 'tether', title: 'Tether', version: MCP_VERSION },
     {
-      capabilities: { tools: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+      capabilities: { tools: {}, logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
       taskStore: deps.tasks,
       instructions: instructions(deps.participant.principal),
     },
   );
   const reads = new ReadCursors();
+  // The Tether connection's ups and downs reach the client's log (filtered by logging/setLevel).
+  const offState = deps.participant.client.on('state', (state) => {
+    const level = state === 'online' ? 'info' : 'warning';
+    void server.sendLoggingMessage({ level, logger: 'tether', data: `Tether connection ${state}` }, server.transport?.sessionId).catch(() => {});
+  });
+  server.onclose = () => offState();
   const byName = new Map(TOOLS.map((t) => [t.listing.name, t]));
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: TOOLS.map((t) => t.listing) }));
