@@ -9,6 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main(arg
   passwd: { summary: 'print a users-file line (principal:$scrypt$...) for --users', load: () => import('../broker/passwd-cli.ts') },
   host: { summary: 'session host only, against any MQTT 3.1.1 broker (--broker mqtt://HOST:PORT)', load: () => import('../host/cli.ts') },
   agent: { summary: 'the reference agent (offline demo model unless --llm-base-url or an API key is given)', load: () => import('../clients/agent/cli.ts') },
+  mcp: { summary: 'MCP server (stdio, or Streamable HTTP with --http) making an MCP client agent a Tether participant (--user)', load: () => import('../clients/mcp/cli.ts') },
   conformance: { summary: 'run the conformance suite against a host, agent, client or device (--profile, --broker, --spawn)', load: () => import('../conformance/cli.ts') },
 };
 
