@@ -52,6 +52,8 @@ export class TetherClient extends Emitter<ClientEvents> {
   private readonly seqStore: SeqStore;
   private readonly feedDefaults: SessionFeedOptions;
   private index?: SessionIndex;
+  /** Listeners of watchSessionState, by sid. */
+  private readonly stateWatchers = new Map<string, Set<(state: SessionState) => void>>();
   private maxHistoryPage?: number;
   private readonly link: SessionLink;
   private closed = false;
@@ -252,6 +254,27 @@ export class TetherClient extends Emitter<ClientEvents> {
     return this.agents;
   }
 
+  /**
+   * Follows a session's retained state (head seq, open streams, open input requests) without
+   * joining its log: what a session list shows. Returns a function that stops following.
+   */
+  watchSessionState(sid: string, fn: (state: SessionState) => void): () => void {
+    checkId(sid, 'sid');
+    let set = this.stateWatchers.get(sid);
+    if (!set) {
+      this.stateWatchers.set(sid, (set = new Set()));
+      void this.transport.subscribe(topics.sessionState(sid)).catch(() => {});
+    }
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size || this.stateWatchers.get(sid) !== set) return;
+      this.stateWatchers.delete(sid);
+      // A joined session still needs the topic.
+      if (!this.sessions.has(sid)) void this.transport.unsubscribe(topics.sessionState(sid)).catch(() => {});
+    };
+  }
+
   /** Follows this agent's inbox doorbell. */
   async watchInbox(): Promise<Inbox> {
     await this.transport.subscribe(topics.inbox(this.principal));
@@ -259,8 +282,8 @@ export class TetherClient extends Emitter<ClientEvents> {
   }
 
   /** An agent's own status (its card was given in the options). */
-  setAgentStatus(status: Exclude<AgentStatus, 'offline'>): Promise<void> {
-    return this.liveness.setAgentStatus(status);
+  setAgentStatus(status: Exclude<AgentStatus, 'offline'>, reason?: string): Promise<void> {
+    return this.liveness.setAgentStatus(status, reason);
   }
 
   // ------------------------------------------------------------------ commands and requests
@@ -399,7 +422,10 @@ export class TetherClient extends Emitter<ClientEvents> {
         return;
       }
       case 'sessionState':
-        if (json) this.sessions.get(t.sid)?.onState(json as SessionState);
+        if (json) {
+          this.sessions.get(t.sid)?.onState(json as SessionState);
+          for (const fn of this.stateWatchers.get(t.sid) ?? []) fn(json as SessionState);
+        }
         return;
       case 'presence':
         if (this.liveness.isOwnDevice(t.principal, t.device)) this.liveness.onOwnState(json, t.sid);
