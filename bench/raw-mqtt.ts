@@ -12,7 +12,7 @@ export async function connectRaw(
   if (onMessage) client.on('message', onMessage);
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => {
-      // Neither mqtt.js nor Aedes sets TCP_NODELAY (ARCHITECTURE 10, Nagle).
+      // Neither mqtt.js nor Aedes sets TCP_NODELAY (Nagle: 33-47 ms QoS 0 maxima on loopback without it).
       (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       resolve();
     });
@@ -24,7 +24,7 @@ export async function connectRaw(
 
 /**
  * QoS 1 publishing with a bounded in-flight window: mqtt.js' message-id allocator wraps at
- * 65,535 without checking ids still in flight (ARCHITECTURE 10).
+ * 65,535 without checking ids still in flight.
  */
 export class WindowedPublisher {
   private inflight = 0;

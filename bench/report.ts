@@ -177,7 +177,7 @@ export function markdown(r: BenchResults): string {
     ]);
   }
   const table = ['| workload | Tether | baselines (same run) | Tether / baseline |', '|---|---|---|---|', ...rows.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
-  const targets = ['| target (ARCHITECTURE 9) | wanted | measured | met |', '|---|---|---|---|', ...r.targets.map((g) => `| ${g.name} | ${g.target} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`)].join('\n');
+  const targets = ['| target | wanted | measured | met |', '|---|---|---|---|', ...r.targets.map((g) => `| ${g.name} | ${g.target} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`)].join('\n');
   const failures = r.failures.length ? ['', '**Failures:**', ...r.failures.map((f) => `- ${f.workload}: ${f.message}`)].join('\n') : '';
   const m = r.machine;
   return [

@@ -49,7 +49,7 @@ export async function mosquittoAcl(store: Store, opts: MosquittoAclOptions): Pro
   return lines.join('\n') + '\n';
 }
 
-/** A Mosquitto config for running the Tether host on Mosquitto with the traps of ARCHITECTURE section 10 avoided. */
+/** A Mosquitto config for running the Tether host on Mosquitto with the measured traps avoided (Nagle: set_tcp_nodelay; the stock 1,000-message queue limit). */
 export function mosquittoConf(opts: { port: number; bind?: string; passwordFile: string; aclFile: string; persistenceDir?: string; user?: string }): string {
   return [
     // Started as root, Mosquitto switches to this user; it must be able to read the files above.
