@@ -16,6 +16,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Ends the wait early (Ctrl-C, a connection refused for good). */
   signal?: AbortSignal;
+  /** Called once, when the first list found nothing and the wait begins. */
+  onWaiting?: () => void;
 }
 
 /** The host returns at most 500 items per list; with a session filter every one of them is looked at. */
@@ -32,6 +34,7 @@ export async function waitForItems(client: TetherClient, opts: WaitOptions): Pro
   if (opts.timeoutMs === 0) return pendingItems(client, opts);
   const endsAt = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
   let rang = false;
+  let told = false;
   let wake: (() => void) | undefined;
   const ring = () => {
     rang = true;
@@ -50,6 +53,8 @@ export async function waitForItems(client: TetherClient, opts: WaitOptions): Pro
       if (rang) continue;
       const left = endsAt - Date.now();
       if (left <= 0) return [];
+      if (!told) opts.onWaiting?.();
+      told = true;
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         wake = resolve;

@@ -54,7 +54,8 @@ export function main(argv: string[]): Promise<number> {
     try {
       const client = await inv.connect(agent);
       client.on('error', (err) => stop.abort(err));
-      const items = await waitForItems(client, { sid, max, timeoutMs, signal: stop.signal });
+      const onWaiting = () => inv.out.note(inv.out.paint('dim', `waiting for inbox items of ${agent}${sid ? ` in ${sid}` : ''}...`));
+      const items = await waitForItems(client, { sid, max, timeoutMs, signal: stop.signal, onWaiting });
       if (items.length === 0) {
         const where = sid ? ` of session ${sid}` : '';
         throw new CliError(EXIT.TIMEOUT, 'TIMEOUT', timeoutMs === 0 ? `no pending items${where} for ${agent}` : `no inbox item${where} for ${agent} within ${timeoutMs! / 1000} s`);

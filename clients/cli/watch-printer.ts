@@ -11,7 +11,7 @@ export class WatchPrinter {
 
   ready(principal: string, sessions: number, open: number): void {
     if (this.out.json) this.out.record({ kind: 'ready', principal, sessions, open });
-    else this.out.note(this.out.paint('dim', `watching as ${principal}: ${sessions} sessions, ${open} open. Ctrl-C to stop.`));
+    else this.out.note(this.out.paint('dim', `watching as ${principal}: ${sessions} session${sessions === 1 ? '' : 's'}, ${open} open. Ctrl-C to stop.`));
   }
 
   session(sid: string, s: { title?: string; by?: string; role?: string; seq?: number }): void {
