@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { FlagSpec } from '../../common/flags.ts';
 import { isId } from '../../protocol/topics.ts';
 import { UsageError } from './errors.ts';
+import { EXIT } from './exit-codes.ts';
 
 export type { FlagSpec };
 export type FlagValues = Record<string, string | boolean | undefined>;
@@ -131,6 +132,8 @@ export function help(spec: CommandSpec): string {
   return (
     `usage: tether ${spec.name} ${spec.synopsis}`.trimEnd() +
     ` [options]\n\n${spec.summary}\n${own}\nconnection and output:\n${CONNECTION_FLAGS.map(row).join('\n')}\n${notes}` +
-    `\nexit codes: 0 ok, 1 failure, 2 usage, 3 cannot connect, 4 auth refused, 5 not found, 6 timeout, 7 refused by the host\n`
+    `\nexit codes: ${Object.entries(EXIT)
+      .map(([name, code]) => `${code} ${name.toLowerCase().replace('_', ' ')}`)
+      .join(', ')} (clients/cli/README.md)\n`
   );
 }
