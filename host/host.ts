@@ -39,6 +39,7 @@ import type { HostMetrics } from './metrics.ts';
 import { CommitPublisher } from './publish/commit-publisher.ts';
 import { Outbox } from './publish/outbox.ts';
 import { TailCache } from './publish/tail-cache.ts';
+import { KnownAgents } from './sequencer/known-agents.ts';
 import { AgentStateIntake } from './requests/agent-state.ts';
 import { Router } from './routes.ts';
 import { LiveSessions } from './sequencer/live-sessions.ts';
@@ -82,6 +83,8 @@ export class SessionHost {
   private readonly retention: Retention;
   private readonly deadlines: InputDeadlines;
   private readonly doorbell: Doorbell;
+  /** Principals with an agent card [INBOX-ITEM-4]. */
+  private readonly agents = new KnownAgents();
   /** Recent committed events as published JSON, for history pages without a store read. */
   private readonly tail: TailCache;
 
@@ -122,7 +125,7 @@ export class SessionHost {
       metrics,
       outcome: { committed: (batch, commit) => this.committed(batch, commit), failed: (batch) => this.commitFailed(batch) },
     });
-    this.sequencer = new Sequencer({ store, limits, maxMessageBytes, sessions, batch: this.commits, metrics });
+    this.sequencer = new Sequencer({ store, limits, maxMessageBytes, sessions, batch: this.commits, metrics, agents: this.agents });
     this.deadlines = new InputDeadlines({ store, sessions, sequencer: this.sequencer, flush: () => this.commits.flush(), lifecycle, log });
 
     const router = new Router({
@@ -130,7 +133,7 @@ export class SessionHost {
       errors: new ErrorReplies(outbox, log, metrics),
       sequencer: this.sequencer,
       requests: { store, sessions, tail, limits, maxMessageBytes, outbox, doorbell },
-      agentStates: new AgentStateIntake(store, log),
+      agentStates: new AgentStateIntake(store, log, this.agents),
     });
     this.input = new InputQueue({ handle: (topic, payload) => router.route(topic, payload), commits: this.commits, lifecycle, log, metrics });
   }
@@ -141,6 +144,7 @@ export class SessionHost {
 
   async start(): Promise<void> {
     await this.liveness.begin();
+    await this.agents.load(this.opts.store);
     const ownState = this.liveness.topic;
     const subscriptions = [filters.submit(), filters.requests(), filters.agentState(), ownState];
     await this.link.open(subscriptions, (topic, payload) => {

@@ -3,7 +3,7 @@ import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import type { Probe } from '../core/probe.ts';
 import { text, type HostCheckContext } from '../host/context.ts';
-import { isId } from '../../protocol/topics.ts';
+import { isId, topics } from '../../protocol/topics.ts';
 import type { WirePeer } from '../wire-peer.ts';
 
 type D = Record<string, any>;
@@ -82,6 +82,35 @@ export default defineChecks<HostCheckContext>([
         const pending = first.page?.data?.pending;
         const b = await bell(ctx, p, pending);
         t.expect('HOST-INBOX-3', b?.pending === pending && b?.agentId === p.principal, `the retained doorbell of ${p.principal} shows its pending count ${pending}`, seen(`tether/v1/agents/${p.principal}/inbox`, b ?? 'no doorbell'));
+      }
+    },
+  },
+  {
+    id: 'host.inbox.agent-owner',
+    profile: 'host',
+    covers: ['INBOX-ITEM-4'],
+    description: 'A principal with an agent card gets inbox items in a session it created (as owner), like a participant with role agent; a principal without a card in the same role gets none.',
+    exclusive: 'shared-principals',
+    async run(ctx, t) {
+      const [a, b1, b2] = ctx.principals(3);
+      const alice = await ctx.peer(a);
+      const bot = await ctx.peer(b1);
+      const plain = await ctx.peer(b2);
+      for (const p of [bot, plain]) await drain(p, t);
+      const cardTopic = topics.agentState(b1);
+      const card = { name: 'conformance agent', skills: [], capabilities: { streaming: false, inputRequests: false, steering: false, cancel: false } };
+      await bot.publish(cardTopic, { v: 1, agentId: b1, status: 'online', epoch: Date.now(), time: new Date().toISOString(), card }, { retain: true });
+      try {
+        const own = await ctx.session(bot, [{ principal: a, role: 'member' }]);
+        const other = await ctx.session(plain, [{ principal: a, role: 'member' }]);
+        const m1 = await ctx.ok(alice, own, 'message.send', text('for the agent that created this session'));
+        await ctx.ok(alice, other, 'message.send', text('for a person who created this session'));
+        const mine = await items(bot, own);
+        t.equal('INBOX-ITEM-4', mine.mine.map((i) => [i.seq, i.kind]), [[m1, 'message']], 'the agent that owns the session has an item for the person\'s message', seen(bot.replyTo, mine.mine));
+        const theirs = await items(plain, other);
+        t.equal('INBOX-ITEM-4', theirs.mine.length, 0, 'a principal without an agent card gets no item as owner', seen(plain.replyTo, theirs.mine));
+      } finally {
+        await bot.publish(cardTopic, '', { retain: true });
       }
     },
   },

@@ -6,12 +6,14 @@
 import type { Logger } from 'pino';
 import { check } from '../../protocol/validate.ts';
 import type { AgentState } from '../../schemas/src/index.ts';
+import type { KnownAgents } from '../sequencer/known-agents.ts';
 import type { Store } from '../store/store.ts';
 
 export class AgentStateIntake {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
+    private readonly agents?: KnownAgents,
   ) {}
 
   async take(agentId: string, payload: Buffer): Promise<void> {
@@ -27,6 +29,7 @@ export class AgentStateIntake {
       this.log.debug({ agentId }, 'ignored invalid agent state');
       return;
     }
+    this.agents?.add(agentId);
     await this.store.putAgentState(agentId, payload.toString('utf8'), valid.value.epoch);
   }
 }

@@ -53,7 +53,12 @@ function textOf(d: EventDataOf<'message'>): string {
     .slice(0, 160);
 }
 
-export function effectsOf(e: EventEnvelope, before: SessionState | undefined, after: SessionState): Effects {
+/**
+ * What an event causes besides itself. `isAgent` says whether a principal has an agent card: such a
+ * participant is an agent whatever its role [INBOX-ITEM-4].
+ */
+export function effectsOf(e: EventEnvelope, before: SessionState | undefined, after: SessionState, isAgent: (principal: string) => boolean = () => false): Effects {
+  const agentLike = (p: { principal: string; role: string }) => p.role === 'agent' || isAgent(p.principal);
   const ev = asLogEvent(e);
   const fx: Effects = {
     participants: [],
@@ -122,7 +127,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
       const t = d.summary ?? d.error ?? d.status;
       const result: Static<typeof Result> = { v: 1, sid, seq: e.seq, status: d.status, t: String(t).slice(0, 160) };
       fx.result = { sid, payload: compact(result, 't') };
-      for (const p of after.participants) if (p.role !== 'agent' && p.principal !== e.sender) note(p.principal, 'result', String(t));
+      for (const p of after.participants) if (!agentLike(p) && p.principal !== e.sender) note(p.principal, 'result', String(t));
       break;
     }
     default:
@@ -134,7 +139,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
     const summary =
       ev.type === 'message' ? textOf(ev.data) : ev.type === 'steer' ? String(ev.data.text).slice(0, 160) : ev.type === 'session.created' ? title.slice(0, 160) : undefined;
     for (const p of after.participants) {
-      if (p.role !== 'agent' || p.principal === e.sender) continue;
+      if (!agentLike(p) || p.principal === e.sender) continue;
       const item: Omit<InboxRecord, 'itemId'> = { agent: p.principal, sid, seq: e.seq, kind, createdAt: e.time };
       if (summary) item.summary = summary;
       fx.inbox.push(item);

@@ -13,6 +13,7 @@ import type { Store } from '../store/store.ts';
 import { CommandIds } from './command-ids.ts';
 import { effectsOf, type Effects } from './effects.ts';
 import { IdFilter } from './id-filter.ts';
+import type { KnownAgents } from './known-agents.ts';
 import type { LiveSession, LiveSessions } from './live-sessions.ts';
 import { PendingCreates } from './pending-creates.ts';
 import { admitToSession } from './rules/admission.ts';
@@ -35,6 +36,8 @@ export interface SequencerOptions {
   sessions: LiveSessions;
   batch: BatchSink;
   metrics?: HostMetrics;
+  /** Principals with an agent card: agents in any role [INBOX-ITEM-4]. */
+  agents?: KnownAgents;
 }
 
 export class Sequencer {
@@ -85,7 +88,7 @@ export class Sequencer {
     if (cid !== undefined) event.cid = cid;
     session.row = reduce(session.row, event);
     this.opts.sessions.accepted(session, event);
-    const effects = effectsOf(event, before, session.row.state);
+    const effects = effectsOf(event, before, session.row.state, (p) => this.opts.agents?.has(p) ?? false);
     this.opts.batch.accept({ event, replyTo, effects }, session);
   }
 
