@@ -14,9 +14,11 @@ import hostSecurity from './host-security.ts';
 import hostSequencing from './host-sequencing.ts';
 import hostSessions from './host-sessions.ts';
 import hostSnapshots from './host-snapshots.ts';
+import hostUnicode from './host-unicode.ts';
 
 export const HOST_CHECKS: Check<HostCheckContext>[] = [
   ...hostEnvelope,
+  ...hostUnicode,
   ...hostOrder,
   ...hostSequencing,
   ...hostIdempotency,

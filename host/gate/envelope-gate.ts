@@ -9,7 +9,7 @@ import { check, dataValidator, describeErrors, knownFields } from '../../protoco
 import type { CommandEnvelopeT, Limits, RequestEnvelopeT } from '../../schemas/src/index.ts';
 import type { CommandMessage, RequestMessage, ReturnAddress } from './admitted.ts';
 import { ProtocolError, refuse } from './errors.ts';
-import { isObject, parseObject, utf8 } from './json.ts';
+import { hasLoneSurrogate, isObject, parseObject, utf8 } from './json.ts';
 import { CommandRate } from './rate-limit.ts';
 
 /** What tells the two envelopes apart. */
@@ -51,14 +51,17 @@ export class EnvelopeGate {
         refuse('PAYLOAD_TOO_LARGE', 'HOST-LIMIT-1', `payload of ${payload.length} bytes exceeds ${max}`);
       }
       let parsed: unknown;
+      let text = '';
       try {
         // Invalid UTF-8 is refused, not repaired [ENV-JSON-2].
-        parsed = JSON.parse(utf8.decode(payload));
+        text = utf8.decode(payload);
+        parsed = JSON.parse(text);
       } catch {
         refuse('BAD_JSON', 'ENV-JSON-2', 'payload is not valid UTF-8 JSON');
       }
       if (!isObject(parsed)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', 'payload must be a JSON object');
       address = parsed;
+      if (hasLoneSurrogate(text, parsed)) refuse('BAD_JSON', 'ENV-JSON-3', 'a string holds a lone surrogate (\\ud800-\\udfff escape without its pair): not Unicode text');
       if (parsed.v !== 1 && parsed.v !== undefined && Number.isInteger(parsed.v)) {
         refuse('VERSION_UNSUPPORTED', 'ENV-VERSION-2', `protocol version ${parsed.v} is not supported; this host speaks 1`);
       }

@@ -6,6 +6,7 @@ import type { Static } from 'typebox';
 import type { EventDataOf, EventEnvelope, Notification, Part, Result, SessionState } from '../../schemas/src/index.ts';
 import { DEVICE_PAYLOAD_MAX } from '../../protocol/constants.ts';
 import type { CommitBatch, InboxRecord } from '../store/store.ts';
+import { clip } from '../gate/json.ts';
 import { asLogEvent } from './log-event.ts';
 
 export interface Effects {
@@ -49,8 +50,7 @@ function textOf(d: EventDataOf<'message'>): string {
   return parts
     .filter((p): p is TextPart => p.kind === 'text')
     .map((p) => p.text)
-    .join(' ')
-    .slice(0, 160);
+    .join(' ');
 }
 
 /**
@@ -71,7 +71,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
   };
   const sid = e.sid;
   const note = (principal: string, k: string, t: string) => {
-    const n: Static<typeof Notification> = { v: 1, k, sid, seq: e.seq, t: t.slice(0, 120) };
+    const n: Static<typeof Notification> = { v: 1, k, sid, seq: e.seq, t: clip(t, 120) };
     fx.notify.push({ principal, payload: compact(n, 't') });
   };
   const title = after.title ?? sid;
@@ -92,7 +92,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
       if (!existed) note(d.principal, 'session', `${e.sender}: ${title}`);
       // An agent added later is assigned the session like one named at creation.
       if (!existed && d.role === 'agent' && d.principal !== e.sender) {
-        fx.inbox.push({ agent: d.principal, sid, seq: e.seq, kind: 'session.assigned', createdAt: e.time, summary: title.slice(0, 160) });
+        fx.inbox.push({ agent: d.principal, sid, seq: e.seq, kind: 'session.assigned', createdAt: e.time, summary: clip(title, 160) });
       }
       break;
     }
@@ -125,7 +125,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
     case 'run.finished': {
       const d = ev.data;
       const t = d.summary ?? d.error ?? d.status;
-      const result: Static<typeof Result> = { v: 1, sid, seq: e.seq, status: d.status, t: String(t).slice(0, 160) };
+      const result: Static<typeof Result> = { v: 1, sid, seq: e.seq, status: d.status, t: clip(String(t), 160) };
       fx.result = { sid, payload: compact(result, 't') };
       for (const p of after.participants) if (!agentLike(p) && p.principal !== e.sender) note(p.principal, 'result', String(t));
       break;
@@ -137,7 +137,7 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
   const kind = INBOX_KIND[e.type];
   if (kind) {
     const summary =
-      ev.type === 'message' ? textOf(ev.data) : ev.type === 'steer' ? String(ev.data.text).slice(0, 160) : ev.type === 'session.created' ? title.slice(0, 160) : undefined;
+      ev.type === 'message' ? clip(textOf(ev.data), 160) : ev.type === 'steer' ? clip(String(ev.data.text), 160) : ev.type === 'session.created' ? clip(title, 160) : undefined;
     for (const p of after.participants) {
       if (!agentLike(p) || p.principal === e.sender) continue;
       const item: Omit<InboxRecord, 'itemId'> = { agent: p.principal, sid, seq: e.seq, kind, createdAt: e.time };
