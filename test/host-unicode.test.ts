@@ -57,3 +57,22 @@ t.test('clip cuts by code points and marks the cut', async (t) => {
   t.equal(clip('a😀😀', 2), 'a…');
   t.equal(clip('😀😀😀', 3), '😀😀😀', 'three emoji are three code points, though six UTF-16 units');
 });
+
+t.test('a failed run without a summary shows its status, and control characters are cut to the most that fits (HOST-RESULT-1, DEVICE-SIZE-1)', async (t) => {
+  const tether = await startTestTether(t);
+  const alice = await peer(t, tether.mqttUrl, 'alice');
+  const bot = await peer(t, tether.mqttUrl, 'bot');
+  const sid = await createSession(alice, [{ principal: 'bot', role: 'agent' }]);
+  await alice.subscribe(topics.result(sid));
+  await bot.command(sid, 'run.start', { runId: 'r1' });
+  await bot.command(sid, 'run.finish', { runId: 'r1', status: 'failed', error: 'the database was unreachable' });
+  const failed = await alice.waitFor((m) => m.topic === topics.result(sid) && m.json?.status === 'failed', 'failed result');
+  t.equal(failed.json!.t, 'failed', 't is the status, not the error text');
+  await bot.command(sid, 'run.start', { runId: 'r2' });
+  await bot.command(sid, 'run.finish', { runId: 'r2', status: 'completed', summary: '\u0007'.repeat(160) });
+  const bel = await alice.waitFor((m) => m.topic === topics.result(sid) && m.json?.seq !== failed.json!.seq && m.json?.status === 'completed', 'BEL result');
+  const shown = Array.from(String(bel.json!.t));
+  t.equal(shown.at(-1), '…', 'the cut is marked');
+  t.ok(shown.length > 15, `as many escaped control characters as fit are kept (${shown.length - 1})`);
+  t.ok(Buffer.byteLength(JSON.stringify(bel.json)) <= 256, 'within 256 bytes');
+});

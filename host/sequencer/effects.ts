@@ -32,15 +32,20 @@ const INBOX_KIND: Record<string, InboxRecord['kind'] | undefined> = {
 
 /** A compact device payload that fits DEVICE_PAYLOAD_MAX bytes, truncating the text field [DEVICE-SIZE-1]. */
 export function compact<T extends Record<string, unknown>>(obj: T, textField: keyof T & string): string {
-  // Cut by code points, never inside a surrogate pair [DEVICE-SIZE-1].
-  let chars = Array.from(String(obj[textField] ?? ''));
-  for (;;) {
-    const payload = JSON.stringify({ ...obj, [textField]: chars.join('') });
-    const over = Buffer.byteLength(payload) - DEVICE_PAYLOAD_MAX;
-    if (over <= 0 || chars.length === 0) return payload;
-    chars = chars.slice(0, Math.max(0, chars.length - Math.max(2, Math.ceil(over / 4)) - 1));
-    if (chars.length) chars.push('…');
+  const full = JSON.stringify(obj);
+  if (Buffer.byteLength(full) <= DEVICE_PAYLOAD_MAX) return full;
+  // Cut by code points, never inside a surrogate pair, and mark the cut [DEVICE-SIZE-1]. Escaped
+  // control characters take up to six bytes each, so the longest prefix that fits is searched for.
+  const chars = Array.from(String(obj[textField] ?? ''));
+  const build = (n: number) => JSON.stringify({ ...obj, [textField]: n > 0 ? `${chars.slice(0, n).join('')}…` : '' });
+  let lo = 0;
+  let hi = chars.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (Buffer.byteLength(build(mid)) <= DEVICE_PAYLOAD_MAX) lo = mid;
+    else hi = mid - 1;
   }
+  return build(lo);
 }
 
 type TextPart = Extract<Part, { kind: 'text'; text: string }>;
@@ -124,7 +129,8 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
       break;
     case 'run.finished': {
       const d = ev.data;
-      const t = d.summary ?? d.error ?? d.status;
+      // The summary, or the status: an error text is for the log, not for devices [HOST-RESULT-1].
+      const t = d.summary ?? d.status;
       const result: Static<typeof Result> = { v: 1, sid, seq: e.seq, status: d.status, t: clip(String(t), 160) };
       fx.result = { sid, payload: compact(result, 't') };
       for (const p of after.participants) if (!agentLike(p) && p.principal !== e.sender) note(p.principal, 'result', String(t));
