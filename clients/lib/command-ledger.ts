@@ -47,7 +47,18 @@ interface Kept {
 const TRANSIENT = new Set(['RATE_LIMITED', 'INTERNAL']);
 const encoder = new TextEncoder();
 const utf8Length = (text: string) => encoder.encode(text).length;
-const MAX_TRANSIENT_REFUSALS = 50;
+/** Longest wait between resends of a refused command. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/**
+ * The wait before resending a command refused `refusals` times in a row: at least the host's
+ * retryAfterMs [CLIENT-RETRY-4], growing with each refusal and spread by random jitter, so that
+ * many commands refused together do not all come back in the same millisecond and collide again.
+ */
+export function retryDelay(base: number, refusals: number, random: () => number = Math.random): number {
+  const spread = base * Math.min(2 ** Math.max(0, refusals - 1), 64);
+  return Math.min(MAX_RETRY_DELAY_MS, Math.round(base + random() * spread));
+}
 
 export interface CommandLedgerOptions {
   /** Resend a command unanswered for this long (default 10000 ms) [CLIENT-RETRY-3]. */
@@ -122,10 +133,11 @@ export class CommandLedger {
       // Possibly refused only because an earlier command of its order was refused or lost.
       this.wait(k, err, 0);
       k.onRefused?.(err);
-    } else if (TRANSIENT.has(err.code) && ++k.transientRefusals <= MAX_TRANSIENT_REFUSALS) {
+    } else if (TRANSIENT.has(err.code)) {
+      // Kept, never given up on [CLIENT-RETRY-1]: the host said "later", not "no".
       const details = (data.details ?? {}) as { retryAfterMs?: unknown };
-      const delay = err.code === 'RATE_LIMITED' && typeof details.retryAfterMs === 'number' ? Math.max(1, details.retryAfterMs) : 1000;
-      this.wait(k, err, delay);
+      const base = err.code === 'RATE_LIMITED' && typeof details.retryAfterMs === 'number' ? Math.max(1, details.retryAfterMs) : 1000;
+      this.wait(k, err, retryDelay(base, ++k.transientRefusals));
     } else {
       this.fail(k, err);
     }
