@@ -44,7 +44,15 @@ function panel(p: ChartPanel, ox: number, yMin: number, yMax: number): string {
     out.push(`<line x1="${ox + M.left}" x2="${ox + M.left + pw}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
     out.push(`<text x="${ox + M.left - 4}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`);
   }
-  for (const [pct, label] of [[0, '0'], [50, '50'], [90, '90'], [99, '99'], [99.9, '99.9'], [99.99, '99.99'], [100, 'max']] as const) {
+  for (const [pct, label] of [
+    [0, '0'],
+    [50, '50'],
+    [90, '90'],
+    [99, '99'],
+    [99.9, '99.9'],
+    [99.99, '99.99'],
+    [100, 'max'],
+  ] as const) {
     out.push(`<line x1="${x(pct)}" x2="${x(pct)}" y1="${M.top}" y2="${M.top + ph}" stroke="#eee"/>`);
     out.push(`<text x="${x(pct)}" y="${M.top + ph + 14}" text-anchor="middle">${label}</text>`);
   }

@@ -14,9 +14,15 @@ export async function openPairs(url: string, n: number, prefix: string): Promise
     Array.from({ length: n }, (_, k) => k),
     100,
     async (k) => {
-      const [agent, human] = await Promise.all([BenchParticipant.connect(url, `agent-${tag}-${k}`), BenchParticipant.connect(url, `human-${tag}-${k}`)]);
+      const [agent, human] = await Promise.all([
+        BenchParticipant.connect(url, `agent-${tag}-${k}`),
+        BenchParticipant.connect(url, `human-${tag}-${k}`),
+      ]);
       const sid = `${tag}-${k}`;
-      const ack = await agent.command(sid, 'session.create', { title: `bench ${k}`, participants: [{ principal: human.principal, role: 'member' }] });
+      const ack = await agent.command(sid, 'session.create', {
+        title: `bench ${k}`,
+        participants: [{ principal: human.principal, role: 'member' }],
+      });
       check(ack.seq === 1, `session.create of ${sid} got seq ${ack.seq}, expected 1`);
       return { sid, agent, human };
     },

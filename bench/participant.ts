@@ -11,13 +11,20 @@ import type { Session } from '../clients/lib/session.ts';
 import type { FeedItem, SessionFeedOptions } from '../clients/lib/session-feed.ts';
 import type { StreamWriter, StreamWriterOptions } from '../clients/lib/stream-writer.ts';
 
-type D = Record<string, any>;
+type D = Record<string, unknown>;
 
 let counter = 0;
 
 function options(url: string, principal: string) {
   // A distinct device per connection, so that many connections of one principal coexist.
-  return { url, principal, device: `b${process.pid}x${++counter}`, backoff: { initialMs: 50, maxMs: 1000 }, firstConnectTimeoutMs: 60_000, requestTimeoutMs: 60_000 };
+  return {
+    url,
+    principal,
+    device: `b${process.pid}x${++counter}`,
+    backoff: { initialMs: 50, maxMs: 1000 },
+    firstConnectTimeoutMs: 60_000,
+    requestTimeoutMs: 60_000,
+  };
 }
 
 export class BenchParticipant {
@@ -60,7 +67,12 @@ export class BenchParticipant {
    * Joins a session after lastSeq (history catch-up, then live) and calls deliver for every item
    * in order, with the session's message fold already updated by it.
    */
-  async watch(sid: string, lastSeq: number, deliver: (item: FeedItem, messages: MessageFold) => void, opts: SessionFeedOptions = {}): Promise<Session> {
+  async watch(
+    sid: string,
+    lastSeq: number,
+    deliver: (item: FeedItem, messages: MessageFold) => void,
+    opts: SessionFeedOptions = {},
+  ): Promise<Session> {
     const session = await this.client.join(sid, { ...opts, after: lastSeq });
     session.on('item', (item) => deliver(item, session.messages));
     session.on('error', (err) => process.emitWarning(`session ${sid} of ${this.principal} failed: ${err.message}`));

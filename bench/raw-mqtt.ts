@@ -8,7 +8,13 @@ export async function connectRaw(
   onMessage?: (topic: string, payload: Buffer) => void,
   opts: IClientOptions = {},
 ): Promise<MqttClient> {
-  const client = mqtt.connect(url, { clientId: `raw-${process.pid}-${++counter}`, reconnectPeriod: 0, connectTimeout: 20_000, keepalive: 60, ...opts });
+  const client = mqtt.connect(url, {
+    clientId: `raw-${process.pid}-${++counter}`,
+    reconnectPeriod: 0,
+    connectTimeout: 20_000,
+    keepalive: 60,
+    ...opts,
+  });
   if (onMessage) client.on('message', onMessage);
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => {

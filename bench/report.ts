@@ -15,7 +15,8 @@ import type { ThroughputResult } from './workloads/throughput.ts';
 /** A figure, or why it could not be measured (a correctness failure or a crash). */
 export type Outcome<T> = T | { failed: string } | { skipped: string };
 
-const ok = <T>(x: Outcome<T> | undefined): T | undefined => (x && typeof x === 'object' && ('failed' in x || 'skipped' in x) ? undefined : (x as T | undefined));
+const ok = <T>(x: Outcome<T> | undefined): T | undefined =>
+  x && typeof x === 'object' && ('failed' in x || 'skipped' in x) ? undefined : (x as T | undefined);
 function why(x: Outcome<unknown> | undefined): string {
   if (x && typeof x === 'object' && 'failed' in x) return `FAILED: ${(x as { failed: string }).failed.slice(0, 160)}`;
   if (x && typeof x === 'object' && 'skipped' in x) return `not measured (${(x as { skipped: string }).skipped})`;
@@ -95,7 +96,7 @@ export function missingFigures(r: BenchResults): string[] {
       if (!Number.isFinite(v)) missing.push(path);
     } else if (Array.isArray(v)) {
       if (v.length === 0) missing.push(`${path} (empty)`);
-      v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`);
     } else if (typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) if (k !== 'failures' || path) walk(x, path ? `${path}.${k}` : k);
     }
@@ -107,7 +108,12 @@ export function missingFigures(r: BenchResults): string[] {
   return missing;
 }
 
-const n = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? 'n/a' : x >= 1000 ? Math.round(x).toLocaleString('en-US') : String(Math.round(x * 10 ** digits) / 10 ** digits));
+const n = (x: number | null | undefined, digits = 1) =>
+  x === null || x === undefined
+    ? 'n/a'
+    : x >= 1000
+      ? Math.round(x).toLocaleString('en-US')
+      : String(Math.round(x * 10 ** digits) / 10 ** digits);
 const x = (r: number | null | undefined) => (r === null || r === undefined ? 'n/a' : `${r}x`);
 
 export function markdown(r: BenchResults): string {
@@ -116,7 +122,8 @@ export function markdown(r: BenchResults): string {
     if (!l) return why(o);
     const ge = l.censored > 0 ? '>= ' : '';
     const figures = `${n(l.p50, 2)} / ${ge}${n(l.p99, 2)} / ${ge}${n(l.max)}`;
-    if (l.censored > 0) return `${figures} (overloaded: ${l.censored.toLocaleString('en-US')} of ${(l.sessions * l.tokensPerStream).toLocaleString('en-US')} tokens still unrendered when the run stopped waiting for them)`;
+    if (l.censored > 0)
+      return `${figures} (overloaded: ${l.censored.toLocaleString('en-US')} of ${(l.sessions * l.tokensPerStream).toLocaleString('en-US')} tokens still unrendered when the run stopped waiting for them)`;
     if (l.renderedRate < 0.9 * l.offeredRate) return `${figures} (rendered ${n(l.renderedRate)} of ${n(l.offeredRate)} tok/s offered)`;
     return figures;
   };
@@ -133,9 +140,24 @@ export function markdown(r: BenchResults): string {
   if (t) {
     const tt = ok(t.tether);
     const tn = ok(t.tetherSyncNormal);
-    rows.push(['Durable throughput (accepted events/s)', tt ? `${n(tt.perSecond)} (${tt.eventsPerCommit} events per commit)` : why(t.tether), `raw QoS 1 msgs/s: ${ok(t.raw) ? n(ok(t.raw)!.perSecond) : why(t.raw)}`, x(t.ratio)]);
-    rows.push(['  same, host in its own process (events/s)', ok(t.tetherSplit) ? n(ok(t.tetherSplit)!.perSecond) : why(t.tetherSplit), '(same raw run)', x(t.splitRatio)]);
-    rows.push(['  same, SQLite synchronous=NORMAL (events/s)', tn ? n(tn.perSecond) : why(t.tetherSyncNormal), '(FULL, the shipped default, above)', x(tt && tn && tt.perSecond ? Math.round((tn.perSecond / tt.perSecond) * 100) / 100 : null)]);
+    rows.push([
+      'Durable throughput (accepted events/s)',
+      tt ? `${n(tt.perSecond)} (${tt.eventsPerCommit} events per commit)` : why(t.tether),
+      `raw QoS 1 msgs/s: ${ok(t.raw) ? n(ok(t.raw)!.perSecond) : why(t.raw)}`,
+      x(t.ratio),
+    ]);
+    rows.push([
+      '  same, host in its own process (events/s)',
+      ok(t.tetherSplit) ? n(ok(t.tetherSplit)!.perSecond) : why(t.tetherSplit),
+      '(same raw run)',
+      x(t.splitRatio),
+    ]);
+    rows.push([
+      '  same, SQLite synchronous=NORMAL (events/s)',
+      tn ? n(tn.perSecond) : why(t.tetherSyncNormal),
+      '(FULL, the shipped default, above)',
+      x(tt && tn && tt.perSecond ? Math.round((tn.perSecond / tt.perSecond) * 100) / 100 : null),
+    ]);
   }
   for (const c of r.catchUp ?? []) {
     const a = ok(c.tether);
@@ -148,7 +170,13 @@ export function markdown(r: BenchResults): string {
     ]);
   }
   const lj = ok(r.lateJoin);
-  if (r.lateJoin) rows.push(['Late join mid-stream, join to first partial render (p50 / p99 ms)', lj ? `${n(lj.p50)} / ${n(lj.p99)}` : why(r.lateJoin), '-', '-']);
+  if (r.lateJoin)
+    rows.push([
+      'Late join mid-stream, join to first partial render (p50 / p99 ms)',
+      lj ? `${n(lj.p50)} / ${n(lj.p99)}` : why(r.lateJoin),
+      '-',
+      '-',
+    ]);
   const f = r.footprint;
   if (f) {
     const ft = ok(f.tether);
@@ -161,7 +189,9 @@ export function markdown(r: BenchResults): string {
     ]);
     rows.push([
       'Footprint per session / per client (KB of live heap)',
-      ft ? `${n(ft.perSessionKB)} / ${n(ft.perClientKB)} (clients joined at ${n(ft.clientsPerSecond)}/s with ${ft.clients.toLocaleString('en-US')} sessions stored)` : why(f.tether),
+      ft
+        ? `${n(ft.perSessionKB)} / ${n(ft.perClientKB)} (clients joined at ${n(ft.clientsPerSecond)}/s with ${ft.clients.toLocaleString('en-US')} sessions stored)`
+        : why(f.tether),
       `raw per client: ${fr ? n(fr.perClientKB) : why(f.raw)}`,
       `per client ${x(f.ratio.perClient)}`,
     ]);
@@ -176,8 +206,16 @@ export function markdown(r: BenchResults): string {
       `${x(s.ratio.coalescedVsDurableStreams)} / ${x(s.ratio.coalescedVsPlainSse)}`,
     ]);
   }
-  const table = ['| workload | Tether | baselines (same run) | Tether / baseline |', '|---|---|---|---|', ...rows.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
-  const targets = ['| target | wanted | measured | met |', '|---|---|---|---|', ...r.targets.map((g) => `| ${g.name} | ${g.target} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`)].join('\n');
+  const table = [
+    '| workload | Tether | baselines (same run) | Tether / baseline |',
+    '|---|---|---|---|',
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+  ].join('\n');
+  const targets = [
+    '| target | wanted | measured | met |',
+    '|---|---|---|---|',
+    ...r.targets.map((g) => `| ${g.name} | ${g.target} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`),
+  ].join('\n');
   const failures = r.failures.length ? ['', '**Failures:**', ...r.failures.map((f) => `- ${f.workload}: ${f.message}`)].join('\n') : '';
   const m = r.machine;
   return [

@@ -100,7 +100,9 @@ class Servers {
       onCrash: (m, code, signal, error) => {
         this.running.delete(s);
         for (const [k, v] of this.shared) if (v === s) this.shared.delete(k);
-        this.crashed?.(new Error(`the ${m} server process died during ${workload} (exit code ${code}, signal ${signal})${error ? `: ${error}` : ''}`));
+        this.crashed?.(
+          new Error(`the ${m} server process died during ${workload} (exit code ${code}, signal ${signal})${error ? `: ${error}` : ''}`),
+        );
       },
       limits: mode === 'tether' || mode === 'host' ? LIMITS : undefined,
       cpuProfDir: values.profile && (mode === 'tether' || mode === 'host') ? join(values.profile, workload) : undefined,
@@ -113,7 +115,12 @@ class Servers {
    * Runs fn against a server of the mode. fn may restart it (host and broker restart) through
    * the callback it is given.
    */
-  async use<T>(mode: ServerMode, workload: string, fn: (s: ServerHandle, restart: () => Promise<ServerHandle>) => Promise<T>, opts: ServerOptions & { fresh?: boolean } = {}): Promise<T> {
+  async use<T>(
+    mode: ServerMode,
+    workload: string,
+    fn: (s: ServerHandle, restart: () => Promise<ServerHandle>) => Promise<T>,
+    opts: ServerOptions & { fresh?: boolean } = {},
+  ): Promise<T> {
     const key = `${mode}/${opts.synchronous ?? ''}`;
     const reuse = this.reuse && !opts.fresh;
     let s = (reuse && this.shared.get(key)) || (await this.start(mode, workload, opts));
@@ -139,14 +146,19 @@ class Servers {
    * (`tether host --broker`), so that broker and host each get a core. fn gets the broker.
    */
   async useSplit<T>(workload: string, fn: (broker: ServerHandle, cpuMicros: () => Promise<number>) => Promise<T>): Promise<T> {
-    return this.use('aedes', workload, async (broker) => {
-      const host = await this.start('host', `${workload}-split-host`, { brokerUrl: broker.url });
-      try {
-        return await fn(broker, async () => (await broker.cpuMicros()) + (await host.cpuMicros()));
-      } finally {
-        if (this.running.has(host)) await this.stop(host);
-      }
-    }, { fresh: true });
+    return this.use(
+      'aedes',
+      workload,
+      async (broker) => {
+        const host = await this.start('host', `${workload}-split-host`, { brokerUrl: broker.url });
+        try {
+          return await fn(broker, async () => (await broker.cpuMicros()) + (await host.cpuMicros()));
+        } finally {
+          if (this.running.has(host)) await this.stop(host);
+        }
+      },
+      { fresh: true },
+    );
   }
 
   async stop(s: ServerHandle): Promise<void> {
@@ -183,7 +195,9 @@ function log(msg: string): void {
 }
 
 function version(pkg: string): string {
-  return (JSON.parse(readFileSync(join(ROOT, pkg === 'tether' ? '' : `node_modules/${pkg}`, 'package.json'), 'utf8')) as { version: string }).version;
+  return (
+    JSON.parse(readFileSync(join(ROOT, pkg === 'tether' ? '' : `node_modules/${pkg}`, 'package.json'), 'utf8')) as { version: string }
+  ).version;
 }
 
 /**
@@ -229,19 +243,38 @@ async function main(): Promise<BenchResults> {
       const lc = { ...common, ...level };
       const { sessions } = lc;
       log(`latency: ${sessions} streams x ${lc.tokensPerSecond} tok/s for ${lc.seconds} s, Tether then raw`);
-      const tether = await attempt(`latency ${sessions} Tether`, () => servers.use('tether', `latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
+      const tether = await attempt(`latency ${sessions} Tether`, () =>
+        servers.use('tether', `latency-${sessions}`, (s) => tetherLatency(s.url, lc)),
+      );
       const tetherSplit: Outcome<LatencyResult> =
         sessions >= 1000
           ? { skipped: 'measured at the lower levels only (time budget: the 1,000-stream level saturates both deployments)' }
-          : await attempt(`latency ${sessions} Tether split`, () => servers.useSplit(`latency-${sessions}`, (s) => tetherLatency(s.url, lc)));
+          : await attempt(`latency ${sessions} Tether split`, () =>
+              servers.useSplit(`latency-${sessions}`, (s) => tetherLatency(s.url, lc)),
+            );
       const raw = await attempt(`latency ${sessions} raw`, () => servers.use('aedes', 'latency', (s) => rawLatency(s.url, lc)));
       const t = ok(tether);
       const sp = ok(tetherSplit);
       const b = ok(raw);
-      r.latency.push({ sessions, tether, tetherSplit, raw, ratio: { p50: ratio(t?.p50, b?.p50), p99: ratio(t?.p99, b?.p99), max: ratio(t?.max, b?.max), ...('skipped' in tetherSplit ? {} : { splitP99: ratio(sp?.p99, b?.p99) }) } });
+      r.latency.push({
+        sessions,
+        tether,
+        tetherSplit,
+        raw,
+        ratio: {
+          p50: ratio(t?.p50, b?.p50),
+          p99: ratio(t?.p99, b?.p99),
+          max: ratio(t?.max, b?.max),
+          ...('skipped' in tetherSplit ? {} : { splitP99: ratio(sp?.p99, b?.p99) }),
+        },
+      });
       const fmt = (x: Outcome<LatencyResult>) => {
         const v = ok(x);
-        return v ? `${v.p50}/${v.p99}/${v.max}${v.censored ? ` (${v.censored} tokens not rendered in time)` : ''}` : 'failed' in x ? 'failed' : 'not measured';
+        return v
+          ? `${v.p50}/${v.p99}/${v.max}${v.censored ? ` (${v.censored} tokens not rendered in time)` : ''}`
+          : 'failed' in x
+            ? 'failed'
+            : 'not measured';
       };
       log(`  p50/p99/max ms: Tether ${fmt(tether)}, host in its own process ${fmt(tetherSplit)}, raw ${fmt(raw)}`);
     }
@@ -251,18 +284,35 @@ async function main(): Promise<BenchResults> {
     const t = cfg.throughput;
     log(`throughput: ${t.streams} streams, ${t.seconds} s measured`);
     const tether = await attempt('throughput Tether', () => servers.use('tether', 'throughput', (s) => throughputOf(s, t)));
-    const tetherSyncNormal = await attempt('throughput Tether NORMAL', () => servers.use('tether', 'throughput-normal', (s) => throughputOf(s, t), { synchronous: 'NORMAL' }));
-    const tetherSplit = await attempt('throughput Tether split', () => servers.useSplit('throughput', (s, cpu) => tetherThroughput(s.url, t, cpu)));
-    const raw = await attempt('throughput raw', () => servers.use('aedes', 'throughput', (s) => rawThroughput(s.url, t, () => s.cpuMicros())));
-    r.throughput = { tether, tetherSyncNormal, tetherSplit, raw, ratio: ratio(ok(tether)?.perSecond, ok(raw)?.perSecond), splitRatio: ratio(ok(tetherSplit)?.perSecond, ok(raw)?.perSecond) };
-    log(`  events/s: Tether ${ok(tether)?.perSecond} (NORMAL ${ok(tetherSyncNormal)?.perSecond}, host in its own process ${ok(tetherSplit)?.perSecond}), raw ${ok(raw)?.perSecond}`);
+    const tetherSyncNormal = await attempt('throughput Tether NORMAL', () =>
+      servers.use('tether', 'throughput-normal', (s) => throughputOf(s, t), { synchronous: 'NORMAL' }),
+    );
+    const tetherSplit = await attempt('throughput Tether split', () =>
+      servers.useSplit('throughput', (s, cpu) => tetherThroughput(s.url, t, cpu)),
+    );
+    const raw = await attempt('throughput raw', () =>
+      servers.use('aedes', 'throughput', (s) => rawThroughput(s.url, t, () => s.cpuMicros())),
+    );
+    r.throughput = {
+      tether,
+      tetherSyncNormal,
+      tetherSplit,
+      raw,
+      ratio: ratio(ok(tether)?.perSecond, ok(raw)?.perSecond),
+      splitRatio: ratio(ok(tetherSplit)?.perSecond, ok(raw)?.perSecond),
+    };
+    log(
+      `  events/s: Tether ${ok(tether)?.perSecond} (NORMAL ${ok(tetherSyncNormal)?.perSecond}, host in its own process ${ok(tetherSplit)?.perSecond}), raw ${ok(raw)?.perSecond}`,
+    );
   }
 
   if (wanted('catch-up')) {
     r.catchUp = [];
     for (const events of cfg.catchUp) {
       log(`catch-up: ${events} events`);
-      const both = await attempt(`catch-up ${events} Tether`, () => servers.use('tether', `catch-up-${events}`, (s, restart) => tetherCatchUp(s, events, restart)));
+      const both = await attempt(`catch-up ${events} Tether`, () =>
+        servers.use('tether', `catch-up-${events}`, (s, restart) => tetherCatchUp(s, events, restart)),
+      );
       const tb = ok(both);
       const tether: Outcome<CatchUpResult> = tb ? tb.cut : (both as { failed: string });
       const tetherAfterRestart: Outcome<CatchUpResult> = tb ? tb.afterRestart : (both as { failed: string });
@@ -270,8 +320,12 @@ async function main(): Promise<BenchResults> {
       const offlineQueue: Outcome<CatchUpResult> =
         events > 10_000 && !quick
           ? { skipped: 'baseline asked for 10,000 events only' }
-          : await attempt(`catch-up ${events} offline queue`, () => servers.use('aedes', 'catch-up', (a) => offlineQueueCatchUp(a.url, events)));
-      const durableStreams = await attempt(`catch-up ${events} Durable Streams`, () => servers.use('durable-streams', 'catch-up', (d) => durableStreamsCatchUp(d.url, events)));
+          : await attempt(`catch-up ${events} offline queue`, () =>
+              servers.use('aedes', 'catch-up', (a) => offlineQueueCatchUp(a.url, events)),
+            );
+      const durableStreams = await attempt(`catch-up ${events} Durable Streams`, () =>
+        servers.use('durable-streams', 'catch-up', (d) => durableStreamsCatchUp(d.url, events)),
+      );
       r.catchUp.push({
         events,
         tether,
@@ -279,9 +333,14 @@ async function main(): Promise<BenchResults> {
         offlineQueue,
         durableStreams,
         // A ratio against a baseline skipped on purpose is left out (not reported as missing).
-        ratio: { ...('skipped' in offlineQueue ? {} : { vsOfflineQueue: ratio(tb?.cut.ms, ok(offlineQueue)?.ms) }), vsDurableStreams: ratio(tb?.cut.ms, ok(durableStreams)?.ms) },
+        ratio: {
+          ...('skipped' in offlineQueue ? {} : { vsOfflineQueue: ratio(tb?.cut.ms, ok(offlineQueue)?.ms) }),
+          vsDurableStreams: ratio(tb?.cut.ms, ok(durableStreams)?.ms),
+        },
       });
-      log(`  ms: Tether ${tb?.cut.ms} (after restart ${tb?.afterRestart.ms}), offline queue ${ok(offlineQueue)?.ms}, Durable Streams ${ok(durableStreams)?.ms}`);
+      log(
+        `  ms: Tether ${tb?.cut.ms} (after restart ${tb?.afterRestart.ms}), offline queue ${ok(offlineQueue)?.ms}, Durable Streams ${ok(durableStreams)?.ms}`,
+      );
     }
   }
 
@@ -294,29 +353,46 @@ async function main(): Promise<BenchResults> {
   if (wanted('footprint')) {
     const f = cfg.footprint;
     log(`footprint: ${f.sessions} sessions, ${f.clients} clients`);
-    const tether = await attempt('footprint Tether', () => servers.use('tether', 'footprint', (s) => tetherFootprint(s, f), { fresh: true }));
+    const tether = await attempt('footprint Tether', () =>
+      servers.use('tether', 'footprint', (s) => tetherFootprint(s, f), { fresh: true }),
+    );
     const raw = await attempt('footprint raw', () => servers.use('aedes', 'footprint', (s) => rawFootprint(s, f), { fresh: true }));
     const t = ok(tether);
     r.footprint = { tether, raw, ratio: { perClient: ratio(t?.perClientKB, ok(raw)?.perClientKB) } };
-    log(`  RSS MB: Tether ${t?.totalMB} (${t?.perSessionKB} KB/session, ${t?.perClientKB} KB/client; ${t?.clientsPerSecond} clients/s), raw ${ok(raw)?.perClientKB} KB/client`);
+    log(
+      `  RSS MB: Tether ${t?.totalMB} (${t?.perSessionKB} KB/session, ${t?.perClientKB} KB/client; ${t?.clientsPerSecond} clients/s), raw ${ok(raw)?.perClientKB} KB/client`,
+    );
   }
 
   if (wanted('single-stream')) {
     const ss = cfg.singleStream;
     log(`single stream: ${ss.tokens} tokens`);
-    const tetherCoalesced = await attempt('single stream Tether', () => servers.use('tether', 'single-stream', (s) => tetherSingleStream(s.url, ss.tokens)));
-    const tetherUncoalesced = await attempt('single stream Tether uncoalesced', () => servers.use('tether', 'single-stream', (s) => tetherSingleStream(s.url, ss.uncoalescedTokens, 0)));
-    const durableStreams = await attempt('single stream Durable Streams', () => servers.use('durable-streams', 'single-stream', (d) => durableStreamsSingleStream(d.url, ss.tokens)));
-    const plainSse = await attempt('single stream plain SSE', () => servers.use('sse', 'single-stream', (p) => plainSseSingleStream(p.url, ss.tokens)));
+    const tetherCoalesced = await attempt('single stream Tether', () =>
+      servers.use('tether', 'single-stream', (s) => tetherSingleStream(s.url, ss.tokens)),
+    );
+    const tetherUncoalesced = await attempt('single stream Tether uncoalesced', () =>
+      servers.use('tether', 'single-stream', (s) => tetherSingleStream(s.url, ss.uncoalescedTokens, 0)),
+    );
+    const durableStreams = await attempt('single stream Durable Streams', () =>
+      servers.use('durable-streams', 'single-stream', (d) => durableStreamsSingleStream(d.url, ss.tokens)),
+    );
+    const plainSse = await attempt('single stream plain SSE', () =>
+      servers.use('sse', 'single-stream', (p) => plainSseSingleStream(p.url, ss.tokens)),
+    );
     const tc = ok(tetherCoalesced)?.tokensPerSecond;
     r.singleStream = {
       tetherCoalesced,
       tetherUncoalesced,
       durableStreams,
       plainSse,
-      ratio: { coalescedVsDurableStreams: ratio(tc, ok(durableStreams)?.tokensPerSecond), coalescedVsPlainSse: ratio(tc, ok(plainSse)?.tokensPerSecond) },
+      ratio: {
+        coalescedVsDurableStreams: ratio(tc, ok(durableStreams)?.tokensPerSecond),
+        coalescedVsPlainSse: ratio(tc, ok(plainSse)?.tokensPerSecond),
+      },
     };
-    log(`  tokens/s: Tether ${tc} (uncoalesced ${ok(tetherUncoalesced)?.tokensPerSecond}), Durable Streams ${ok(durableStreams)?.tokensPerSecond}, plain SSE ${ok(plainSse)?.tokensPerSecond}`);
+    log(
+      `  tokens/s: Tether ${tc} (uncoalesced ${ok(tetherUncoalesced)?.tokensPerSecond}), Durable Streams ${ok(durableStreams)?.tokensPerSecond}, plain SSE ${ok(plainSse)?.tokensPerSecond}`,
+    );
   }
 
   const cpus = os.cpus();
@@ -336,18 +412,32 @@ async function main(): Promise<BenchResults> {
       fdatasyncMsAtEnd: fsyncLatency(),
       note: 'The machine was shared with other engineers running tests: absolute figures drift; compare the ratios, measured back to back in the same run.',
     },
-    versions: Object.fromEntries(['tether', 'aedes', 'mqtt', 'better-sqlite3', '@durable-streams/server', '@durable-streams/client', 'tsx'].map((p) => [p, version(p)])),
+    versions: Object.fromEntries(
+      ['tether', 'aedes', 'mqtt', 'better-sqlite3', '@durable-streams/server', '@durable-streams/client', 'tsx'].map((p) => [
+        p,
+        version(p),
+      ]),
+    ),
     method: {
-      processes: 'Each system under test runs alone in a child process (node --import tsx); the load generator (all clients) is the parent process.',
-      tether: 'Embedded reference (startTether: Aedes + host + SQLite in one process, synchronous FULL, group commit) with limits raised for load; clients are the client library (TetherClient, Session, SessionFeed, MessageFold, StreamWriter).',
-      split: '"Host in its own process": a bare Aedes process plus the session host alone (as `tether host --broker`) in another, so that each gets a core; no auth hooks on that broker.',
+      processes:
+        'Each system under test runs alone in a child process (node --import tsx); the load generator (all clients) is the parent process.',
+      tether:
+        'Embedded reference (startTether: Aedes + host + SQLite in one process, synchronous FULL, group commit) with limits raised for load; clients are the client library (TetherClient, Session, SessionFeed, MessageFold, StreamWriter).',
+      split:
+        '"Host in its own process": a bare Aedes process plus the session host alone (as `tether host --broker`) in another, so that each gets a core; no auth hooks on that broker.',
       raw: 'Bare Aedes of the same version, no hooks, setNoDelay on every broker socket; mqtt.js clients with setNoDelay, QoS 1.',
-      latency: 'Token = one uncoalesced StreamWriter chunk (windowMs 0), timed from write() to the human fold applying it; raw = publish() to message event. Streams start spread over one token interval; the first warmupTokens of each stream are not counted.',
-      throughput: 'Sustained acknowledged message.delta commands per second over the measured interval, one human rendering each session; raw = 32-byte QoS 1 messages received per second, windowed publishers.',
-      catchUp: 'From the first connect attempt to the last missed event delivered in order; Tether reads history with compact=false (fillers are chunks of one open message); Durable Streams is filled 100 events per append (one append per event costs minutes of LMDB commits).',
-      lateJoin: 'A new device of a participant joins during a 20 tok/s stream; from its first connect attempt to the first render of the partial message, then checked to follow the live stream with no gap or repeat.',
-      footprint: 'RSS of the server process after a full GC (lowest of three samples); per-session and per-client costs are growth of live memory (heap used + external); sessions created through the host; clients are TetherClients following one session each, connected after the first C sessions (see bench/workloads/footprint.ts).',
-      singleStream: 'One writer, one reader, tokens written as fast as the writer takes them; Tether coalesced = StreamWriter defaults (30 ms window), Durable Streams = IdempotentProducer defaults (5 ms linger) with an SSE reader.',
+      latency:
+        'Token = one uncoalesced StreamWriter chunk (windowMs 0), timed from write() to the human fold applying it; raw = publish() to message event. Streams start spread over one token interval; the first warmupTokens of each stream are not counted.',
+      throughput:
+        'Sustained acknowledged message.delta commands per second over the measured interval, one human rendering each session; raw = 32-byte QoS 1 messages received per second, windowed publishers.',
+      catchUp:
+        'From the first connect attempt to the last missed event delivered in order; Tether reads history with compact=false (fillers are chunks of one open message); Durable Streams is filled 100 events per append (one append per event costs minutes of LMDB commits).',
+      lateJoin:
+        'A new device of a participant joins during a 20 tok/s stream; from its first connect attempt to the first render of the partial message, then checked to follow the live stream with no gap or repeat.',
+      footprint:
+        'RSS of the server process after a full GC (lowest of three samples); per-session and per-client costs are growth of live memory (heap used + external); sessions created through the host; clients are TetherClients following one session each, connected after the first C sessions (see bench/workloads/footprint.ts).',
+      singleStream:
+        'One writer, one reader, tokens written as fast as the writer takes them; Tether coalesced = StreamWriter defaults (30 ms window), Durable Streams = IdempotentProducer defaults (5 ms linger) with an SSE reader.',
     },
     targets: [],
     failures,
@@ -361,21 +451,47 @@ function targets(r: BenchResults): Target[] {
   if (top) {
     const t = ok(top.tether);
     const b = ok(top.raw);
-    out.push({ name: `token p99 at ${top.sessions} streams within 2x raw`, target: '<= 2x', value: t && b ? `${top.ratio.p99}x (${t.p99} vs ${b.p99} ms)` : 'failed', met: (top.ratio.p99 ?? Infinity) <= 2 });
+    out.push({
+      name: `token p99 at ${top.sessions} streams within 2x raw`,
+      target: '<= 2x',
+      value: t && b ? `${top.ratio.p99}x (${t.p99} vs ${b.p99} ms)` : 'failed',
+      met: (top.ratio.p99 ?? Infinity) <= 2,
+    });
   }
   if (r.throughput) {
     const t = ok(r.throughput.tether);
-    out.push({ name: 'durable events/s through one host', target: '>= 35,000', value: t ? `${t.perSecond}` : 'failed', met: (t?.perSecond ?? 0) >= 35_000 });
-    out.push({ name: 'durable events/s vs raw QoS 1, same run', target: '>= 0.5x', value: `${r.throughput.ratio}x`, met: (r.throughput.ratio ?? 0) >= 0.5 });
+    out.push({
+      name: 'durable events/s through one host',
+      target: '>= 35,000',
+      value: t ? `${t.perSecond}` : 'failed',
+      met: (t?.perSecond ?? 0) >= 35_000,
+    });
+    out.push({
+      name: 'durable events/s vs raw QoS 1, same run',
+      target: '>= 0.5x',
+      value: `${r.throughput.ratio}x`,
+      met: (r.throughput.ratio ?? 0) >= 0.5,
+    });
   }
   const c = r.catchUp?.find((x) => x.events === 10_000) ?? r.catchUp?.[0];
   if (c) {
     const a = ok(c.tether);
     const b = ok(c.tetherAfterRestart);
-    out.push({ name: `catch-up of ${c.events} missed events`, target: '<= 40 ms', value: a && b ? `${a.ms} ms (after restart ${b.ms} ms)` : 'failed', met: !!a && !!b && a.ms <= 40 && b.ms <= 40 });
+    out.push({
+      name: `catch-up of ${c.events} missed events`,
+      target: '<= 40 ms',
+      value: a && b ? `${a.ms} ms (after restart ${b.ms} ms)` : 'failed',
+      met: !!a && !!b && a.ms <= 40 && b.ms <= 40,
+    });
   }
   const f = r.footprint && ok(r.footprint.tether);
-  if (f) out.push({ name: `${f.sessions} sessions + ${f.clients} clients`, target: 'well under 1 GB', value: `${f.totalMB} MB RSS`, met: f.totalMB < 512 });
+  if (f)
+    out.push({
+      name: `${f.sessions} sessions + ${f.clients} clients`,
+      target: 'well under 1 GB',
+      value: `${f.totalMB} MB RSS`,
+      met: f.totalMB < 512,
+    });
   return out;
 }
 

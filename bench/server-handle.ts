@@ -65,7 +65,10 @@ export class ServerHandle {
     const config: ServerConfig = { mode, dataDir, limits: opts.limits, synchronous: opts.synchronous, brokerUrl: opts.brokerUrl };
     const execArgv = ['--import', 'tsx', '--expose-gc'];
     if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
-    const child = fork(join(import.meta.dirname, 'server.ts'), [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    const child = fork(join(import.meta.dirname, 'server.ts'), [JSON.stringify(config)], {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
     // Its stderr goes on to ours; the tail is kept to say why it died.
     let tail = '';
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -77,7 +80,7 @@ export class ServerHandle {
     const ready = await new Promise<ServerReady>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 30 s`)), 30_000);
       child.on('message', (msg: { ready?: ServerReady }) => {
-        if (msg.ready) (clearTimeout(timer), resolve(msg.ready));
+        if (msg.ready) clearTimeout(timer), resolve(msg.ready);
       });
       void exited.then((code) => (clearTimeout(timer), reject(new Error(`${mode} server exited with ${code} before it was ready`))));
     });

@@ -16,7 +16,9 @@ const FLAGS: FlagSpec[] = [
 export async function main(argv: string[]): Promise<number | void> {
   const values = parseFlags(argv, FLAGS);
   if (values.help || !values.mosquitto) {
-    process.stdout.write(usage('acl', 'Writes broker ACL files equivalent to the embedded ACL (regenerate and SIGHUP on membership change).', FLAGS));
+    process.stdout.write(
+      usage('acl', 'Writes broker ACL files equivalent to the embedded ACL (regenerate and SIGHUP on membership change).', FLAGS),
+    );
     return values.help ? 0 : 2;
   }
   const store = new SqliteStore(join(String(values.data), 'tether.db'));

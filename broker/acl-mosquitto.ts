@@ -50,7 +50,14 @@ export async function mosquittoAcl(store: Store, opts: MosquittoAclOptions): Pro
 }
 
 /** A Mosquitto config for running the Tether host on Mosquitto with the measured traps avoided (Nagle: set_tcp_nodelay; the stock 1,000-message queue limit). */
-export function mosquittoConf(opts: { port: number; bind?: string; passwordFile: string; aclFile: string; persistenceDir?: string; user?: string }): string {
+export function mosquittoConf(opts: {
+  port: number;
+  bind?: string;
+  passwordFile: string;
+  aclFile: string;
+  persistenceDir?: string;
+  user?: string;
+}): string {
   return [
     // Started as root, Mosquitto switches to this user; it must be able to read the files above.
     ...(opts.user ? [`user ${opts.user}`] : []),

@@ -51,7 +51,12 @@ export function verifyPassword(password: string, encoded: string): boolean {
   const [, ln, r, p, salt, key] = m;
   const expected = Buffer.from(key, 'base64');
   if (+ln > 22 || expected.length < 16) return false;
-  const actual = scryptSync(password, Buffer.from(salt, 'base64'), expected.length, { N: 2 ** +ln, r: +r, p: +p, maxmem: 1024 * 1024 * 1024 });
+  const actual = scryptSync(password, Buffer.from(salt, 'base64'), expected.length, {
+    N: 2 ** +ln,
+    r: +r,
+    p: +p,
+    maxmem: 1024 * 1024 * 1024,
+  });
   return timingSafeEqual(actual, expected);
 }
 
@@ -103,7 +108,11 @@ export class Authenticator {
   }
 
   /** The identity of a connecting client, or undefined when refused [SEC-AUTH-1]. */
-  async authenticate(username: string | undefined, password: Buffer | undefined, remote: string | undefined): Promise<Identity | undefined> {
+  async authenticate(
+    username: string | undefined,
+    password: Buffer | undefined,
+    remote: string | undefined,
+  ): Promise<Identity | undefined> {
     if (username === this.hostUsername) {
       return password && password.toString() === this.hostSecret ? { host: true } : undefined;
     }

@@ -15,8 +15,18 @@ const FLAGS: FlagSpec[] = [
   { flag: 'jwt-secret', env: 'TETHER_JWT_SECRET', help: 'accept HS256 tokens signed with this secret as MQTT password' },
   { flag: 'jwt-public-key', env: 'TETHER_JWT_PUBLIC_KEY', help: 'PEM file: accept EdDSA tokens verified with this key' },
   { flag: 'jwt-audience', env: 'TETHER_JWT_AUDIENCE', help: 'required aud claim of tokens' },
-  { flag: 'history-cache', env: 'TETHER_HISTORY_CACHE_MB', help: 'MiB of recent events kept in memory for history pages (0 = off)', default: '64' },
-  { flag: 'host-link', env: 'TETHER_HOST_LINK', help: 'in-process (host attached to the broker) or mqtt (host connects over loopback MQTT with a Will)', default: 'in-process' },
+  {
+    flag: 'history-cache',
+    env: 'TETHER_HISTORY_CACHE_MB',
+    help: 'MiB of recent events kept in memory for history pages (0 = off)',
+    default: '64',
+  },
+  {
+    flag: 'host-link',
+    env: 'TETHER_HOST_LINK',
+    help: 'in-process (host attached to the broker) or mqtt (host connects over loopback MQTT with a Will)',
+    default: 'in-process',
+  },
   ...COMMON_FLAGS,
 ];
 
@@ -67,12 +77,15 @@ export async function main(argv: string[]): Promise<number | void> {
       hostLink: values['host-link'],
       historyCacheMiB: intFlag(values['history-cache'], 'history-cache'),
     });
-    console.error(`tether: MQTT ${tether.mqttUrl}  WebSocket ${tether.wsUrl}  health ${tether.httpUrl}/healthz  data ${join(String(values.data), 'tether.db')}`);
+    console.error(
+      `tether: MQTT ${tether.mqttUrl}  WebSocket ${tether.wsUrl}  health ${tether.httpUrl}/healthz  data ${join(String(values.data), 'tether.db')}`,
+    );
     let agent: ReferenceAgent | undefined;
     if (start && !values['no-agent']) {
       try {
         const opts = agentOptionsFrom({ ...values, url: tether.mqttUrl }, (level, msg, fields) => {
-          if (level !== 'info' || values['log-level'] === 'info' || values['log-level'] === 'debug') console.error(`agent: ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+          if (level !== 'info' || values['log-level'] === 'info' || values['log-level'] === 'debug')
+            console.error(`agent: ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
         });
         agent = new ReferenceAgent(opts);
         await agent.start();
@@ -91,12 +104,12 @@ export async function main(argv: string[]): Promise<number | void> {
       Promise.resolve(agent?.stop())
         .then(() => tether.close())
         .then(
-        () => process.exit(0),
-        (err) => {
-          console.error(err);
-          process.exit(1);
-        },
-      );
+          () => process.exit(0),
+          (err) => {
+            console.error(err);
+            process.exit(1);
+          },
+        );
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));

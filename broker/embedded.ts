@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import pino, { type Logger } from 'pino';
 import type { Limits } from '../schemas/src/index.ts';
-import { Authenticator, isLoopback, mayPublish, mayReceive, maySubscribe, type AuthConfig, type Identity, type Membership } from './auth.ts';
+import {
+  Authenticator,
+  isLoopback,
+  mayPublish,
+  mayReceive,
+  maySubscribe,
+  type AuthConfig,
+  type Identity,
+  type Membership,
+} from './auth.ts';
 import { createMetrics } from '../host/metrics.ts';
 import { coalesceWrites } from '../common/coalesce.ts';
 import { SessionHost } from '../host/host.ts';
@@ -74,9 +83,14 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
   const logger = options.logger ?? pino({ level: options.logLevel ?? process.env.TETHER_LOG_LEVEL ?? 'info' });
   const authConfig = options.auth ?? {};
   const loopbackOnly = isLoopback(bind) || bind === 'localhost';
-  const auth = await Authenticator.create(authConfig, loopbackOnly && !authConfig.usersFile && !authConfig.jwtSecret && !authConfig.jwtPublicKey);
+  const auth = await Authenticator.create(
+    authConfig,
+    loopbackOnly && !authConfig.usersFile && !authConfig.jwtSecret && !authConfig.jwtPublicKey,
+  );
   if (!loopbackOnly && !auth.configured) {
-    throw new ConfigError(`refusing to listen on ${bind} without authentication: give --users FILE or --jwt-secret/--jwt-public-key [SEC-AUTH-3]`);
+    throw new ConfigError(
+      `refusing to listen on ${bind} without authentication: give --users FILE or --jwt-secret/--jwt-public-key [SEC-AUTH-3]`,
+    );
   }
   const metrics = createMetrics();
   const store = options.store ?? new SqliteStore(join(options.dataDir ?? 'data', 'tether.db'), { synchronous: options.synchronous });
@@ -97,7 +111,10 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
   broker.authenticate = (client, username, password, done) => {
     // The host is attached in this process: nobody may connect as it [HOST-EMBED-2].
     if (inProcessHost && client.id === hostClientId) {
-      return done(Object.assign(new Error(`client id ${hostClientId} is reserved for the embedded host`), { returnCode: 2 as const }), false);
+      return done(
+        Object.assign(new Error(`client id ${hostClientId} is reserved for the embedded host`), { returnCode: 2 as const }),
+        false,
+      );
     }
     const remote = (client.req as http.IncomingMessage | undefined)?.socket?.remoteAddress ?? (client.conn as net.Socket).remoteAddress;
     auth.authenticate(username, password, remote).then(
@@ -171,7 +188,9 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
     if (req.url === '/healthz') {
       const ok = Boolean(host) && !broker.closed;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ok ? 'ok' : 'starting', hostId: host?.hostId, epoch: host?.epoch, clients: broker.connectedClients }));
+      res.end(
+        JSON.stringify({ status: ok ? 'ok' : 'starting', hostId: host?.hostId, epoch: host?.epoch, clients: broker.connectedClients }),
+      );
       return;
     }
     if (req.url === '/metrics') {

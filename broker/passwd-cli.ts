@@ -12,7 +12,9 @@ export async function main(argv: string[]): Promise<number | void> {
   if (password === undefined) {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    password = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   if (!password) {
     console.error('tether passwd: empty password');

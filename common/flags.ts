@@ -15,9 +15,21 @@ export const LIMIT_FLAGS: (FlagSpec & { limit: keyof Limits })[] = [
   { flag: 'max-payload', env: 'TETHER_MAX_PAYLOAD', limit: 'maxPayloadBytes', help: 'largest accepted payload in bytes', default: '65536' },
   { flag: 'rate', env: 'TETHER_RATE', limit: 'commandsPerSecond', help: 'commands per second per principal (burst 2x)', default: '500' },
   { flag: 'max-page', env: 'TETHER_MAX_PAGE', limit: 'maxHistoryPage', help: 'largest history page', default: '1000' },
-  { flag: 'max-sessions', env: 'TETHER_MAX_SESSIONS', limit: 'maxSessionsPerPrincipal', help: 'sessions one principal may create', default: '1000' },
+  {
+    flag: 'max-sessions',
+    env: 'TETHER_MAX_SESSIONS',
+    limit: 'maxSessionsPerPrincipal',
+    help: 'sessions one principal may create',
+    default: '1000',
+  },
   { flag: 'retention', env: 'TETHER_RETENTION', limit: 'retentionEvents', help: 'events kept per session, 0 = all', default: '0' },
-  { flag: 'max-message', env: 'TETHER_MAX_MESSAGE', limit: 'maxMessageBytes', help: 'largest event batch or reply the host publishes', default: '1048576' },
+  {
+    flag: 'max-message',
+    env: 'TETHER_MAX_MESSAGE',
+    limit: 'maxMessageBytes',
+    help: 'largest event batch or reply the host publishes',
+    default: '1048576',
+  },
 ];
 
 export const COMMON_FLAGS: FlagSpec[] = [

@@ -74,17 +74,24 @@ export async function main(argv: string[], write: (text: string) => void = (text
     write(HELP);
     return 0;
   }
-  const profiles = ((values.profile as string[] | undefined) ?? []).flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean);
+  const profiles = ((values.profile as string[] | undefined) ?? [])
+    .flatMap((p) => p.split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
   const unknown = profiles.filter((p) => !(SUITE_PROFILES as readonly string[]).includes(p));
   if (unknown.length) {
     process.stderr.write(`tether conformance: unknown profile ${unknown.join(', ')} (known: ${SUITE_PROFILES.join(', ')})\n`);
     return 2;
   }
-  const only = ((values.only as string[] | undefined) ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+  const only = ((values.only as string[] | undefined) ?? [])
+    .flatMap((o) => o.split(','))
+    .map((o) => o.trim())
+    .filter(Boolean);
   const chosen = (profiles.length ? profiles : [...SUITE_PROFILES]) as SuiteProfile[];
   if (values.list) {
     for (const p of chosen) {
-      for (const c of select(ALL_CHECKS[p], only)) write(`${c.id}\t${c.profile}\t${c.covers.join(',')}${c.feature ? `\tfeature:${c.feature}` : ''}\n`);
+      for (const c of select(ALL_CHECKS[p], only))
+        write(`${c.id}\t${c.profile}\t${c.covers.join(',')}${c.feature ? `\tfeature:${c.feature}` : ''}\n`);
     }
     return 0;
   }

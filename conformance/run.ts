@@ -49,7 +49,11 @@ export const REFERENCE_DEVICE = `/usr/bin/python3 ${new URL('./adapters/device/m
 export function select<C>(checks: Check<C>[], only?: string[]): Check<C>[] {
   if (!only?.length) return checks;
   return checks.filter((c) =>
-    only.some((o) => (o.endsWith('*') ? c.id.startsWith(o.slice(0, -1)) || c.covers.some((id) => id.startsWith(o.slice(0, -1))) : c.id === o || c.covers.includes(o))),
+    only.some((o) =>
+      o.endsWith('*')
+        ? c.id.startsWith(o.slice(0, -1)) || c.covers.some((id) => id.startsWith(o.slice(0, -1)))
+        : c.id === o || c.covers.includes(o),
+    ),
   );
 }
 
@@ -60,16 +64,34 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
   const tap = new TapWriter(opts.out ?? (() => {}));
   const results: CheckResult[] = [];
   const target: Record<string, unknown> = {};
-  tap.header(`tether conformance, profiles ${opts.profiles.join(', ')}${opts.broker ? ` against ${opts.broker}` : ''}${opts.spawn ? `, spawning ${JSON.stringify(opts.spawn)}` : ''}`);
+  tap.header(
+    `tether conformance, profiles ${opts.profiles.join(', ')}${opts.broker ? ` against ${opts.broker}` : ''}${opts.spawn ? `, spawning ${JSON.stringify(opts.spawn)}` : ''}`,
+  );
   for (const profile of opts.profiles) {
     const checks = select(ALL_CHECKS[profile], opts.only);
     if (checks.length === 0) continue;
     if (profile === 'host') {
       if (!opts.broker) throw new Error('the host profile needs --broker URL');
-      const { factory, target: host } = await hostFactory({ url: opts.broker, users: opts.users, spare: opts.spare, hostId: opts.hostId, mqtt: opts.mqtt, timeoutMs: opts.timeoutMs });
+      const { factory, target: host } = await hostFactory({
+        url: opts.broker,
+        users: opts.users,
+        spare: opts.spare,
+        hostId: opts.hostId,
+        mqtt: opts.mqtt,
+        timeoutMs: opts.timeoutMs,
+      });
       target.broker = opts.broker;
-      if (host.hostState) target.host = { hostId: host.hostState.hostId, epoch: host.hostState.epoch, protocol: host.hostState.protocol, features: host.features, limits: host.limits };
-      results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })));
+      if (host.hostState)
+        target.host = {
+          hostId: host.hostState.hostId,
+          epoch: host.hostState.epoch,
+          protocol: host.hostState.protocol,
+          features: host.features,
+          limits: host.limits,
+        };
+      results.push(
+        ...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })),
+      );
     } else if (profile === 'device') {
       const hostSide = checks.filter((c) => c.id.startsWith('device.host.'));
       const deviceSide = checks.filter((c) => c.id.startsWith('device.impl.'));
@@ -78,9 +100,17 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
         if (hostSide.length) {
           if (!opts.broker) own = await SuiteHost.start();
           const url = opts.broker ?? own!.url;
-          const { factory } = await hostFactory({ url, users: opts.broker ? opts.users : [], hostId: opts.hostId, mqtt: opts.mqtt, timeoutMs: opts.timeoutMs });
-          target.device = { broker: opts.broker ?? 'the suite\'s reference host', device: opts.spawn ?? 'mosquitto_sub (reference device)' };
-          results.push(...(await runChecks(hostSide, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })));
+          const { factory } = await hostFactory({
+            url,
+            users: opts.broker ? opts.users : [],
+            hostId: opts.hostId,
+            mqtt: opts.mqtt,
+            timeoutMs: opts.timeoutMs,
+          });
+          target.device = { broker: opts.broker ?? "the suite's reference host", device: opts.spawn ?? 'mosquitto_sub (reference device)' };
+          results.push(
+            ...(await runChecks(hostSide, factory, requirements, { concurrency: opts.concurrency ?? 4, onResult: (r) => tap.result(r) })),
+          );
         }
       } finally {
         await own?.close();
@@ -88,7 +118,13 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
       if (deviceSide.length) {
         const { factory, suite } = await implFactory('device', opts.spawn ?? REFERENCE_DEVICE);
         try {
-          results.push(...(await runChecks(deviceSide, factory, requirements, { concurrency: opts.concurrency ?? 4, defaultTimeoutMs: IMPL_CHECK_TIMEOUT_MS, onResult: (r) => tap.result(r) })));
+          results.push(
+            ...(await runChecks(deviceSide, factory, requirements, {
+              concurrency: opts.concurrency ?? 4,
+              defaultTimeoutMs: IMPL_CHECK_TIMEOUT_MS,
+              onResult: (r) => tap.result(r),
+            })),
+          );
         } finally {
           await suite.close();
         }
@@ -97,14 +133,28 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
       const { factory, suite } = await implFactory(profile, opts.spawn);
       target[profile] = { spawn: opts.spawn ?? null, suiteHost: suite.url };
       try {
-        results.push(...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, defaultTimeoutMs: IMPL_CHECK_TIMEOUT_MS, onResult: (r) => tap.result(r) })));
+        results.push(
+          ...(await runChecks(checks, factory, requirements, {
+            concurrency: opts.concurrency ?? 6,
+            defaultTimeoutMs: IMPL_CHECK_TIMEOUT_MS,
+            onResult: (r) => tap.result(r),
+          })),
+        );
       } finally {
         await suite.close();
       }
     }
   }
   tap.footer(results);
-  const report = buildReport({ profiles: opts.profiles, target, startedAt, results, requirements, exclusions, only: Boolean(opts.only?.length) });
+  const report = buildReport({
+    profiles: opts.profiles,
+    target,
+    startedAt,
+    results,
+    requirements,
+    exclusions,
+    only: Boolean(opts.only?.length),
+  });
   if (opts.reportDir) writeReports(opts.reportDir, report);
   return report;
 }

@@ -42,7 +42,9 @@ export class WirePeer {
     const client = mqtt.connect(url, { clientId, username: principal, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
     const peer = new WirePeer(client, principal, clientId, opts.timeoutMs ?? 5000);
     // Handler before CONNECT so nothing delivered with the CONNACK is missed.
-    client.on('message', (topic, payload, packet) => peer.onMessage({ topic, payload, retain: packet.retain, qos: packet.qos, at: performance.now() }));
+    client.on('message', (topic, payload, packet) =>
+      peer.onMessage({ topic, payload, retain: packet.retain, qos: packet.qos, at: performance.now() }),
+    );
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => {
         (client.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);

@@ -8,7 +8,12 @@ import { SqliteStore } from './store/sqlite.ts';
 
 const FLAGS: FlagSpec[] = [
   { flag: 'broker', env: 'TETHER_BROKER_URL', help: 'broker URL (mqtt://, mqtts://, ws://, wss://)', default: 'mqtt://127.0.0.1:1883' },
-  { flag: 'username', env: 'TETHER_HOST_USERNAME', help: 'MQTT username of the host (the broker ACL must let it publish host topics)', default: 'tether-host' },
+  {
+    flag: 'username',
+    env: 'TETHER_HOST_USERNAME',
+    help: 'MQTT username of the host (the broker ACL must let it publish host topics)',
+    default: 'tether-host',
+  },
   { flag: 'password', env: 'TETHER_HOST_PASSWORD', help: 'MQTT password of the host' },
   { flag: 'ca', env: 'TETHER_CA', help: 'PEM CA file to verify the broker certificate' },
   ...COMMON_FLAGS,

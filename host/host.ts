@@ -113,7 +113,16 @@ export class SessionHost {
     const outbox = (this.outbox = new Outbox(this.link, 500, this.link.reordersRetained));
     const sessions = (this.sessions = new LiveSessions(store));
     const doorbell = (this.doorbell = new Doorbell(store, outbox, lifecycle, log));
-    this.liveness = new Liveness({ hostId: this.hostId, limits, embedded: Boolean(opts.broker), store, outbox, lifecycle, log, announce: () => this.announce() });
+    this.liveness = new Liveness({
+      hostId: this.hostId,
+      limits,
+      embedded: Boolean(opts.broker),
+      store,
+      outbox,
+      lifecycle,
+      log,
+      announce: () => this.announce(),
+    });
 
     const tail = (this.tail = new TailCache({ maxBytes: opts.historyCacheBytes }));
     this.publisher = new CommitPublisher(outbox, tail, maxMessageBytes);
@@ -135,7 +144,13 @@ export class SessionHost {
       requests: { store, sessions, tail, limits, maxMessageBytes, outbox, doorbell },
       agentStates: new AgentStateIntake(store, log, this.agents),
     });
-    this.input = new InputQueue({ handle: (topic, payload) => router.route(topic, payload), commits: this.commits, lifecycle, log, metrics });
+    this.input = new InputQueue({
+      handle: (topic, payload) => router.route(topic, payload),
+      commits: this.commits,
+      lifecycle,
+      log,
+      metrics,
+    });
   }
 
   get epoch(): number {
@@ -187,7 +202,14 @@ export class SessionHost {
 
   /** Publishes the birth and every retained snapshot from the store [HOST-SNAPSHOT-3]. */
   private announce(): Promise<void> {
-    return announce({ liveness: this.liveness, store: this.opts.store, sessions: this.sessions, outbox: this.outbox, doorbell: this.doorbell, log: this.log });
+    return announce({
+      liveness: this.liveness,
+      store: this.opts.store,
+      sessions: this.sessions,
+      outbox: this.outbox,
+      doorbell: this.doorbell,
+      log: this.log,
+    });
   }
 
   /** A batch is durable: only now is it published and acknowledged [HOST-DURABLE-1][HOST-DURABLE-2]. */

@@ -8,8 +8,17 @@ export function createMetrics() {
     registry,
     received: new Counter({ name: 'tether_host_messages_received_total', help: 'Messages received by the host', registers: [registry] }),
     accepted: new Counter({ name: 'tether_host_events_appended_total', help: 'Events durably appended', registers: [registry] }),
-    duplicates: new Counter({ name: 'tether_host_duplicate_commands_total', help: 'Commands answered from idempotency', registers: [registry] }),
-    rejected: new Counter({ name: 'tether_host_rejected_total', help: 'Refused commands and requests', labelNames: ['code'], registers: [registry] }),
+    duplicates: new Counter({
+      name: 'tether_host_duplicate_commands_total',
+      help: 'Commands answered from idempotency',
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'tether_host_rejected_total',
+      help: 'Refused commands and requests',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     commitSeconds: new Histogram({
       name: 'tether_host_commit_seconds',
       help: 'Duration of a group commit',

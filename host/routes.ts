@@ -86,7 +86,11 @@ export class Router {
       case 'agentState':
         return this.to.agentStates.take(t.agentId, payload);
       default:
-        this.to.errors.send(undefined, undefined, new ProtocolError('BAD_TOPIC', 'TOPIC-PARSE-1', `not a submit or request topic: ${topic}`));
+        this.to.errors.send(
+          undefined,
+          undefined,
+          new ProtocolError('BAD_TOPIC', 'TOPIC-PARSE-1', `not a submit or request topic: ${topic}`),
+        );
     }
   }
 

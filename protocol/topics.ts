@@ -46,18 +46,21 @@ function idOrAny(value: string, what: string): string {
  */
 export const filters = {
   hostState: (hostId: string = ANY) => `${TOPIC_ROOT}/host/${idOrAny(hostId, 'hostId')}/state`,
-  submit: (sid: string = ANY, principal: string = ANY) => `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/submit/${idOrAny(principal, 'principal')}`,
+  submit: (sid: string = ANY, principal: string = ANY) =>
+    `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/submit/${idOrAny(principal, 'principal')}`,
   events: (sid: string = ANY) => `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/events`,
   sessionState: (sid: string = ANY) => `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/state`,
   presence: (sid: string = ANY, principal: string = ANY, device: string = ANY) =>
     `${TOPIC_ROOT}/sessions/${idOrAny(sid, 'sid')}/presence/${idOrAny(principal, 'principal')}/${idOrAny(device, 'device')}`,
-  sessionIndex: (principal: string = ANY, sid: string = ANY) => `${TOPIC_ROOT}/users/${idOrAny(principal, 'principal')}/sessions/${idOrAny(sid, 'sid')}`,
+  sessionIndex: (principal: string = ANY, sid: string = ANY) =>
+    `${TOPIC_ROOT}/users/${idOrAny(principal, 'principal')}/sessions/${idOrAny(sid, 'sid')}`,
   notify: (principal: string = ANY) => `${TOPIC_ROOT}/users/${idOrAny(principal, 'principal')}/notify`,
   result: (sid: string = ANY) => `${TOPIC_ROOT}/results/${idOrAny(sid, 'sid')}`,
   agentState: (agentId: string = ANY) => `${TOPIC_ROOT}/agents/${idOrAny(agentId, 'agentId')}/state`,
   inbox: (agentId: string = ANY) => `${TOPIC_ROOT}/agents/${idOrAny(agentId, 'agentId')}/inbox`,
   requests: (principal: string = ANY) => `${TOPIC_ROOT}/requests/${idOrAny(principal, 'principal')}`,
-  replies: (principal: string = ANY, clientId: string = ANY) => `${TOPIC_ROOT}/replies/${idOrAny(principal, 'principal')}/${idOrAny(clientId, 'clientId')}`,
+  replies: (principal: string = ANY, clientId: string = ANY) =>
+    `${TOPIC_ROOT}/replies/${idOrAny(principal, 'principal')}/${idOrAny(clientId, 'clientId')}`,
   /** Everything of one session: events, state, submits, presence. */
   session: (sid: string) => `${TOPIC_ROOT}/sessions/${id(sid, 'sid')}/#`,
   /** A principal's index entries and notifications (what a device subscribes to). */

@@ -25,7 +25,25 @@ import ErrorCode from '../schemas/v1/ErrorCode.schema.json' with { type: 'json' 
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-export const GENERATED = { Command, CommandEnvelope, Event, EventEnvelope, EventBatch, Request, RequestEnvelope, Reply, HostState, SessionState, SessionIndexEntry, Presence, AgentState, InboxDoorbell, Notification, Result, ErrorCode } as const;
+export const GENERATED = {
+  Command,
+  CommandEnvelope,
+  Event,
+  EventEnvelope,
+  EventBatch,
+  Request,
+  RequestEnvelope,
+  Reply,
+  HostState,
+  SessionState,
+  SessionIndexEntry,
+  Presence,
+  AgentState,
+  InboxDoorbell,
+  Notification,
+  Result,
+  ErrorCode,
+} as const;
 export type SchemaName = keyof typeof GENERATED;
 
 let ajv: Ajv2020 | undefined;
@@ -67,6 +85,7 @@ export function dataValidator(union: 'Command' | 'Request' | 'Reply', type: stri
   return fn;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON Schema document walked generically, any keyword any value
 type Schema = { [k: string]: any };
 
 /** The variant of a union a value belongs to: the one whose `const` properties all match, else one without any. */
@@ -107,14 +126,37 @@ let untrusted: Ajv2020 | undefined;
 
 /** The keywords an answerSchema may use (spec/v1/input-steer-runs.md, answer schemas) [HOST-INPUT-2]. */
 export const ANSWER_SCHEMA_KEYWORDS = new Set([
-  'type', 'enum', 'const',
-  'properties', 'required', 'additionalProperties',
-  'items', 'minItems', 'maxItems', 'uniqueItems',
-  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
-  'minLength', 'maxLength', 'pattern',
-  'anyOf', 'oneOf', 'allOf', 'not',
-  '$defs', '$ref',
-  '$schema', '$comment', 'title', 'description', 'default', 'examples', 'format',
+  'type',
+  'enum',
+  'const',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'not',
+  '$defs',
+  '$ref',
+  '$schema',
+  '$comment',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'format',
 ]);
 
 /** Keywords whose value is a map of names to subschemas (the names are not keywords). */

@@ -47,7 +47,9 @@ export async function build(): Promise<void> {
   }
   const { bytes } = await bundleClient(BROWSER_BUNDLE, 'esm');
   const files = filesUnder(DIST);
-  log(`${files.length} files in ${relative(ROOT, DIST)}/ (browser bundle ${(bytes / 1024).toFixed(1)} KiB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `${files.length} files in ${relative(ROOT, DIST)}/ (browser bundle ${(bytes / 1024).toFixed(1)} KiB) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {

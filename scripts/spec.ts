@@ -150,7 +150,8 @@ export function parseSpec(files: SpecFile[]): ParseResult {
       }
       current = undefined;
       const keywords = line.match(KEYWORD_RE);
-      if (keywords) errors.push(`${where}: uppercase normative keyword ${keywords.map((k) => `"${k}"`).join(', ')} outside a requirement item`);
+      if (keywords)
+        errors.push(`${where}: uppercase normative keyword ${keywords.map((k) => `"${k}"`).join(', ')} outside a requirement item`);
     });
     if (fence) errors.push(`${file}: unterminated code block`);
   }
@@ -166,7 +167,8 @@ export function parseSpec(files: SpecFile[]): ParseResult {
     const first = seen.get(item.id);
     if (first) errors.push(`${where}: requirement ID ${item.id} repeats (first at ${first})`);
     else seen.set(item.id, where);
-    if (retired.includes(item.id)) errors.push(`${where}: requirement ID ${item.id} is retired (spec/v1/${RETIRED_FILE}) and may not be used`);
+    if (retired.includes(item.id))
+      errors.push(`${where}: requirement ID ${item.id} is retired (spec/v1/${RETIRED_FILE}) and may not be used`);
 
     const profiles = item.profiles.split(',').map((p) => p.trim());
     const unknown = profiles.filter((p) => !(PROFILES as readonly string[]).includes(p));
@@ -184,7 +186,9 @@ export function parseSpec(files: SpecFile[]): ParseResult {
     }
     const keywords = text.match(KEYWORD_RE) ?? [];
     if (keywords.length !== 1) {
-      errors.push(`${where}: ${item.id} has ${keywords.length} normative keywords (${keywords.join(', ') || 'none'}); exactly one is required`);
+      errors.push(
+        `${where}: ${item.id} has ${keywords.length} normative keywords (${keywords.join(', ') || 'none'}); exactly one is required`,
+      );
       continue;
     }
     const level = keywords[0];

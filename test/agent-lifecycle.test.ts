@@ -10,7 +10,10 @@ async function agentState(client: TetherClient, agentId: string, pred: (s: Agent
   const now = board.get(agentId);
   if (now && pred(now)) return now;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (off(), reject(new Error(`${agentId} never reached the state; last: ${JSON.stringify(board.get(agentId))}`))), ms);
+    const timer = setTimeout(
+      () => (off(), reject(new Error(`${agentId} never reached the state; last: ${JSON.stringify(board.get(agentId))}`))),
+      ms,
+    );
     const off = board.on('change', (key, value) => {
       if (key === agentId && value && pred(value)) {
         clearTimeout(timer);
@@ -49,8 +52,14 @@ t.test('a scheduled task reaches a person through the session index and the noti
   t.equal(done.data.status, 'completed');
   const until = Date.now() + 5000;
   while (!notes.some((n) => n.sid === sid && n.k === 'result') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-  t.ok(notes.some((n) => n.sid === sid && n.k === 'session'), 'a session notification reached bob');
-  t.ok(notes.some((n) => n.sid === sid && n.k === 'result'), 'and the result notification');
+  t.ok(
+    notes.some((n) => n.sid === sid && n.k === 'session'),
+    'a session notification reached bob',
+  );
+  t.ok(
+    notes.some((n) => n.sid === sid && n.k === 'result'),
+    'and the result notification',
+  );
 });
 
 t.test('an endpoint that fails makes the agent degraded; runs wait and continue when it recovers', async (t) => {
@@ -72,7 +81,10 @@ t.test('an endpoint that fails makes the agent degraded; runs wait and continue 
 
 t.test('after kill -9 with an open run, the restarted agent ends it failed and answers the pending message', async (t) => {
   const scene = await agentScene(t);
-  scene.llm.respond = (body) => (/^LONG/.test(lastUserText(body)) && scene.llm.requests.length === 1 ? { chunks: Array.from({ length: 500 }, (_, i) => `t${i} `), delayMs: 20 } : { chunks: ['answer after restart'] });
+  scene.llm.respond = (body) =>
+    /^LONG/.test(lastUserText(body)) && scene.llm.requests.length === 1
+      ? { chunks: Array.from({ length: 500 }, (_, i) => `t${i} `), delayMs: 20 }
+      : { chunks: ['answer after restart'] };
   const first = await scene.startAgent('crashy');
   const s = await scene.session('crashy');
   await s.session.send('LONG work');
@@ -92,7 +104,8 @@ t.test('after kill -9 with an open run, the restarted agent ends it failed and a
 
 t.test('one agent serves 100 sessions at once within its bound of model calls; a slow call delays no other', async (t) => {
   const scene = await agentScene(t);
-  scene.llm.respond = (body) => (lastUserText(body).startsWith('SLOW') ? { chunks: ['slow ', 'answer'], delayMs: 4000 } : { chunks: ['a', 'b', 'c'], delayMs: 20 });
+  scene.llm.respond = (body) =>
+    lastUserText(body).startsWith('SLOW') ? { chunks: ['slow ', 'answer'], delayMs: 4000 } : { chunks: ['a', 'b', 'c'], delayMs: 20 };
   await scene.startAgent('many', ['--max-model-calls', '8']);
   const slow = await scene.session('many');
   await slow.session.send('SLOW please');
@@ -100,7 +113,10 @@ t.test('one agent serves 100 sessions at once within its bound of model calls; a
   const sessions = await Promise.all(Array.from({ length: 99 }, () => scene.session('many')));
   await Promise.all(sessions.map((s, i) => s.session.send(`quick ${i}`)));
   const finished = await Promise.all(sessions.map((s) => s.next((e) => e.type === 'run.finished', 60_000)));
-  t.ok(finished.every((e) => e.data.status === 'completed'), '99 sessions answered');
+  t.ok(
+    finished.every((e) => e.data.status === 'completed'),
+    '99 sessions answered',
+  );
   t.equal(slow.of('run.finished').length, 0, 'all of them before the slow call in the first session ended');
   const slowDone = await slow.next((e) => e.type === 'run.finished', 20_000);
   t.equal(slowDone.data.status, 'completed');

@@ -9,10 +9,21 @@ function script(body: Parameters<typeof lastUserText>[0]): Reply {
   if (last.role === 'tool') return { chunks: ['Noted: ', String(last.content).slice(0, 60)] };
   if (/^LONG/.test(user)) return { chunks: Array.from({ length: 150 }, (_, i) => `tok${i} `), delayMs: 20 };
   if (/^MEDIUM/.test(user)) return { chunks: Array.from({ length: 30 }, (_, i) => `m${i} `), delayMs: 20 };
-  if (/^ASK-YES/.test(user)) return { toolCalls: [{ name: 'ask_human', arguments: { prompt: 'May I deploy?', answer: 'boolean', risk: 'high', deadlineSeconds: 60 } }] };
-  if (/^ASK-TIMEOUT/.test(user)) return { toolCalls: [{ name: 'ask_human', arguments: { prompt: 'May I wipe the disk?', answer: 'boolean', risk: 'high', deadlineSeconds: 1 } }] };
+  if (/^ASK-YES/.test(user))
+    return {
+      toolCalls: [{ name: 'ask_human', arguments: { prompt: 'May I deploy?', answer: 'boolean', risk: 'high', deadlineSeconds: 60 } }],
+    };
+  if (/^ASK-TIMEOUT/.test(user))
+    return {
+      toolCalls: [
+        { name: 'ask_human', arguments: { prompt: 'May I wipe the disk?', answer: 'boolean', risk: 'high', deadlineSeconds: 1 } },
+      ],
+    };
   if (/irrelevant/.test(user)) {
-    const earlier = body.messages.filter((m) => m.role === 'user').map((m) => /^\[#(\d+) alice\] SECRET/.exec(String(m.content))).find(Boolean);
+    const earlier = body.messages
+      .filter((m) => m.role === 'user')
+      .map((m) => /^\[#(\d+) alice\] SECRET/.exec(String(m.content)))
+      .find(Boolean);
     return { toolCalls: [{ name: 'archive', arguments: { seq: Number(earlier?.[1]), reason: 'alice said it is irrelevant' } }] };
   }
   return { chunks: ['Tether ', 'keeps ', 'sessions ', 'durable.'], delayMs: 5 };
@@ -31,17 +42,34 @@ t.test('the reference agent against a local OpenAI-compatible endpoint', async (
     const completed = s.of('message.completed');
     t.equal(completed.length, 1, 'one streamed message');
     t.equal(completedText(completed[0]), 'Tether keeps sessions durable.', 'the completed text is what the endpoint streamed');
-    t.equal(s.of('message.delta').map((e) => e.data.text).join(''), 'Tether keeps sessions durable.', 'the deltas carry it token by token');
+    t.equal(
+      s
+        .of('message.delta')
+        .map((e) => e.data.text)
+        .join(''),
+      'Tether keeps sessions durable.',
+      'the deltas carry it token by token',
+    );
     const req = scene.llm.requests.find((r) => r.body.messages.some((m) => String(m.content).includes('Hello, what is Tether?')))!;
     t.ok(req, 'the endpoint got the message');
     t.equal(req.body.model, 'test-model');
     t.equal(req.body.stream, true);
     t.match(String(req.body.messages[0].content), /Tether reference agent/, 'the system prompt comes first');
-    t.ok((req.body.tools as { function: { name: string } }[]).some((x) => x.function.name === 'ask_human'), 'tools are offered');
-    const manifest = s.of('message').find((e) => (e.data.parts as { kind: string; value?: { type?: string } }[])[0].value?.type === 'tether.context.manifest');
+    t.ok(
+      (req.body.tools as { function: { name: string } }[]).some((x) => x.function.name === 'ask_human'),
+      'tools are offered',
+    );
+    const manifest = s
+      .of('message')
+      .find((e) => (e.data.parts as { kind: string; value?: { type?: string } }[])[0].value?.type === 'tether.context.manifest');
     t.ok(manifest, 'a context manifest is in the log');
-    const m = (manifest!.data.parts as { value: { included: { from: number; to: number }[]; usedTokens: number; budgetTokens: number } }[])[0].value;
-    t.ok(m.included.some((r) => r.from <= sent.seq && sent.seq <= r.to), 'the manifest lists the message as included');
+    const m = (
+      manifest!.data.parts as { value: { included: { from: number; to: number }[]; usedTokens: number; budgetTokens: number } }[]
+    )[0].value;
+    t.ok(
+      m.included.some((r) => r.from <= sent.seq && sent.seq <= r.to),
+      'the manifest lists the message as included',
+    );
     t.ok(m.usedTokens > 0 && m.usedTokens <= m.budgetTokens, 'and counts tokens within the budget');
   });
 
@@ -58,7 +86,11 @@ t.test('the reference agent against a local OpenAI-compatible endpoint', async (
     t.match(String(finished.data.summary), new RegExp(`cancelled at #${cancel.seq}`), 'the run says at which seq the cancel applied');
     await req.done;
     t.ok(req.aborted, 'the endpoint saw the connection close before the stream ended');
-    t.equal((await s.next((e) => e.type === 'message.completed')).data.status, 'cancelled', 'the partial message is completed as cancelled');
+    t.equal(
+      (await s.next((e) => e.type === 'message.completed')).data.status,
+      'cancelled',
+      'the partial message is completed as cancelled',
+    );
   });
 
   t.test('a steer mid-run reaches the next model call, without the steer it superseded', async (t) => {
@@ -68,7 +100,10 @@ t.test('the reference agent against a local OpenAI-compatible endpoint', async (
     await s.next((e) => e.type === 'message.delta');
     const before = scene.llm.requests.length;
     const runId = String(started.data.runId);
-    await Promise.all([s.session.steer('STEER-ONE make it about cats', { runId }), s.session.steer('STEER-TWO make it about dogs', { runId })]);
+    await Promise.all([
+      s.session.steer('STEER-ONE make it about cats', { runId }),
+      s.session.steer('STEER-TWO make it about dogs', { runId }),
+    ]);
     const next = await scene.llm.nthRequest(before + 1);
     const text = JSON.stringify(next.body.messages);
     t.match(text, /STEER-TWO/, 'the next request has the steer');

@@ -75,7 +75,10 @@ t.test('asyncapi.yaml parses and validates without errors', async (t) => {
 
 t.test('the servers are the embedded broker over MQTT 3.1.1 and over WebSocket', async (t) => {
   const document = await parsedDocument();
-  const servers = document.servers().all().map((s) => [s.protocol(), s.host(), s.pathname() ?? '', s.protocolVersion()]);
+  const servers = document
+    .servers()
+    .all()
+    .map((s) => [s.protocol(), s.host(), s.pathname() ?? '', s.protocolVersion()]);
   t.same(servers, [
     ['mqtt', '127.0.0.1:1883', '', '3.1.1'],
     ['ws', '127.0.0.1:8083', '/mqtt', '3.1.1'],

@@ -24,7 +24,10 @@ t.test('createMq: 50,000 queued synchronous deliveries run in order without recu
   for (let i = 0; i < 1000 && completed < N; i++) await new Promise((r) => setImmediate(r));
   t.equal(completed, N, 'every message completed');
   t.equal(seen.length, N, 'every message delivered once');
-  t.ok(seen.every((v, i) => v === i), 'in the order they were emitted');
+  t.ok(
+    seen.every((v, i) => v === i),
+    'in the order they were emitted',
+  );
   t.equal(mq.current, 0, 'no slot is leaked');
 });
 
@@ -55,7 +58,10 @@ t.test('createMq: an emit while queued messages are being started does not overt
   for (let i = 0; i < 100; i++) mq.emit({ topic: 'fast', i }, i === 50 ? emitMore : undefined);
   for (const done of slow.splice(0)) done();
   for (let i = 0; i < 100 && seen.length < 110; i++) await new Promise((r) => setImmediate(r));
-  t.same(seen, Array.from({ length: 110 }, (_, i) => i));
+  t.same(
+    seen,
+    Array.from({ length: 110 }, (_, i) => i),
+  );
   await new Promise((r) => setImmediate(r));
   t.same(warnings, [], 'mqemitter sees no leaked queue (its "MqEmitter leak detected" warning)');
   t.equal(mq.current, 0, 'every slot is given back');

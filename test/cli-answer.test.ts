@@ -10,7 +10,10 @@ t.test('tether answer sends VALUE as JSON when it parses, else as a string; a se
   const bot = await client(t, url, 'bot');
   const sid = await alice.createSession({ participants: [{ principal: 'bot', role: 'agent' }] });
   const session = await bot.join(sid);
-  const approve = await session.ask({ prompt: 'Restart?', answerSchema: { type: 'object', properties: { approve: { type: 'boolean' } }, required: ['approve'] } });
+  const approve = await session.ask({
+    prompt: 'Restart?',
+    answerSchema: { type: 'object', properties: { approve: { type: 'boolean' } }, required: ['approve'] },
+  });
   const region = await session.ask({ prompt: 'Which region?' });
 
   const [json, text] = await Promise.all([

@@ -17,7 +17,13 @@ t.test('lines typed into chat become messages, answers, steers and cancels; Ctrl
   chat.type('/steer only the database part');
   t.match((await steer).data, { runId, text: 'only the database part' }, '/steer steers the open run');
 
-  const ask = await botSession.ask({ prompt: 'Restart the primary?', risk: 'high', deadline: 120_000, onTimeout: { policy: 'default', value: false }, runId });
+  const ask = await botSession.ask({
+    prompt: 'Restart the primary?',
+    risk: 'high',
+    deadline: 120_000,
+    onTimeout: { policy: 'default', value: false },
+    runId,
+  });
   await chat.waitFor(`? ${ask.requestId}`);
   const shown = await chat.waitFor(/risk high · (\S+ \S+|\S+) left · default false applies at the deadline/);
   t.ok(shown, 'the request shows its risk, the time left and the default');
@@ -44,9 +50,5 @@ t.test('lines typed into chat become messages, answers, steers and cancels; Ctrl
   t.equal(await chat.exited, 0, 'Ctrl-C leaves with exit 0');
   const page = await bot.history(sid, { after: 0 });
   t.equal(page.events.filter((e) => e.type === 'run.cancel_requested').length, 1, 'leaving cancelled nothing');
-  t.same(
-    page.events.filter((e) => e.type === 'message' && e.sender === 'alice').length,
-    1,
-    'no line was sent twice',
-  );
+  t.same(page.events.filter((e) => e.type === 'message' && e.sender === 'alice').length, 1, 'no line was sent twice');
 });

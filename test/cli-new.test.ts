@@ -18,15 +18,25 @@ t.test('tether new creates a session with the given participants and prints its 
   t.match(sid, /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'stdout is the sid alone');
   const created = (await alice.history(sid, { after: 0, limit: 1 })).events[0];
   t.match(created, { type: 'session.created', sender: 'alice', data: { title: 'Incident 4711' } });
-  t.same(created.data.participants, [
-    { principal: 'alice', role: 'owner' },
-    { principal: 'helper-bot', role: 'agent' },
-    { principal: 'bob', role: 'member' },
-  ], 'a principal without a role is a member');
+  t.same(
+    created.data.participants,
+    [
+      { principal: 'alice', role: 'owner' },
+      { principal: 'helper-bot', role: 'agent' },
+      { principal: 'bob', role: 'member' },
+    ],
+    'a principal without a role is a member',
+  );
 
   t.equal(json.code, 0);
   const doc = JSON.parse(json.stdout);
-  t.match(doc, { sid: String, participants: [{ principal: 'alice', role: 'owner' }, { principal: 'carol', role: 'approver' }] });
+  t.match(doc, {
+    sid: String,
+    participants: [
+      { principal: 'alice', role: 'owner' },
+      { principal: 'carol', role: 'approver' },
+    ],
+  });
   t.equal((await alice.history(doc.sid, { after: 0, limit: 1 })).events[0].type, 'session.created');
 
   t.equal(badRole.code, 2, 'an unknown role is a usage error');

@@ -29,15 +29,24 @@ t.test('tether sessions lists sid, title, status, role, creator and update, as t
   t.match(text.stdout, new RegExp(`${closed} +old one +closed +owner +alice`));
   t.match(text.stdout, new RegExp(`${shared} +bob's question +open +approver +bob`));
   t.notMatch(text.stdout, /not for alice/);
-  t.notMatch(text.stdout, /\x1b\[/, 'no colours on a pipe');
+  t.notOk(text.stdout.includes('\u001b['), 'no colours on a pipe');
 
   t.equal(json.code, 0);
-  const doc = JSON.parse(json.stdout) as { sessions: { sid: string; role: string; status: string; createdBy: string; updatedAt: string; title?: string }[] };
+  const doc = JSON.parse(json.stdout) as {
+    sessions: { sid: string; role: string; status: string; createdBy: string; updatedAt: string; title?: string }[];
+  };
   t.same(doc.sessions.map((s) => s.sid).sort(), [open, closed, shared].sort(), 'one JSON document with the sessions');
-  t.match(doc.sessions.find((s) => s.sid === shared), { role: 'approver', status: 'open', createdBy: 'bob', title: "bob's question" });
+  t.match(
+    doc.sessions.find((s) => s.sid === shared),
+    { role: 'approver', status: 'open', createdBy: 'bob', title: "bob's question" },
+  );
   const times = doc.sessions.map((s) => s.updatedAt);
   t.same(times, [...times].sort().reverse(), 'most recently updated first');
 
-  t.same(JSON.parse(onlyClosed.stdout).sessions.map((s: { sid: string }) => s.sid), [closed], '--status closed');
+  t.same(
+    JSON.parse(onlyClosed.stdout).sessions.map((s: { sid: string }) => s.sid),
+    [closed],
+    '--status closed',
+  );
   t.equal(bad.code, 2, 'an unknown --status is a usage error');
 });

@@ -87,9 +87,19 @@ t.test('the browser bundle builds without Node built-ins, loads without require 
   const iife = await bundleClient(join(dir, 'tether-client.iife.js'), 'iife');
 
   const inputs = Object.keys(esm.metafile.inputs);
-  t.same(inputs.filter((i) => builtins.has(i) || i.startsWith('node:')), [], 'no Node built-in among the bundled modules');
-  t.ok(inputs.some((i) => i.includes('node_modules/mqtt/dist/')), "mqtt.js resolved to its browser build");
-  t.notOk(inputs.some((i) => i.includes('file-seq-store')), 'the Node-only file store is not in the browser entry');
+  t.same(
+    inputs.filter((i) => builtins.has(i) || i.startsWith('node:')),
+    [],
+    'no Node built-in among the bundled modules',
+  );
+  t.ok(
+    inputs.some((i) => i.includes('node_modules/mqtt/dist/')),
+    'mqtt.js resolved to its browser build',
+  );
+  t.notOk(
+    inputs.some((i) => i.includes('file-seq-store')),
+    'the Node-only file store is not in the browser entry',
+  );
   const code = readFileSync(esm.outfile, 'utf8');
   t.notMatch(code, /["'`]node:[a-z_]+["'`]/, 'the output names no node: module');
   t.notMatch(code, /\brequire\(["'](fs|net|tls|path|os|crypto|child_process)["']\)/, 'the output requires no Node module');
@@ -97,7 +107,11 @@ t.test('the browser bundle builds without Node built-ins, loads without require 
 
   const ctx = browserContext();
   vm.runInContext(readFileSync(iife.outfile, 'utf8'), ctx, { filename: 'tether-client.iife.js' });
-  t.equal(vm.runInContext('typeof require + " " + typeof process + " " + typeof Buffer', ctx), 'undefined undefined undefined', 'the page has no Node globals');
+  t.equal(
+    vm.runInContext('typeof require + " " + typeof process + " " + typeof Buffer', ctx),
+    'undefined undefined undefined',
+    'the page has no Node globals',
+  );
   t.equal(vm.runInContext('typeof Tether.TetherClient', ctx), 'function', 'the bundle defines the client');
 
   const tether = await startTestTether(t);
@@ -122,5 +136,9 @@ t.test('the browser bundle builds without Node built-ins, loads without require 
     })()`,
     ctx,
   )) as { state: string; types: string[]; text: string };
-  t.same(result, { state: 'online', types: ['session.created', 'message'], text: 'hello from the browser' }, 'a session round trip from the page');
+  t.same(
+    result,
+    { state: 'online', types: ['session.created', 'message'], text: 'hello from the browser' },
+    'a session round trip from the page',
+  );
 });

@@ -11,7 +11,11 @@ const connect = (url: string, principal: string, extra: Partial<Parameters<typeo
 
 t.test('refusals from the host surface as TetherError with the wire code and the rule', async (t) => {
   const tether = await startTestTether(t);
-  const [alice, dave, eve] = await Promise.all([connect(tether.mqttUrl, 'alice'), connect(tether.mqttUrl, 'dave'), connect(tether.mqttUrl, 'eve')]);
+  const [alice, dave, eve] = await Promise.all([
+    connect(tether.mqttUrl, 'alice'),
+    connect(tether.mqttUrl, 'dave'),
+    connect(tether.mqttUrl, 'eve'),
+  ]);
   t.teardown(() => Promise.all([alice.close(), dave.close(), eve.close()]));
   const sid = await alice.createSession({ participants: [{ principal: 'dave', role: 'viewer' }] });
   const owner = await alice.join(sid);
@@ -25,7 +29,11 @@ t.test('refusals from the host surface as TetherError with the wire code and the
   await t.rejects(eve.join(sid), { code: 'NOT_PARTICIPANT' }, 'joining a session of others says why it was refused');
   await t.rejects(eve.join('s-does-not-exist'), { code: 'SESSION_NOT_FOUND' });
   await t.rejects(alice.request('inbox.list', { agentId: 'bot' }), { code: 'FORBIDDEN' }, 'requests get typed errors too');
-  t.throws(() => alice.command('bad/sid', 'steer', { text: 'x' }), { code: 'INVALID_ARGUMENT' }, 'an id outside the ID alphabet never reaches a topic');
+  t.throws(
+    () => alice.command('bad/sid', 'steer', { text: 'x' }),
+    { code: 'INVALID_ARGUMENT' },
+    'an id outside the ID alphabet never reaches a topic',
+  );
   t.equal(alice.commandStats.failed, 1, 'refusals are counted');
 });
 
@@ -70,7 +78,8 @@ t.test('a request without a reply times out with TIMEOUT', async (t) => {
   const tether = await startTestTether(t);
   const alice = await connect(tether.mqttUrl, 'alice', {
     requestTimeoutMs: 300,
-    transport: (o) => new ChaosTransport(new MqttTransport(o), seededRandom(1), { match: (topic) => parseTopic(topic)?.kind === 'replies', drop: 1 }),
+    transport: (o) =>
+      new ChaosTransport(new MqttTransport(o), seededRandom(1), { match: (topic) => parseTopic(topic)?.kind === 'replies', drop: 1 }),
   });
   t.teardown(() => alice.close());
   await t.rejects(alice.listSessions(), { code: 'TIMEOUT' });
@@ -93,7 +102,10 @@ t.test('a chunk lost on the way is repaired at once from the STREAM_OUT_OF_ORDER
   let sendsOfChunk5 = 0;
   const bot = await connect(tether.mqttUrl, 'bot', {
     // Chunk 5 vanishes once between the client and the broker (as a broker queue limit would do it).
-    transport: (o) => new ChaosTransport(new MqttTransport(o), seededRandom(3), { losePublish: (_topic, payload) => payload.includes('"id":"lossy:5"') && ++sendsOfChunk5 === 1 }),
+    transport: (o) =>
+      new ChaosTransport(new MqttTransport(o), seededRandom(3), {
+        losePublish: (_topic, payload) => payload.includes('"id":"lossy:5"') && ++sendsOfChunk5 === 1,
+      }),
   });
   const alice = await connect(tether.mqttUrl, 'alice');
   t.teardown(() => Promise.all([bot.close(), alice.close()]));
@@ -106,5 +118,9 @@ t.test('a chunk lost on the way is repaired at once from the STREAM_OUT_OF_ORDER
   t.ok(sendsOfChunk5 >= 2, 'chunk 5 was lost once, then resent with its id');
   t.ok(performance.now() - started < 5000, 'repaired well before the 10 s resend');
   const page = await alice.history(sid, { after: done.seq - 1 });
-  t.equal((page.events[0].data as { parts: { text: string }[] }).parts[0].text, tokens.join(''), 'every chunk once, in order [AGENT-WRITER-3]');
+  t.equal(
+    (page.events[0].data as { parts: { text: string }[] }).parts[0].text,
+    tokens.join(''),
+    'every chunk once, in order [AGENT-WRITER-3]',
+  );
 });

@@ -11,7 +11,12 @@ t.test('duplicated, reordered and lost live deliveries still reach the applicati
   const alice = await TetherClient.connect({
     url: tether.mqttUrl,
     principal: 'alice',
-    transport: (o) => (chaos = new ChaosTransport(new MqttTransport(o), seededRandom(Number(process.env.TETHER_TEST_SEED ?? 99)), { duplicate: 0.2, reorder: 0.2, drop: 0.05 })),
+    transport: (o) =>
+      (chaos = new ChaosTransport(new MqttTransport(o), seededRandom(Number(process.env.TETHER_TEST_SEED ?? 99)), {
+        duplicate: 0.2,
+        reorder: 0.2,
+        drop: 0.05,
+      })),
   });
   const bot = await TetherClient.connect({ url: tether.mqttUrl, principal: 'bot' });
   t.teardown(() => Promise.all([alice.close(), bot.close()]));
@@ -103,7 +108,11 @@ t.test('live events that arrive shuffled and twice are delivered once each, in s
   }
   for (const e of live) feed.onLive([e]);
   await until(() => items.length >= 60);
-  t.same(seqs(items), log.events.map((e) => e.seq), 'seqs 1..60, each once');
+  t.same(
+    seqs(items),
+    log.events.map((e) => e.seq),
+    'seqs 1..60, each once',
+  );
   t.ok(feed.stats.duplicates > 0, 'duplicates were dropped');
 });
 
@@ -134,8 +143,21 @@ t.test('a cursor older than retention surfaces a reset, then events continue aft
 t.test('a page that covers seqs without events (compaction) moves lastSeq past them', async (t) => {
   const log = fakeLog(10);
   const items: FeedItem[] = [];
-  const compacted = async (q: HistoryQuery): Promise<HistoryPage> => ({ sid: 's1', from: q.after, to: 10, headSeq: 10, events: [log.events[2], log.events[9]], more: false });
-  const f2 = new SessionFeed('s1', { history: compacted, deliver: (i) => items.push(i), advanced: () => {}, failed: () => {}, online: () => true });
+  const compacted = async (q: HistoryQuery): Promise<HistoryPage> => ({
+    sid: 's1',
+    from: q.after,
+    to: 10,
+    headSeq: 10,
+    events: [log.events[2], log.events[9]],
+    more: false,
+  });
+  const f2 = new SessionFeed('s1', {
+    history: compacted,
+    deliver: (i) => items.push(i),
+    advanced: () => {},
+    failed: () => {},
+    online: () => true,
+  });
   t.teardown(() => f2.stop());
   f2.start(0);
   f2.onLive([log.events[5]]); // seq 6 arrives live while the page is in flight: the page covers it
@@ -156,7 +178,11 @@ t.test('while the connection is down live events are held, and a stale page is n
     if (calls === 1) return new Promise((resolve) => (late = resolve));
     return log.history(q);
   };
-  const feed = new SessionFeed('s1', { history, deliver: (i) => items.push(i), advanced: () => {}, failed: () => {}, online: () => true }, { gapWaitMs: 100 });
+  const feed = new SessionFeed(
+    's1',
+    { history, deliver: (i) => items.push(i), advanced: () => {}, failed: () => {}, online: () => true },
+    { gapWaitMs: 100 },
+  );
   t.teardown(() => feed.stop());
   feed.start(0);
   feed.hold(); // the connection dropped before the first page came
@@ -166,7 +192,11 @@ t.test('while the connection is down live events are held, and a stale page is n
   await until(() => items.length === 20);
   late!({ sid: 's1', from: 0, to: 20, headSeq: 20, events: log.events, more: false });
   await new Promise((r) => setTimeout(r, 20));
-  t.same(seqs(items), log.events.map((e) => e.seq), 'each seq once although a late page arrived');
+  t.same(
+    seqs(items),
+    log.events.map((e) => e.seq),
+    'each seq once although a late page arrived',
+  );
 });
 
 t.test('a host whose head fell below lastSeq (it lost published events) starts a new generation from seq 1', async (t) => {
@@ -175,5 +205,9 @@ t.test('a host whose head fell below lastSeq (it lost published events) starts a
   feed.start(15); // the client saw up to 15, the host now has 10
   await until(() => items.length === 11);
   t.same(items[0], { kind: 'rewind', headSeq: 10 }, 'the application is told first [CLIENT-GAP-3]');
-  t.same(seqs(items.slice(1)), log.events.map((e) => e.seq), 'then the log again from seq 1');
+  t.same(
+    seqs(items.slice(1)),
+    log.events.map((e) => e.seq),
+    'then the log again from seq 1',
+  );
 });

@@ -3,7 +3,12 @@ import { EpochBoard, TetherClient, type AgentCard } from '../clients/lib/node.ts
 import { peer, startCutProxy, startTestTether } from './helpers.ts';
 import { topics } from '../protocol/topics.ts';
 
-const card: AgentCard = { name: 'Helper', description: 'test agent', skills: [], capabilities: { streaming: true, inputRequests: true, steering: true, cancel: true } };
+const card: AgentCard = {
+  name: 'Helper',
+  description: 'test agent',
+  skills: [],
+  capabilities: { streaming: true, inputRequests: true, steering: true, cancel: true },
+};
 const backoff = { initialMs: 20, maxMs: 100 };
 
 /** Resolves when cond() holds, checking after each event of `on` (bounded by a timeout). */
@@ -33,7 +38,9 @@ t.test('the session index shows sessions an agent started while the user was awa
   const index = await alice.watchSessions();
   const changes = (fn: () => void) => {
     const offs = [index.on('added', fn), index.on('removed', fn), index.on('changed', fn)];
-    return () => offs.forEach((off) => off());
+    return () => {
+      for (const off of offs) off();
+    };
   };
   await when(changes, () => index.get(early) !== undefined, 'the early session');
   t.match(index.get(early), { sid: early, role: 'member', createdBy: 'bot', title: 'started while alice was away', status: 'open' });
@@ -88,16 +95,31 @@ t.test('agent status and presence carry epochs; the stale Will of a taken-over c
   t.match(agents.get('bot'), { status: 'busy', epoch: bot.epoch }, 'the agent is busy at the new epoch, whatever order the Will came in');
   // The stale Will replaced the retained state; the agent answers it with its birth again, so a
   // newcomer does not read it as offline [LIVE-REBIRTH-1].
-  await wire.waitFor((m) => m.json?.epoch === bot.epoch && m.json.status === 'busy', 'the birth after the stale Will', 5000, wire.log.indexOf(staleWill) + 1);
+  await wire.waitFor(
+    (m) => m.json?.epoch === bot.epoch && m.json.status === 'busy',
+    'the birth after the stale Will',
+    5000,
+    wire.log.indexOf(staleWill) + 1,
+  );
   const newcomer = await TetherClient.connect({ url: tether.mqttUrl, principal: 'dave' });
   t.teardown(() => newcomer.close());
   const seenByNewcomer = await newcomer.watchAgents();
-  await when((fn) => seenByNewcomer.on('change', fn), () => seenByNewcomer.get('bot') !== undefined, 'the retained agent state');
+  await when(
+    (fn) => seenByNewcomer.on('change', fn),
+    () => seenByNewcomer.get('bot') !== undefined,
+    'the retained agent state',
+  );
   t.match(seenByNewcomer.get('bot'), { status: 'busy', epoch: bot.epoch }, 'a newcomer reads the repaired retained state');
 
   // Presence: birth with the session, Will on an abrupt loss, rebirth with a higher epoch.
   const sid = await carol.createSession({ participants: [{ principal: 'alice', role: 'member' }] });
-  const alice = await TetherClient.connect({ url: aliceLink.url, principal: 'alice', device: 'phone', presenceWill: sid, backoff: { initialMs: 200, maxMs: 300 } });
+  const alice = await TetherClient.connect({
+    url: aliceLink.url,
+    principal: 'alice',
+    device: 'phone',
+    presenceWill: sid,
+    backoff: { initialMs: 200, maxMs: 300 },
+  });
   t.teardown(() => alice.close());
   const watching = await carol.join(sid, { presence: true });
   const seen: string[] = [];
@@ -131,7 +153,25 @@ t.test("another host's new epoch neither resyncs the client nor sets its limits;
         {
           cmd: 'publish',
           topic: topics.hostState(hostId),
-          payload: Buffer.from(JSON.stringify({ v: 1, hostId, status: 'online', epoch, protocol: '1.0', features: [], limits: { maxPayloadBytes: 1000, maxIdLength: 64, commandsPerSecond: 500, maxHistoryPage, maxSessionsPerPrincipal: 1000, retentionEvents: 0 }, time: new Date().toISOString() })),
+          payload: Buffer.from(
+            JSON.stringify({
+              v: 1,
+              hostId,
+              status: 'online',
+              epoch,
+              protocol: '1.0',
+              features: [],
+              limits: {
+                maxPayloadBytes: 1000,
+                maxIdLength: 64,
+                commandsPerSecond: 500,
+                maxHistoryPage,
+                maxSessionsPerPrincipal: 1000,
+                retentionEvents: 0,
+              },
+              time: new Date().toISOString(),
+            }),
+          ),
           qos: 1,
           retain: true,
           dup: false,
@@ -140,21 +180,42 @@ t.test("another host's new epoch neither resyncs the client nor sets its limits;
       ),
     );
   // The join's own catch-up first (one page: the session has one event).
-  await when((fn) => session.on('event', fn), () => session.stats.pages >= 1 && session.lastSeq >= 1, 'the join catch-up');
+  await when(
+    (fn) => session.on('event', fn),
+    () => session.stats.pages >= 1 && session.lastSeq >= 1,
+    'the join catch-up',
+  );
   const pages = session.stats.pages;
   await inject('other', 1, 10);
   await inject('other', 2, 10);
-  await when((fn) => alice.on('host', fn), () => hosts.includes('other@2'), 'the other host state');
+  await when(
+    (fn) => alice.on('host', fn),
+    () => hosts.includes('other@2'),
+    'the other host state',
+  );
   // A request sent now is answered after any history.get a resync would have sent before it.
   await alice.request('sessions.list', {});
   await new Promise((r) => setImmediate(r));
-  t.equal(session.stats.pages, pages, `no history.get: the other host restarting is not this session's business (${pages} page(s) before, ${session.stats.pages} after)`);
+  t.equal(
+    session.stats.pages,
+    pages,
+    `no history.get: the other host restarting is not this session's business (${pages} page(s) before, ${session.stats.pages} after)`,
+  );
   const ack = await alice.command(sid, 'message.send', { msgId: 'big', role: 'user', parts: [{ kind: 'text', text: 'x'.repeat(2000) }] });
   t.ok(ack.seq > 1, "the other host's maxPayloadBytes (1000) does not apply");
   // The client's own host announcing a new epoch does make it catch up.
   const main = tether.host.epoch;
   await inject('main', main + 100, 1000);
-  await when((fn) => alice.on('host', fn), () => hosts.includes(`main@${main + 100}`), 'the new epoch of its own host');
-  await when((fn) => session.on('event', fn), () => session.stats.pages > pages, 'a history.get after the new epoch', 5000).catch(() => undefined);
+  await when(
+    (fn) => alice.on('host', fn),
+    () => hosts.includes(`main@${main + 100}`),
+    'the new epoch of its own host',
+  );
+  await when(
+    (fn) => session.on('event', fn),
+    () => session.stats.pages > pages,
+    'a history.get after the new epoch',
+    5000,
+  ).catch(() => undefined);
   t.ok(session.stats.pages > pages, 'its own host with a new epoch: the session catches up again');
 });

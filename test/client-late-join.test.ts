@@ -8,7 +8,9 @@ const JOIN_AT = 300;
 
 t.test('a late joiner gets the partial message first, then the live deltas, with no gap and no repeat', async (t) => {
   const tether = await startTestTether(t, { limits: { commandsPerSecond: 1_000_000 } });
-  const [alice, bot, carol, dave] = await Promise.all(['alice', 'bot', 'carol', 'dave'].map((principal) => TetherClient.connect({ url: tether.mqttUrl, principal })));
+  const [alice, bot, carol, dave] = await Promise.all(
+    ['alice', 'bot', 'carol', 'dave'].map((principal) => TetherClient.connect({ url: tether.mqttUrl, principal })),
+  );
   t.teardown(() => Promise.all([alice, bot, carol, dave].map((c) => c.close())));
   const sid = await alice.createSession({
     participants: [
@@ -40,11 +42,25 @@ t.test('a late joiner gets the partial message first, then the live deltas, with
   await carolReading;
 
   const deltas = carolSeen.filter((e) => e.type === 'message.delta').map((e) => e.data as { i: number; n?: number });
-  t.ok((deltas[0].n ?? 1) >= 2 && deltas[0].i === 0, `the partial message came first as one merged delta (chunks 0..${(deltas[0].n ?? 1) - 1})`);
+  t.ok(
+    (deltas[0].n ?? 1) >= 2 && deltas[0].i === 0,
+    `the partial message came first as one merged delta (chunks 0..${(deltas[0].n ?? 1) - 1})`,
+  );
   const covered: number[] = deltas.flatMap((d) => Array.from({ length: d.n ?? 1 }, (_, k) => d.i + k));
-  t.same(covered, tokens.map((_, i) => i), 'every chunk once, in order: no gap, no repeat');
-  t.ok(deltas.slice(1).every((d) => d.n === undefined), 'then only live deltas');
-  t.same(carolSeen.map((e) => e.seq), [...carolSeen.map((e) => e.seq)].sort((a, b) => a - b), 'seqs increase');
+  t.same(
+    covered,
+    tokens.map((_, i) => i),
+    'every chunk once, in order: no gap, no repeat',
+  );
+  t.ok(
+    deltas.slice(1).every((d) => d.n === undefined),
+    'then only live deltas',
+  );
+  t.same(
+    carolSeen.map((e) => e.seq),
+    [...carolSeen.map((e) => e.seq)].sort((a, b) => a - b),
+    'seqs increase',
+  );
   t.equal(carol.session(sid)?.messages.get('answer')?.text, tokens.join(''), 'the folded text equals what the agent wrote');
 
   // After completion a late joiner gets the completed message alone.

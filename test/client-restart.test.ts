@@ -60,5 +60,7 @@ t.test('a token stream survives two restarts of host and broker on the same port
   const log = await tether.store.readEvents(sid, 0, completed.seq, Number.MAX_SAFE_INTEGER);
   t.same(seen, log, 'the sequence the application saw equals the host log exactly');
   t.equal(reader.messages.get('answer')?.text, tokens.join(''), 'no token lost or repeated');
-  t.comment(`${log.length} events, host epochs ${epochs.join(' -> ')}, reader: ${reader.stats.duplicates} duplicates dropped, ${reader.stats.pages} history pages`);
+  t.comment(
+    `${log.length} events, host epochs ${epochs.join(' -> ')}, reader: ${reader.stats.duplicates} duplicates dropped, ${reader.stats.pages} history pages`,
+  );
 });

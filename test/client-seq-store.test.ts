@@ -20,7 +20,8 @@ t.test('lastSeq kept in a file or in localStorage resumes a later client right a
   const owner = await TetherClient.connect({ url: tether.mqttUrl, principal: 'owner' });
   t.teardown(() => owner.close());
   const sid = await owner.createSession({ participants: [{ principal: 'alice', role: 'member' }] });
-  for (let i = 0; i < 30; i++) await owner.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `hello ${i}` }] });
+  for (let i = 0; i < 30; i++)
+    await owner.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `hello ${i}` }] });
 
   const path = join(tempDir(t), 'seqs.json');
   const entries = new Map<string, string>();
@@ -31,13 +32,21 @@ t.test('lastSeq kept in a file or in localStorage resumes a later client right a
   ];
   for (const [name, open] of stores) {
     const first = await TetherClient.connect({ url: tether.mqttUrl, principal: 'alice', seqStore: open() });
-    t.same(await readSome(first, sid, 12), Array.from({ length: 12 }, (_, i) => i + 1), `${name}: the first run reads 1..12`);
+    t.same(
+      await readSome(first, sid, 12),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+      `${name}: the first run reads 1..12`,
+    );
     await first.close();
     // A new process: a new store object over the same file or storage.
     const store = open();
     t.equal(await store.load(sid), 12, `${name}: the store holds what the application processed, not what was buffered`);
     const second = await TetherClient.connect({ url: tether.mqttUrl, principal: 'alice', seqStore: store });
-    t.same(await readSome(second, sid, 19), Array.from({ length: 19 }, (_, i) => i + 13), `${name}: the next run continues at 13, to the head`);
+    t.same(
+      await readSome(second, sid, 19),
+      Array.from({ length: 19 }, (_, i) => i + 13),
+      `${name}: the next run continues at 13, to the head`,
+    );
     await second.close();
   }
 });
@@ -47,7 +56,8 @@ t.test('a cursor older than retention gets an explicit reset with the snapshot, 
   const alice = await TetherClient.connect({ url: tether.mqttUrl, principal: 'alice' });
   t.teardown(() => alice.close());
   const sid = await alice.createSession({ title: 'long' });
-  for (let i = 0; i < 100; i++) await alice.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `n${i}` }] });
+  for (let i = 0; i < 100; i++)
+    await alice.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `n${i}` }] });
 
   const session = await alice.join(sid, { after: 1 });
   const items: FeedItem[] = [];

@@ -67,7 +67,11 @@ t.test('a 5,000-event token stream cut at 50 seeded random points reaches the re
   t.equal(writerLink.cuts, WRITER_CUTS, `the writer's connection was cut ${WRITER_CUTS} times`);
   const log = await tether.store.readEvents(sid, 0, TOTAL_EVENTS, Number.MAX_SAFE_INTEGER);
   t.equal(seen.length, log.length, 'as many events as the log');
-  t.same(seen.map((e) => e.seq), log.map((e) => e.seq), 'every seq once, in order');
+  t.same(
+    seen.map((e) => e.seq),
+    log.map((e) => e.seq),
+    'every seq once, in order',
+  );
   t.same(seen, log, 'the sequence the application saw equals the host log exactly');
   const view = reader.messages.get('answer');
   t.equal(view?.status, 'ok');

@@ -33,18 +33,36 @@ t.test('input requests, cancel, steer and the inbox work end to end between an a
   ]);
   t.teardown(() => Promise.all([alice.close(), bob.close(), bot.close()]));
   const inbox = await bot.watchInbox();
-  const sid = await alice.createSession({ participants: [{ principal: 'bot', role: 'agent' }, { principal: 'bob', role: 'approver' }] });
+  const sid = await alice.createSession({
+    participants: [
+      { principal: 'bot', role: 'agent' },
+      { principal: 'bob', role: 'approver' },
+    ],
+  });
   const { session: human, waitFor: humanSees } = await follow(alice, sid);
   const { session: approver, waitFor: approverSees } = await follow(bob, sid);
   const { session: agent, waitFor: agentSees } = await follow(bot, sid);
 
   await t.test('an answer by a person resolves the request; a second answer gets CONFLICT', async (t) => {
-    const asked = await agent.ask({ prompt: 'Deploy?', answerSchema: { type: 'boolean' }, risk: 'high', deadline: 60_000, onTimeout: { policy: 'fail' } });
+    const asked = await agent.ask({
+      prompt: 'Deploy?',
+      answerSchema: { type: 'boolean' },
+      risk: 'high',
+      deadline: 60_000,
+      onTimeout: { policy: 'fail' },
+    });
     const requested = await approverSees((e) => e.type === 'input.requested' && e.seq === asked.seq, 'the request');
     t.match(requested.data, { prompt: 'Deploy?', risk: 'high', onTimeout: { policy: 'fail' } }, 'the approver sees the request');
     await approver.answer(asked.requestId, true);
     const resolution = await asked.resolution;
-    t.match(resolution, { requestId: asked.requestId, outcome: 'answered', decidedBy: 'person', by: 'bob', value: true, requestSeq: asked.seq });
+    t.match(resolution, {
+      requestId: asked.requestId,
+      outcome: 'answered',
+      decidedBy: 'person',
+      by: 'bob',
+      value: true,
+      requestSeq: asked.seq,
+    });
     await t.rejects(human.answer(asked.requestId, false), { code: 'CONFLICT' }, 'the first valid answer won');
     t.same(await human.resolution(asked.requestId), resolution, 'every participant sees the same decision');
   });

@@ -18,7 +18,20 @@ const run = async (opts: Parameters<typeof runConformance>[0]) => {
  * The checks shared with the client profile run in full against the Python client (conformance-client);
  * here the fixture agent runs every agent-only check and a sample of the shared ones, to keep CI short.
  */
-const AGENT_SELECTION = ['agent.live.*', 'agent.writer.*', 'agent.cancel', 'agent.steer', 'agent.input.*', 'agent.inbox', 'agent.connection.mqtt', 'agent.connection.wire', 'agent.resume.join', 'agent.resume.reconnect', 'agent.delivery.gap', 'agent.delivery.duplicates'];
+const AGENT_SELECTION = [
+  'agent.live.*',
+  'agent.writer.*',
+  'agent.cancel',
+  'agent.steer',
+  'agent.input.*',
+  'agent.inbox',
+  'agent.connection.mqtt',
+  'agent.connection.wire',
+  'agent.resume.join',
+  'agent.resume.reconnect',
+  'agent.delivery.gap',
+  'agent.delivery.duplicates',
+];
 
 t.test('agent and device profile runs', async (t) => {
   const spawn = await tsAdapter(t);
@@ -30,8 +43,11 @@ t.test('agent and device profile runs', async (t) => {
     t.equal(agent.report.summary.checks.warn, 0, agent.problems);
   });
 
-  t.test('mosquitto_sub as a device: the reference host\'s device outputs and the reference device pass the device profile', async (t) => {
+  t.test("mosquitto_sub as a device: the reference host's device outputs and the reference device pass the device profile", async (t) => {
     t.same(failing(device.report), [], device.problems);
-    t.ok(device.report.checks.some((c) => c.id === 'device.host.wake-up' && c.status === 'pass'), 'a device that wakes later gets the retained result');
+    t.ok(
+      device.report.checks.some((c) => c.id === 'device.host.wake-up' && c.status === 'pass'),
+      'a device that wakes later gets the retained result',
+    );
   });
 });

@@ -32,7 +32,11 @@ t.test('client profile runs', async (t) => {
   t.test('the Python adapter on paho-mqtt passes the client profile', async (t) => {
     t.same(failing(python.report), [], python.problems);
     t.equal(python.report.summary.checks.warn, 0, `and meets every SHOULD it is checked for\n${python.problems}`);
-    t.same(python.report.checks.filter((c) => c.status === 'skip').map((c) => c.id), ['client.presence'], 'only the optional presence checks are skipped (it does not advertise presence)');
+    t.same(
+      python.report.checks.filter((c) => c.status === 'skip').map((c) => c.id),
+      ['client.presence'],
+      'only the optional presence checks are skipped (it does not advertise presence)',
+    );
   });
 
   t.test('the TypeScript fixture passes the client-only checks', async (t) => {
@@ -44,7 +48,10 @@ t.test('client profile runs', async (t) => {
       const { report, tap } = faulty[i];
       t.equal(report.passed, false, `${fault}: the run fails`);
       t.ok(failing(report).includes(id), `${fault}: ${id} is reported as failed`);
-      t.ok(tap.some((l) => l.includes(`- id: ${id}`)), `${fault}: the TAP diagnostics name ${id}`);
+      t.ok(
+        tap.some((l) => l.includes(`- id: ${id}`)),
+        `${fault}: the TAP diagnostics name ${id}`,
+      );
     });
   });
 

@@ -13,7 +13,9 @@ const checks = SUITE_PROFILES.flatMap((p) => ALL_CHECKS[p]);
 const covered = new Set(checks.flatMap((c) => c.covers));
 
 t.test('every testable MUST and SHOULD has a check or a written exclusion', async (t) => {
-  const missing = [...requirements.values()].filter((r) => r.testable && !covered.has(r.id) && !exclusions[r.id]).map((r) => `${r.id} (${r.level}, ${r.profiles.join('/')}): ${r.text.slice(0, 100)}`);
+  const missing = [...requirements.values()]
+    .filter((r) => r.testable && !covered.has(r.id) && !exclusions[r.id])
+    .map((r) => `${r.id} (${r.level}, ${r.profiles.join('/')}): ${r.text.slice(0, 100)}`);
   t.same(missing, [], `requirements without check or exclusion:\n${missing.join('\n')}`);
 });
 

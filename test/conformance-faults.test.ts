@@ -36,7 +36,10 @@ t.test('each faulty host fails the checks of its rule, naming the requirement ID
       const failed = report.requirements.filter((r) => r.status === 'fail').map((r) => r.id);
       for (const id of fault.fails) {
         t.ok(failed.includes(id), `${id} is reported as failed`);
-        t.ok(tap.some((l) => l.includes(`- id: ${id}`)), `the TAP diagnostics name ${id}`);
+        t.ok(
+          tap.some((l) => l.includes(`- id: ${id}`)),
+          `the TAP diagnostics name ${id}`,
+        );
         const evidence = report.requirements.find((r) => r.id === id)?.evidence.filter((e) => !e.ok) ?? [];
         t.ok(evidence.length > 0 && evidence[0].expectation, `the report carries evidence for ${id}`);
       }
@@ -51,7 +54,8 @@ t.test('the reference host passes the checks that catch the faults', async (t) =
   const report = await runConformance({ profiles: ['host'], broker: ref.mqttUrl, only, out: (l) => tap.push(l) });
   const failed = report.requirements.filter((r) => r.status === 'fail' && !(r.id in REFERENCE_HOST_BUGS)).map((r) => r.id);
   t.same(failed, [], tap.filter((l) => !l.startsWith('ok')).join('\n'));
-  for (const id of Object.values(FAULTS).flatMap((f) => f.fails)) t.equal(report.requirements.find((r) => r.id === id)?.status, 'pass', `${id} passes on the reference`);
+  for (const id of Object.values(FAULTS).flatMap((f) => f.fails))
+    t.equal(report.requirements.find((r) => r.id === id)?.status, 'pass', `${id} passes on the reference`);
 });
 
 t.test('`tether conformance` prints TAP and exits 1 when a MUST fails, 0 otherwise', async (t) => {

@@ -15,14 +15,21 @@ import type { Report } from '../conformance/core/report.ts';
 import { MOSQUITTO_DEVIATIONS, REFERENCE_HOST_BUGS } from './fixtures/reference-bugs.ts';
 
 function failedIds(report: Report): string[] {
-  return report.requirements.filter((r) => r.status === 'fail').map((r) => r.id).sort();
+  return report.requirements
+    .filter((r) => r.status === 'fail')
+    .map((r) => r.id)
+    .sort();
 }
 
 function expectExactly(t: Test, report: Report, known: Record<string, string>, tap: string[]): void {
   const failed = failedIds(report);
   const unexpected = failed.filter((id) => !(id in known));
   const fixed = Object.keys(known).filter((id) => !failed.includes(id));
-  t.same(unexpected, [], `no MUST fails beyond the known list${unexpected.length ? `:\n${tap.filter((l) => !l.startsWith('ok')).join('\n')}` : ''}`);
+  t.same(
+    unexpected,
+    [],
+    `no MUST fails beyond the known list${unexpected.length ? `:\n${tap.filter((l) => !l.startsWith('ok')).join('\n')}` : ''}`,
+  );
   t.same(fixed, [], 'every known failure still fails (remove fixed ones from the list)');
 }
 
@@ -39,14 +46,28 @@ t.test('host profile runs', async (t) => {
   const [aedes, retention, mosquitto] = await Promise.all([
     run({ profiles: ['host'], broker: tether.mqttUrl, reportDir: dir }),
     run({ profiles: ['host'], broker: retained.mqttUrl, only: ['host.history.expired-cursor', 'host.idempotency.remembered'] }),
-    run({ profiles: ['host', 'device'], broker: deployment.url, users: deployment.users, spare: deployment.spare, only: ['host.*', 'device.host.*'] }),
+    run({
+      profiles: ['host', 'device'],
+      broker: deployment.url,
+      users: deployment.users,
+      spare: deployment.spare,
+      only: ['host.*', 'device.host.*'],
+    }),
   ]);
 
   t.test('the reference host on its embedded Aedes broker passes the host profile', async (t) => {
     const { report, tap } = aedes;
     expectExactly(t, report, REFERENCE_HOST_BUGS, tap);
-    t.same(report.requirements.filter((r) => r.status === 'warn').map((r) => r.id), [], 'and meets every SHOULD it is checked for');
-    t.equal(report.checks.find((c) => c.id === 'host.live.embedded')?.status, 'pass', 'the host attached in the broker process says so and its client id is reserved');
+    t.same(
+      report.requirements.filter((r) => r.status === 'warn').map((r) => r.id),
+      [],
+      'and meets every SHOULD it is checked for',
+    );
+    t.equal(
+      report.checks.find((c) => c.id === 'host.live.embedded')?.status,
+      'pass',
+      'the host attached in the broker process says so and its client id is reserved',
+    );
     t.equal(report.checks.find((c) => c.id === 'host.live.will')?.status, 'skip', 'so its Will is not checked');
     t.ok(tap[0] === 'TAP version 14' && tap.some((l) => /^1\.\.\d+$/.test(l)), 'TAP output with a plan');
     const json = JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as Report;
@@ -60,13 +81,21 @@ t.test('host profile runs', async (t) => {
   t.test('with retention on, expired cursors get a reset and command ids outlive their events', async (t) => {
     const { report, tap } = retention;
     t.same(failedIds(report), [], tap.join('\n'));
-    for (const id of ['HIST-RESET-1', 'HIST-RESET-2', 'HOST-RETAIN-1', 'HOST-RETAIN-2', 'HOST-RETAIN-3', 'HOST-RETAIN-4', 'HOST-IDEM-3']) t.equal(report.requirements.find((r) => r.id === id)?.status, 'pass', `${id} passes`);
+    for (const id of ['HIST-RESET-1', 'HIST-RESET-2', 'HOST-RETAIN-1', 'HOST-RETAIN-2', 'HOST-RETAIN-3', 'HOST-RETAIN-4', 'HOST-IDEM-3'])
+      t.equal(report.requirements.find((r) => r.id === id)?.status, 'pass', `${id} passes`);
   });
 
-  t.test('the reference host on Mosquitto passes the host profile and its device outputs reach mosquitto_sub, but for what Mosquitto hides', async (t) => {
-    const { report, tap } = mosquitto;
-    expectExactly(t, report, { ...REFERENCE_HOST_BUGS, ...MOSQUITTO_DEVIATIONS }, tap);
-    t.equal(report.checks.find((c) => c.id === 'device.host.wake-up')?.status, 'pass', 'a mosquitto_sub device that wakes later gets the retained result through Mosquitto');
-    t.equal(report.checks.find((c) => c.id === 'host.live.embedded')?.status, 'skip', 'a host connected over MQTT is not embedded');
-  });
+  t.test(
+    'the reference host on Mosquitto passes the host profile and its device outputs reach mosquitto_sub, but for what Mosquitto hides',
+    async (t) => {
+      const { report, tap } = mosquitto;
+      expectExactly(t, report, { ...REFERENCE_HOST_BUGS, ...MOSQUITTO_DEVIATIONS }, tap);
+      t.equal(
+        report.checks.find((c) => c.id === 'device.host.wake-up')?.status,
+        'pass',
+        'a mosquitto_sub device that wakes later gets the retained result through Mosquitto',
+      );
+      t.equal(report.checks.find((c) => c.id === 'host.live.embedded')?.status, 'skip', 'a host connected over MQTT is not embedded');
+    },
+  );
 });

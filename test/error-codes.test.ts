@@ -17,7 +17,10 @@ function errorTable(markdown: string, header = HEADER, file = 'errors.md'): { co
   const rows: { code: string; meaning: string; rule: string }[] = [];
   for (const line of lines.slice(starts[0] + 2)) {
     if (!line.startsWith('|')) break;
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     const code = /^`([A-Z_]+)`$/.exec(cells[0] ?? '');
     if (!code) throw new Error(`${file} row without a code in backticks: ${line}`);
     rows.push({ code: code[1], meaning: cells[1] ?? '', rule: (cells[2] ?? '').replace(/[`[\]]/g, '') });
@@ -66,5 +69,8 @@ t.test('no library error code is also a wire error code', async (t) => {
 t.test('the table parser refuses a table without codes in backticks', async (t) => {
   t.throws(() => errorTable(`${HEADER}\n|---|---|---|\n| BAD_JSON | x | ENV-JSON-1 |\n`), /without a code in backticks/);
   t.throws(() => errorTable('no table here'), /exactly one table/);
-  t.throws(() => errorTable(`${LIBRARY_HEADER}\n|---|---|\n| TIMEOUT | x |\n`, LIBRARY_HEADER, LIBRARY_DOC), /README.md row without a code in backticks/);
+  t.throws(
+    () => errorTable(`${LIBRARY_HEADER}\n|---|---|\n| TIMEOUT | x |\n`, LIBRARY_HEADER, LIBRARY_DOC),
+    /README.md row without a code in backticks/,
+  );
 });

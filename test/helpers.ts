@@ -40,7 +40,11 @@ export function sid(prefix = 's'): string {
 }
 
 /** Creates a session owned by `owner` with the given other participants, and returns its id. */
-export async function createSession(owner: WirePeer, participants: { principal: string; role: string }[] = [], title = 'test'): Promise<string> {
+export async function createSession(
+  owner: WirePeer,
+  participants: { principal: string; role: string }[] = [],
+  title = 'test',
+): Promise<string> {
   const id = sid();
   const reply = await owner.command(id, 'session.create', { title, participants });
   if (reply.type !== 'ack') throw new Error(`session.create failed: ${JSON.stringify(reply)}`);
@@ -60,10 +64,14 @@ export interface ChildTether {
 
 /** Runs `tether broker` as a child process (real signals, real kill -9) and waits until it is up. */
 export async function spawnTether(t: Test, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildTether> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'bin', 'tether.ts'), 'broker', '--port', '0', '--http-port', '0', ...args], {
-    env: { ...process.env, TETHER_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, '..', 'bin', 'tether.ts'), 'broker', '--port', '0', '--http-port', '0', ...args],
+    {
+      env: { ...process.env, TETHER_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {

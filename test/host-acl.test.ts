@@ -47,13 +47,25 @@ t.test('a removed participant stops receiving the session', async (t) => {
   await alice.waitForEvent(sid, (e) => e.seq === probe.data.seq);
   // The host published the events before this reply; one broker connection delivers in order,
   // so anything forwarded to bob would be in his log by the time the reply arrives.
-  t.equal((await bob.command(sid, 'message.send', { msgId: 'n', role: 'user', parts: [{ kind: 'text', text: 'x' }] })).data.code, 'NOT_PARTICIPANT');
-  t.notOk(bob.events(sid).some((e) => e.data.msgId === 'secret'), 'events after removal are not forwarded');
+  t.equal(
+    (await bob.command(sid, 'message.send', { msgId: 'n', role: 'user', parts: [{ kind: 'text', text: 'x' }] })).data.code,
+    'NOT_PARTICIPANT',
+  );
+  t.notOk(
+    bob.events(sid).some((e) => e.data.msgId === 'secret'),
+    'events after removal are not forwarded',
+  );
 });
 
 t.test('host-only topics cannot be published by participants', async (t) => {
   const tether = await startTestTether(t);
-  for (const topic of [topics.hostState('main'), topics.notify('alice'), topics.result('s1'), topics.inbox('bot'), topics.replies('alice', 'x')]) {
+  for (const topic of [
+    topics.hostState('main'),
+    topics.notify('alice'),
+    topics.result('s1'),
+    topics.inbox('bot'),
+    topics.replies('alice', 'x'),
+  ]) {
     const p = await peer(t, tether.mqttUrl, 'alice', { clientId: `pub-${topic.length}-${topic.split('/')[2]}` });
     const closed = new Promise<void>((resolve) => p.client.once('close', () => resolve()));
     p.client.publish(topic, '{}', { qos: 1 });

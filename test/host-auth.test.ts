@@ -27,16 +27,28 @@ t.test('a users file with scrypt hashes: right password in, wrong password and u
   const alice = await peer(t, tether.mqttUrl, 'alice', { password: 'correct horse' });
   t.equal((await alice.command('s-auth', 'session.create', {})).type, 'ack');
   t.match(await refused(tether.mqttUrl, { username: 'alice', password: 'wrong' }), /Not authorized|Bad username/i);
-  t.match(await refused(tether.mqttUrl, { username: 'mallory' }), /Not authorized|Bad username/i, 'no anonymous access once auth is configured');
+  t.match(
+    await refused(tether.mqttUrl, { username: 'mallory' }),
+    /Not authorized|Bad username/i,
+    'no anonymous access once auth is configured',
+  );
 });
 
 t.test('signed tokens: HS256 and EdDSA, subject is the principal', async (t) => {
   const secret = 'a-long-shared-secret-for-tests-only';
   const hs = await startTestTether(t, { auth: { jwtSecret: secret } });
-  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('bob')
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(secret));
   const bob = await peer(t, hs.mqttUrl, 'bob', { password: token });
   t.equal((await bob.command('s-jwt', 'session.create', {})).type, 'ack');
-  t.match(await refused(hs.mqttUrl, { username: 'alice', password: token }), /Not authorized|Bad username/i, 'username must match the subject');
+  t.match(
+    await refused(hs.mqttUrl, { username: 'alice', password: token }),
+    /Not authorized|Bad username/i,
+    'username must match the subject',
+  );
   const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').sign(new TextEncoder().encode('other'));
   t.match(await refused(hs.mqttUrl, { username: 'bob', password: forged }), /Not authorized|Bad username/i, 'a wrong signature is refused');
 
@@ -48,7 +60,10 @@ t.test('signed tokens: HS256 and EdDSA, subject is the principal', async (t) => 
 });
 
 t.test('a non-loopback bind refuses to start without authentication', async (t) => {
-  await t.rejects(startTether({ bind: '0.0.0.0', mqttPort: 0, httpPort: 0, dataDir: tempDir(t), logger: quietLogger() }), /refusing to listen on 0\.0\.0\.0 without authentication/);
+  await t.rejects(
+    startTether({ bind: '0.0.0.0', mqttPort: 0, httpPort: 0, dataDir: tempDir(t), logger: quietLogger() }),
+    /refusing to listen on 0\.0\.0\.0 without authentication/,
+  );
 });
 
 t.test('healthz and metrics are served on the HTTP port', async (t) => {
@@ -79,8 +94,16 @@ t.test('tokens: audience, expiry with 60 s of skew, and the connection closes wh
   const sign = (claims: Record<string, unknown>, exp: number) =>
     new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('dana').setExpirationTime(exp).sign(key);
   const now = Math.floor(Date.now() / 1000);
-  t.match(await refused(tether.mqttUrl, { username: 'dana', password: await sign({}, now + 300) }), /Not authorized|Bad username/i, 'a token without the audience is refused');
-  t.match(await refused(tether.mqttUrl, { username: 'dana', password: await sign({ aud: 'tether' }, now - 120) }), /Not authorized|Bad username/i, 'an expired token is refused');
+  t.match(
+    await refused(tether.mqttUrl, { username: 'dana', password: await sign({}, now + 300) }),
+    /Not authorized|Bad username/i,
+    'a token without the audience is refused',
+  );
+  t.match(
+    await refused(tether.mqttUrl, { username: 'dana', password: await sign({ aud: 'tether' }, now - 120) }),
+    /Not authorized|Bad username/i,
+    'an expired token is refused',
+  );
   const skewed = await peer(t, tether.mqttUrl, 'dana', { password: await sign({ aud: 'tether' }, now - 58) });
   t.ok(skewed.client.connected, 'a token expired 58 s ago is within the allowed skew of 60 s');
   const closed = new Promise<void>((resolve) => skewed.client.once('close', () => resolve()));

@@ -26,7 +26,13 @@ t.test('every acknowledged event survives kill -9 of the host right after the ac
   });
   for (const id of ids) {
     void alice
-      .publish(topics.submit(sid, 'alice'), { v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: { msgId: id, role: 'user', parts: [{ kind: 'text', text: id }] } })
+      .publish(topics.submit(sid, 'alice'), {
+        v: 1,
+        id,
+        type: 'message.send',
+        replyTo: alice.replyTo,
+        data: { msgId: id, role: 'user', parts: [{ kind: 'text', text: id }] },
+      })
       .catch(() => {});
   }
   await killed;
@@ -42,7 +48,11 @@ t.test('every acknowledged event survives kill -9 of the host right after the ac
   const lost = [...ackedNow].filter(([id, seq]) => bySeq.get(seq) !== id);
   t.same(lost, [], 'no acknowledged event is lost, each at its acknowledged seq');
   const seqs = page.data.events.map((e: { seq: number }) => e.seq);
-  t.same(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'the log has no gap');
+  t.same(
+    seqs,
+    Array.from({ length: seqs.length }, (_, i) => i + 1),
+    'the log has no gap',
+  );
 });
 
 t.test('SIGTERM shuts down cleanly: offline state published, nothing acknowledged lost', async (t) => {

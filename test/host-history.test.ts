@@ -11,10 +11,16 @@ t.test('history pages after a seq and over a range, with more and headSeq', asyn
   for (let i = 0; i < 9; i++) await alice.command(sid, 'message.send', text(`m${i}`));
   const p1 = await alice.request('history.get', { sid, after: 0, limit: 4 });
   t.equal(p1.type, 'history.page');
-  t.same(p1.data.events.map((e: { seq: number }) => e.seq), [1, 2, 3, 4]);
+  t.same(
+    p1.data.events.map((e: { seq: number }) => e.seq),
+    [1, 2, 3, 4],
+  );
   t.match(p1.data, { from: 0, to: 4, headSeq: 10, more: true });
   const p2 = await alice.request('history.get', { sid, after: 4, to: 7 });
-  t.same(p2.data.events.map((e: { seq: number }) => e.seq), [5, 6, 7]);
+  t.same(
+    p2.data.events.map((e: { seq: number }) => e.seq),
+    [5, 6, 7],
+  );
   t.match(p2.data, { from: 4, to: 7, more: false });
   const tail = await alice.request('history.get', { sid, after: 10 });
   t.same(tail.data.events, [], 'an up-to-date cursor gets an empty page');
@@ -42,13 +48,25 @@ t.test('a late joiner mid-stream gets the partial message, then live deltas, wit
   await bot.command(sid, 'message.complete', { msgId: 'answer' });
   const done = await late.waitForEvent(sid, (e) => e.type === 'message.completed');
   const live = late.events(sid).filter((e) => e.seq > page.data.to);
-  t.same(live.map((e) => e.seq), Array.from({ length: 16 }, (_, i) => 28 + i), 'live events continue at to + 1 without a gap');
-  const rendered = deltas[0].data.text + live.filter((e) => e.type === 'message.delta').map((e) => e.data.text).join('');
+  t.same(
+    live.map((e) => e.seq),
+    Array.from({ length: 16 }, (_, i) => 28 + i),
+    'live events continue at to + 1 without a gap',
+  );
+  const rendered =
+    deltas[0].data.text +
+    live
+      .filter((e) => e.type === 'message.delta')
+      .map((e) => e.data.text)
+      .join('');
   t.equal(rendered, tokens.join(''), 'partial plus live deltas is the whole text, each token once');
   t.same(done.data.parts, [{ kind: 'text', text: tokens.join('') }], 'the completed message carries the full text');
 
   const compacted = await late.request('history.get', { sid, after: 0 });
-  t.notOk(compacted.data.events.some((e: { type: string }) => e.type === 'message.delta' || e.type === 'message.started'), 'a completed stream is compacted into its message');
+  t.notOk(
+    compacted.data.events.some((e: { type: string }) => e.type === 'message.delta' || e.type === 'message.started'),
+    'a completed stream is compacted into its message',
+  );
   const raw = await late.request('history.get', { sid, after: 0, compact: false });
   t.equal(raw.data.events.length, 43, 'compact: false returns every event');
 });
@@ -64,7 +82,11 @@ t.test('a cursor older than retention gets a reset with the snapshot, never sile
   const atSeq = page.data.reset.atSeq;
   t.ok(atSeq > 3 && atSeq <= 42 - 10, `snapshot at seq ${atSeq}`);
   t.equal(page.data.reset.state.headSeq, atSeq, 'the snapshot is the state at atSeq');
-  t.same(page.data.reset.state.openRuns.map((r: { runId: string }) => r.runId), ['r1'], 'the snapshot keeps state from pruned events');
+  t.same(
+    page.data.reset.state.openRuns.map((r: { runId: string }) => r.runId),
+    ['r1'],
+    'the snapshot keeps state from pruned events',
+  );
   t.equal(page.data.from, atSeq);
   t.equal(page.data.events[0].seq, atSeq + 1, 'events continue right after the snapshot');
   t.equal(page.data.events.at(-1).seq, 42);

@@ -22,11 +22,15 @@ t.test('repeated command ids are recognised as the filter grows and after a host
   const first = await startTestTether(t, { dataDir, limits });
   const alice = await peer(t, first.mqttUrl, 'alice');
   const sid = await createSession(alice);
-  const send = (p: typeof alice, i: number) => p.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `${i}` }] }, { id: `c-${i}` });
+  const send = (p: typeof alice, i: number) =>
+    p.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `${i}` }] }, { id: `c-${i}` });
   // 2,500 commands: the session's filter (room for 100 at first) grows five times.
   const acks = [];
   for (let i = 0; i < 2500; i += 250) acks.push(...(await Promise.all(Array.from({ length: 250 }, (_, k) => send(alice, i + k)))));
-  t.ok(acks.every((a) => a.type === 'ack' && a.data.duplicate === false), '2,500 new commands accepted');
+  t.ok(
+    acks.every((a) => a.type === 'ack' && a.data.duplicate === false),
+    '2,500 new commands accepted',
+  );
   const seqOf = new Map(acks.map((a, i) => [i, a.data.seq as number]));
   const probe = [0, 1, 511, 1023, 1024, 1500, 2047, 2048, 2499];
   for (const i of probe) {

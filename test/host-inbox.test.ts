@@ -14,7 +14,10 @@ t.test('an agent inbox collects work, rings the doorbell, and supports list, ack
 
   const list = await bot.request('inbox.list', { agentId: 'bot' });
   t.equal(list.type, 'inbox.page');
-  t.same(list.data.items.map((i: { kind: string }) => i.kind), ['session.assigned', 'message', 'steer']);
+  t.same(
+    list.data.items.map((i: { kind: string }) => i.kind),
+    ['session.assigned', 'message', 'steer'],
+  );
   t.equal(list.data.items[1].summary, 'first question');
   const [assigned, message, steer] = list.data.items.map((i: { itemId: string }) => i.itemId);
 
@@ -29,10 +32,18 @@ t.test('an agent inbox collects work, rings the doorbell, and supports list, ack
   const again = await bot.request('inbox.ack', { agentId: 'bot', itemIds: [assigned] });
   t.same(again.data, { affected: 0 }, 'repeating a verb on a done item succeeds and changes nothing');
   const unknown = await bot.request('inbox.ack', { agentId: 'bot', itemIds: [message, 'it424242'] });
-  t.match(unknown.data, { code: 'INBOX_ITEM_NOT_FOUND', details: { itemIds: ['it424242'] } }, 'an id the inbox never had fails the whole verb');
+  t.match(
+    unknown.data,
+    { code: 'INBOX_ITEM_NOT_FOUND', details: { itemIds: ['it424242'] } },
+    'an id the inbox never had fails the whole verb',
+  );
   await bot.request('inbox.defer', { agentId: 'bot', itemIds: [message], until: new Date(Date.now() - 1000).toISOString() });
   const back = await bot.request('inbox.list', { agentId: 'bot' });
-  t.same(back.data.items.map((i: { itemId: string }) => i.itemId), [message], 'the failed verb left the deferred item untouched');
+  t.same(
+    back.data.items.map((i: { itemId: string }) => i.itemId),
+    [message],
+    'the failed verb left the deferred item untouched',
+  );
   const other = await alice.request('inbox.list', { agentId: 'bot' });
   t.equal(other.data.code, 'FORBIDDEN', 'only the agent itself reads its inbox');
 });
@@ -47,7 +58,10 @@ t.test('a deferred item comes back when its time has come', async (t) => {
   const soon = new Date(Date.now() + 300).toISOString();
   await bot.request('inbox.defer', { agentId: 'bot', itemIds: [item.itemId], until: soon });
   t.same((await bot.request('inbox.list', { agentId: 'bot' })).data.items, []);
-  const bell = await bot.waitFor((m) => m.topic === topics.inbox('bot') && m.json?.pending === 1 && Date.parse(m.json.time) >= Date.parse(soon), 'doorbell when the deferral ends');
+  const bell = await bot.waitFor(
+    (m) => m.topic === topics.inbox('bot') && m.json?.pending === 1 && Date.parse(m.json.time) >= Date.parse(soon),
+    'doorbell when the deferral ends',
+  );
   t.ok(bell, 'the doorbell rings when the item comes due');
   const back = (await bot.request('inbox.list', { agentId: 'bot' })).data.items;
   t.equal(back[0]?.itemId, item.itemId);

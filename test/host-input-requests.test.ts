@@ -25,7 +25,11 @@ t.test('the first valid answer wins; invalid and later answers get typed errors'
   t.match(note.json, { k: 'input', sid, seq: ask.data.seq });
   t.ok(note.payload.length <= 256, 'notifications fit 256 bytes');
 
-  t.equal((await viewer.command(sid, 'input.answer', { requestId: 'deploy', value: { approve: true } })).data.code, 'FORBIDDEN', 'viewers cannot answer');
+  t.equal(
+    (await viewer.command(sid, 'input.answer', { requestId: 'deploy', value: { approve: true } })).data.code,
+    'FORBIDDEN',
+    'viewers cannot answer',
+  );
   const invalid = await bob.command(sid, 'input.answer', { requestId: 'deploy', value: { approve: 'yes' } });
   t.equal(invalid.data.code, 'ANSWER_INVALID', 'the answer must satisfy answerSchema');
   t.equal(invalid.data.rule, 'HOST-INPUT-7');
@@ -51,7 +55,12 @@ t.test('deadlines are enforced by the host, survive a restart, and record who de
   const bot = await peer(t, first.mqttUrl, 'bot');
   const sid = await createSession(alice, [{ principal: 'bot', role: 'agent' }]);
   const deadline = new Date(Date.now() + 1500).toISOString();
-  await bot.command(sid, 'input.request', { requestId: 'q-default', prompt: 'Pick a colour', deadline, onTimeout: { policy: 'default', value: 'blue' } });
+  await bot.command(sid, 'input.request', {
+    requestId: 'q-default',
+    prompt: 'Pick a colour',
+    deadline,
+    onTimeout: { policy: 'default', value: 'blue' },
+  });
   await bot.command(sid, 'input.request', { requestId: 'q-fail', prompt: 'Approve?', deadline, onTimeout: { policy: 'fail' } });
   await bot.command(sid, 'input.request', { requestId: 'q-wait', prompt: 'Anything?', deadline, onTimeout: { policy: 'wait' } });
   await alice.close();
@@ -66,7 +75,12 @@ t.test('deadlines are enforced by the host, survive a restart, and record who de
   t.equal(resolvedBefore, 0, 'nothing was decided before the deadline');
   await watcher.waitForEvent(sid, (e) => e.type === 'input.resolved' && e.data.requestId === 'q-default', 'default resolution');
   await watcher.waitForEvent(sid, (e) => e.type === 'input.resolved' && e.data.requestId === 'q-fail', 'fail resolution');
-  const byId = Object.fromEntries(watcher.events(sid).filter((e) => e.type === 'input.resolved').map((e) => [e.data.requestId, e]));
+  const byId = Object.fromEntries(
+    watcher
+      .events(sid)
+      .filter((e) => e.type === 'input.resolved')
+      .map((e) => [e.data.requestId, e]),
+  );
   t.match(byId['q-default'], { sender: '@host', data: { outcome: 'default', value: 'blue', decidedBy: 'timeout', by: '@host' } });
   t.match(byId['q-fail'], { sender: '@host', data: { outcome: 'failed', decidedBy: 'timeout' } });
   t.notOk(byId['q-wait'], 'policy wait leaves the request open');

@@ -22,12 +22,21 @@ t.test('each limit gets its typed error reply', async (t) => {
   for (let i = 0; i < 20; i++) {
     const id = `burst-${i}`;
     ids.push(id);
-    await alice.publish(topics.submit(sid, 'alice'), { v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: { msgId: id, role: 'user', parts: [{ kind: 'text', text: 'x' }] } });
+    await alice.publish(topics.submit(sid, 'alice'), {
+      v: 1,
+      id,
+      type: 'message.send',
+      replyTo: alice.replyTo,
+      data: { msgId: id, role: 'user', parts: [{ kind: 'text', text: 'x' }] },
+    });
   }
   const replies = await Promise.all(ids.map((id) => alice.waitFor((m) => m.json?.re === id, id)));
   const limited = replies.filter((r) => r.json!.data.code === 'RATE_LIMITED');
   t.ok(limited.length >= 10, `commands over the rate are refused (${limited.length} of 20)`);
-  t.ok(replies.some((r) => r.json!.type === 'ack'), 'commands within the burst are accepted');
+  t.ok(
+    replies.some((r) => r.json!.type === 'ack'),
+    'commands within the burst are accepted',
+  );
   t.equal(limited[0].json!.data.rule, 'HOST-LIMIT-3');
 });
 
@@ -37,7 +46,8 @@ t.test('maxMessageBytes bounds history pages and completed messages; device payl
   const bot = await peer(t, tether.mqttUrl, 'bot');
   const sid = await createSession(alice, [{ principal: 'bot', role: 'agent' }]);
   const big = 'x'.repeat(30_000);
-  for (let i = 0; i < 5; i++) await alice.command(sid, 'message.send', { msgId: `big${i}`, role: 'user', parts: [{ kind: 'text', text: big }] });
+  for (let i = 0; i < 5; i++)
+    await alice.command(sid, 'message.send', { msgId: `big${i}`, role: 'user', parts: [{ kind: 'text', text: big }] });
   const page = await alice.request('history.get', { sid, after: 0 });
   t.equal(page.data.more, true, 'a page over the byte limit is shortened');
   t.ok(page.data.events.length < 6, `${page.data.events.length} events fit`);
@@ -80,5 +90,8 @@ t.test('a burst of session.create accepts exactly maxSessionsPerPrincipal, whate
   const replies = await Promise.all(pending);
   const acked = replies.filter((r) => r.type === 'ack').length;
   t.equal(acked, max, `exactly ${max} of 60 creates were accepted`);
-  t.ok(replies.filter((r) => r.type === 'error').every((r) => r.data.code === 'LIMIT_EXCEEDED'), 'the rest are refused with LIMIT_EXCEEDED');
+  t.ok(
+    replies.filter((r) => r.type === 'error').every((r) => r.data.code === 'LIMIT_EXCEEDED'),
+    'the rest are refused with LIMIT_EXCEEDED',
+  );
 });

@@ -25,9 +25,23 @@ t.test('a stale state on the host topic is answered with a new birth', async (t)
   await alice.subscribe(topics.hostState('main'));
   await alice.waitFor((m) => m.json?.status === 'online' && m.json?.epoch === 1, 'birth');
   // What Aedes does on a client-id takeover: publish the old connection's Will after the new birth.
-  const stale = JSON.stringify({ v: 1, hostId: 'main', status: 'offline', epoch: 0, protocol: '1.0', features: [], limits: tether.host.limits, time: new Date().toISOString() });
+  const stale = JSON.stringify({
+    v: 1,
+    hostId: 'main',
+    status: 'offline',
+    epoch: 0,
+    protocol: '1.0',
+    features: [],
+    limits: tether.host.limits,
+    time: new Date().toISOString(),
+  });
   const since = alice.log.length;
-  await new Promise<void>((r) => tether.broker.publish({ cmd: 'publish', topic: topics.hostState('main'), payload: Buffer.from(stale), qos: 1, retain: true, dup: false }, () => r()));
+  await new Promise<void>((r) =>
+    tether.broker.publish(
+      { cmd: 'publish', topic: topics.hostState('main'), payload: Buffer.from(stale), qos: 1, retain: true, dup: false },
+      () => r(),
+    ),
+  );
   const rebirth = await alice.waitFor((m) => m.json?.status === 'online', 'rebirth', 5000, since);
   t.equal(rebirth.json!.epoch, 1, 'the host republished its current birth');
 });

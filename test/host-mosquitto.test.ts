@@ -19,10 +19,14 @@ t.test('the same host runs on Mosquitto with the generated ACL file', async (t) 
   const users = { 'tether-host': 'host-pw', alice: 'alice-pw', bob: 'bob-pw', eve: 'eve-pw' };
   const mosquitto = await startMosquitto(t, users, generateAcl(dataDir, aclOut));
   // `tether host --broker URL`: the same host as the embedded one, against an external broker.
-  const host = spawn(process.execPath, ['--import', 'tsx', tetherBin, 'host', '--broker', mosquitto.url, '--username', 'tether-host', '--data', dataDir, '--sync', 'NORMAL'], {
-    env: { ...process.env, TETHER_HOST_PASSWORD: 'host-pw', TETHER_LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
+  const host = spawn(
+    process.execPath,
+    ['--import', 'tsx', tetherBin, 'host', '--broker', mosquitto.url, '--username', 'tether-host', '--data', dataDir, '--sync', 'NORMAL'],
+    {
+      env: { ...process.env, TETHER_HOST_PASSWORD: 'host-pw', TETHER_LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    },
+  );
   const hostExited = new Promise<number | null>((r) => host.once('exit', (code) => r(code)));
   t.teardown(async () => {
     if (host.exitCode === null) {
@@ -33,11 +37,18 @@ t.test('the same host runs on Mosquitto with the generated ACL file', async (t) 
 
   const alice = await peer(t, mosquitto.url, 'alice', { password: 'alice-pw' });
   await alice.subscribe(filters.hostState());
-  const birth = await alice.waitFor((m) => m.topic === topics.hostState('main') && m.json?.status === 'online', 'host birth via Mosquitto', 20_000);
+  const birth = await alice.waitFor(
+    (m) => m.topic === topics.hostState('main') && m.json?.status === 'online',
+    'host birth via Mosquitto',
+    20_000,
+  );
   t.match(birth.json, { status: 'online', epoch: 1 });
 
   const sid = 's-mosq';
-  t.equal((await alice.command(sid, 'session.create', { title: 'on mosquitto', participants: [{ principal: 'bob', role: 'member' }] })).type, 'ack');
+  t.equal(
+    (await alice.command(sid, 'session.create', { title: 'on mosquitto', participants: [{ principal: 'bob', role: 'member' }] })).type,
+    'ack',
+  );
   await mosquitto.reloadAcl(generateAcl(dataDir, aclOut));
 
   const bob = await peer(t, mosquitto.url, 'bob', { password: 'bob-pw' });
@@ -48,7 +59,11 @@ t.test('the same host runs on Mosquitto with the generated ACL file', async (t) 
   await bob.subscribe(filters.sessionIndex('bob'));
   const entry = await bob.waitFor((m) => m.topic === topics.sessionIndex('bob', sid), 'index entry');
   t.match(entry.json, { sid, role: 'member', title: 'on mosquitto' });
-  const ack = await alice.command(sid, 'message.send', { msgId: 'm1', role: 'user', parts: [{ kind: 'text', text: 'hello over mosquitto' }] });
+  const ack = await alice.command(sid, 'message.send', {
+    msgId: 'm1',
+    role: 'user',
+    parts: [{ kind: 'text', text: 'hello over mosquitto' }],
+  });
   const event = await bob.waitForEvent(sid, (e) => e.seq === ack.data.seq);
   t.match(event, { type: 'message', sender: 'alice', data: { msgId: 'm1' } });
 
@@ -61,7 +76,10 @@ t.test('the same host runs on Mosquitto with the generated ACL file', async (t) 
   // The host publishes that event before eve's reply below, and Mosquitto keeps one publisher's order.
   t.equal((await eve.request('sessions.list', {})).type, 'sessions.page');
   t.same(eve.events(sid), [], 'a non-participant receives no session events');
-  t.notOk(eve.log.some((m) => m.topic.startsWith(prefixes.replies('alice'))), "nor another principal's replies");
+  t.notOk(
+    eve.log.some((m) => m.topic.startsWith(prefixes.replies('alice'))),
+    "nor another principal's replies",
+  );
   // Mosquitto drops (but acknowledges) publishes the ACL denies: a forged command never reaches the host.
   await eve.publish(topics.submit(sid, 'alice'), { v: 1, id: 'forged', type: 'session.close', replyTo: eve.replyTo, data: {} });
   // eve's next publish travels the same path after the forged one, so the host has seen both by its reply.

@@ -20,10 +20,14 @@ t.test('runs, cancel and steer: supersedes chains per run, the agent confirms wh
   const steers = events.filter((e: { type: string }) => e.type === 'steer');
   t.equal(steers.length, 3);
   t.notOk('supersedes' in steers[0].data, 'the first steer supersedes nothing');
-  t.notOk('supersedes' in steers[1].data, 'a steer without a run does not supersede a run\'s steer');
+  t.notOk('supersedes' in steers[1].data, "a steer without a run does not supersede a run's steer");
   t.equal(steers[2].data.supersedes, s1.data.seq, 'a later steer for the same run supersedes the earlier one');
   t.equal(general.type, 'ack');
-  t.equal((await alice.command(sid, 'run.finish', { runId: 'r1', status: 'completed' })).data.code, 'FORBIDDEN', 'only the agent that started a run finishes it');
+  t.equal(
+    (await alice.command(sid, 'run.finish', { runId: 'r1', status: 'completed' })).data.code,
+    'FORBIDDEN',
+    'only the agent that started a run finishes it',
+  );
   t.equal((await bot.command(sid, 'run.cancel', { runId: 'r1' })).data.code, 'FORBIDDEN', 'agents do not cancel, they confirm');
   await alice.command(sid, 'run.cancel', { runId: 'r1', reason: 'changed my mind' });
   await bot.command(sid, 'run.finish', { runId: 'r1', status: 'cancelled' });
@@ -38,7 +42,11 @@ t.test('a stream accepts chunks only in order and only from its sender', async (
   t.equal((await bot.command(sid, 'message.delta', { msgId: 'm', i: 0, text: 'x' })).data.code, 'STREAM_NOT_OPEN');
   t.equal((await bot.command(sid, 'message.start', { msgId: 'm', role: 'agent', runId: 'nope' })).data.code, 'RUN_NOT_FOUND');
   await bot.command(sid, 'message.start', { msgId: 'm', role: 'agent' });
-  t.equal((await bot.command(sid, 'message.send', { msgId: 'm', role: 'agent', parts: [{ kind: 'text', text: 'x' }] })).data.code, 'CONFLICT', 'a msgId is used once per session');
+  t.equal(
+    (await bot.command(sid, 'message.send', { msgId: 'm', role: 'agent', parts: [{ kind: 'text', text: 'x' }] })).data.code,
+    'CONFLICT',
+    'a msgId is used once per session',
+  );
   await bot.command(sid, 'message.delta', { msgId: 'm', i: 0, text: 'Hel' });
   const skip = await bot.command(sid, 'message.delta', { msgId: 'm', i: 2, text: 'lo' });
   t.match(skip.data, { code: 'STREAM_OUT_OF_ORDER', details: { expected: 1 } });
@@ -46,8 +54,18 @@ t.test('a stream accepts chunks only in order and only from its sender', async (
   await bot.command(sid, 'message.delta', { msgId: 'm', i: 1, text: 'lo' });
   const done = await bot.command(sid, 'message.complete', { msgId: 'm' });
   const events = (await alice.request('history.get', { sid, after: done.data.seq - 1 })).data.events;
-  t.match(events[0], { type: 'message.completed', data: { msgId: 'm', status: 'ok', chunks: 2, parts: [{ kind: 'text', text: 'Hello' }] } });
-  t.equal((await bot.command(sid, 'message.start', { msgId: 'm', role: 'agent' })).data.code, 'CONFLICT', 'also after the stream completed');
+  t.match(events[0], {
+    type: 'message.completed',
+    data: { msgId: 'm', status: 'ok', chunks: 2, parts: [{ kind: 'text', text: 'Hello' }] },
+  });
+  t.equal(
+    (await bot.command(sid, 'message.start', { msgId: 'm', role: 'agent' })).data.code,
+    'CONFLICT',
+    'also after the stream completed',
+  );
   t.equal((await alice.command(sid, 'session.close', { reason: 'done' })).type, 'ack');
-  t.equal((await alice.command(sid, 'message.send', { msgId: 'late', role: 'user', parts: [{ kind: 'text', text: 'x' }] })).data.code, 'SESSION_CLOSED');
+  t.equal(
+    (await alice.command(sid, 'message.send', { msgId: 'late', role: 'user', parts: [{ kind: 'text', text: 'x' }] })).data.code,
+    'SESSION_CLOSED',
+  );
 });

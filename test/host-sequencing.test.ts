@@ -11,9 +11,16 @@ t.test('the host assigns contiguous seqs, publishes events, then acks', async (t
   for (let i = 0; i < 5; i++) {
     acks.push(await alice.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `hello ${i}` }] }));
   }
-  t.same(acks.map((a) => [a.type, a.data.seq, a.data.duplicate]), [2, 3, 4, 5, 6].map((s) => ['ack', s, false]));
+  t.same(
+    acks.map((a) => [a.type, a.data.seq, a.data.duplicate]),
+    [2, 3, 4, 5, 6].map((s) => ['ack', s, false]),
+  );
   await alice.waitForEvent(sid, (e) => e.seq === 6);
-  t.same(alice.events(sid).map((e) => e.seq), [2, 3, 4, 5, 6], 'each event once, in order');
+  t.same(
+    alice.events(sid).map((e) => e.seq),
+    [2, 3, 4, 5, 6],
+    'each event once, in order',
+  );
   const e = alice.events(sid)[0];
   t.equal(e.sender, 'alice', 'sender comes from the topic');
   t.equal(e.type, 'message');

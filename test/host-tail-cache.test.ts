@@ -36,9 +36,18 @@ t.test('history pages from the in-memory tail equal the pages read from the stor
   const first = await startTestTether(t, { dataDir, limits });
   const alice = await peer(t, first.mqttUrl, 'alice');
   const sid = await createSession(alice);
-  const sends = Array.from({ length: 1200 }, (_, i) => alice.command(sid, 'message.send', { msgId: `m${i}`, role: 'user', parts: [{ kind: 'text', text: `${'é'.repeat(i % 90)} message ${i}` }] }));
+  const sends = Array.from({ length: 1200 }, (_, i) =>
+    alice.command(sid, 'message.send', {
+      msgId: `m${i}`,
+      role: 'user',
+      parts: [{ kind: 'text', text: `${'é'.repeat(i % 90)} message ${i}` }],
+    }),
+  );
   const acks = await Promise.all(sends);
-  t.ok(acks.every((a) => a.type === 'ack'), '1,200 messages accepted');
+  t.ok(
+    acks.every((a) => a.type === 'ack'),
+    '1,200 messages accepted',
+  );
   const queries: D[] = [
     { sid, after: 0, compact: false },
     { sid, after: 0, limit: 300, compact: false },

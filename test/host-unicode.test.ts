@@ -16,16 +16,26 @@ t.test('a string with a lone surrogate is refused with BAD_JSON (ENV-JSON-3), a 
   ] as const) {
     const id = `ls-${name.length}-${raw.length}`;
     const since = alice.log.length;
-    await alice.publish(submit, `{"v":1,"id":"${id}","type":"message.send","replyTo":"${alice.replyTo}","data":{"msgId":"m${id}","role":"user","parts":[{"kind":"text",${raw}}]}}`);
+    await alice.publish(
+      submit,
+      `{"v":1,"id":"${id}","type":"message.send","replyTo":"${alice.replyTo}","data":{"msgId":"m${id}","role":"user","parts":[{"kind":"text",${raw}}]}}`,
+    );
     const reply = await alice.waitFor((m) => m.topic === alice.replyTo && m.json?.re === id, name, 5000, since);
     t.equal(reply.json!.data.code, 'BAD_JSON', `${name}: BAD_JSON`);
     t.equal(reply.json!.data.rule, 'ENV-JSON-3', `${name}: names ENV-JSON-3`);
   }
   const since = alice.log.length;
-  await alice.publish(topics.submit('s-lone-title', 'alice'), `{"v":1,"id":"lt1","type":"session.create","replyTo":"${alice.replyTo}","data":{"title":"x\\ud83d"}}`);
+  await alice.publish(
+    topics.submit('s-lone-title', 'alice'),
+    `{"v":1,"id":"lt1","type":"session.create","replyTo":"${alice.replyTo}","data":{"title":"x\\ud83d"}}`,
+  );
   const titled = await alice.waitFor((m) => m.topic === alice.replyTo && m.json?.re === 'lt1', 'title', 5000, since);
   t.equal(titled.json!.data.code, 'BAD_JSON', 'a session title with a lone surrogate is refused too');
-  const pair = await alice.command(sid, 'message.send', { msgId: 'pair', role: 'user', parts: [{ kind: 'text', text: 'ok \ud83d\ude00' }] });
+  const pair = await alice.command(sid, 'message.send', {
+    msgId: 'pair',
+    role: 'user',
+    parts: [{ kind: 'text', text: 'ok \ud83d\ude00' }],
+  });
   t.equal(pair.type, 'ack', 'an escaped surrogate pair (an emoji) is text and is accepted');
 });
 
@@ -36,7 +46,10 @@ t.test('device texts are cut at code points: an emoji at the cut is never split 
   await bob.subscribe(topics.notify('bob'));
   // 119 ASCII characters, then emoji: the 120-unit cut of old fell inside the first one.
   const prompt = `${'a'.repeat(119)}${'😀'.repeat(30)}`;
-  const sid = await createSession(alice, [{ principal: 'bob', role: 'member' }, { principal: 'bot', role: 'agent' }]);
+  const sid = await createSession(alice, [
+    { principal: 'bob', role: 'member' },
+    { principal: 'bot', role: 'agent' },
+  ]);
   const bot = await peer(t, tether.mqttUrl, 'bot');
   await bob.subscribe(topics.result(sid));
   await bot.command(sid, 'input.request', { requestId: 'q1', prompt });
@@ -58,21 +71,27 @@ t.test('clip cuts by code points and marks the cut', async (t) => {
   t.equal(clip('😀😀😀', 3), '😀😀😀', 'three emoji are three code points, though six UTF-16 units');
 });
 
-t.test('a failed run without a summary shows its status, and control characters are cut to the most that fits (HOST-RESULT-1, DEVICE-SIZE-1)', async (t) => {
-  const tether = await startTestTether(t);
-  const alice = await peer(t, tether.mqttUrl, 'alice');
-  const bot = await peer(t, tether.mqttUrl, 'bot');
-  const sid = await createSession(alice, [{ principal: 'bot', role: 'agent' }]);
-  await alice.subscribe(topics.result(sid));
-  await bot.command(sid, 'run.start', { runId: 'r1' });
-  await bot.command(sid, 'run.finish', { runId: 'r1', status: 'failed', error: 'the database was unreachable' });
-  const failed = await alice.waitFor((m) => m.topic === topics.result(sid) && m.json?.status === 'failed', 'failed result');
-  t.equal(failed.json!.t, 'failed', 't is the status, not the error text');
-  await bot.command(sid, 'run.start', { runId: 'r2' });
-  await bot.command(sid, 'run.finish', { runId: 'r2', status: 'completed', summary: '\u0007'.repeat(160) });
-  const bel = await alice.waitFor((m) => m.topic === topics.result(sid) && m.json?.seq !== failed.json!.seq && m.json?.status === 'completed', 'BEL result');
-  const shown = Array.from(String(bel.json!.t));
-  t.equal(shown.at(-1), '…', 'the cut is marked');
-  t.ok(shown.length > 15, `as many escaped control characters as fit are kept (${shown.length - 1})`);
-  t.ok(Buffer.byteLength(JSON.stringify(bel.json)) <= 256, 'within 256 bytes');
-});
+t.test(
+  'a failed run without a summary shows its status, and control characters are cut to the most that fits (HOST-RESULT-1, DEVICE-SIZE-1)',
+  async (t) => {
+    const tether = await startTestTether(t);
+    const alice = await peer(t, tether.mqttUrl, 'alice');
+    const bot = await peer(t, tether.mqttUrl, 'bot');
+    const sid = await createSession(alice, [{ principal: 'bot', role: 'agent' }]);
+    await alice.subscribe(topics.result(sid));
+    await bot.command(sid, 'run.start', { runId: 'r1' });
+    await bot.command(sid, 'run.finish', { runId: 'r1', status: 'failed', error: 'the database was unreachable' });
+    const failed = await alice.waitFor((m) => m.topic === topics.result(sid) && m.json?.status === 'failed', 'failed result');
+    t.equal(failed.json!.t, 'failed', 't is the status, not the error text');
+    await bot.command(sid, 'run.start', { runId: 'r2' });
+    await bot.command(sid, 'run.finish', { runId: 'r2', status: 'completed', summary: '\u0007'.repeat(160) });
+    const bel = await alice.waitFor(
+      (m) => m.topic === topics.result(sid) && m.json?.seq !== failed.json!.seq && m.json?.status === 'completed',
+      'BEL result',
+    );
+    const shown = Array.from(String(bel.json!.t));
+    t.equal(shown.at(-1), '…', 'the cut is marked');
+    t.ok(shown.length > 15, `as many escaped control characters as fit are kept (${shown.length - 1})`);
+    t.ok(Buffer.byteLength(JSON.stringify(bel.json)) <= 256, 'within 256 bytes');
+  },
+);

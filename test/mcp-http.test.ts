@@ -7,17 +7,26 @@ import { callTool, mcpScene } from './fixtures/mcp-scene.ts';
 /** A raw HTTP request to the MCP endpoint, for what the SDK client never sends. */
 function raw(url: string, method: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = http.request(
+      url,
+      { method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
-const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const initialize = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 
 t.test('tether mcp --http serves Streamable HTTP on a loopback port, one MCP session per client', async (t) => {
   const scene = await mcpScene(t);
@@ -51,7 +60,11 @@ t.test('tether mcp --http serves Streamable HTTP on a loopback port, one MCP ses
     t.same((await callTool(a, 'read_session', { sid, onlyNew: true })).data.events, [], 'then nothing is new for a');
     t.equal((await callTool(b, 'read_session', { sid, onlyNew: true })).data.events.length, 2, 'b has its own cursor');
     const sent = await callTool(b, 'send_message', { sid, text: 'from b' });
-    t.same((await callTool(a, 'read_session', { sid, onlyNew: true })).data.events, [`#${sent.data.seq} helper: from b`], 'a sees what b sent');
+    t.same(
+      (await callTool(a, 'read_session', { sid, onlyNew: true })).data.events,
+      [`#${sent.data.seq} helper: from b`],
+      'a sees what b sent',
+    );
     const inbox = await callTool(a, 'check_inbox', {});
     t.equal(inbox.data.pending, 2, 'both see the one inbox of the principal');
   });
@@ -59,7 +72,12 @@ t.test('tether mcp --http serves Streamable HTTP on a loopback port, one MCP ses
   t.test('requests the endpoint must not serve are refused', async (t) => {
     const foreign = await raw(mcp.url, 'POST', { host: 'attacker.example:80' }, initialize);
     t.equal(foreign.status, 403, 'a foreign Host header (DNS rebinding) is refused');
-    const unknown = await raw(mcp.url, 'POST', { 'mcp-session-id': 'no-such-session', 'mcp-protocol-version': '2025-11-25' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    const unknown = await raw(
+      mcp.url,
+      'POST',
+      { 'mcp-session-id': 'no-such-session', 'mcp-protocol-version': '2025-11-25' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+    );
     t.equal(unknown.status, 404, 'an unknown MCP session');
     const noSession = await raw(mcp.url, 'POST', {}, { jsonrpc: '2.0', id: 3, method: 'tools/list' });
     t.equal(noSession.status, 400, 'anything but initialize needs a session');
@@ -73,7 +91,12 @@ t.test('tether mcp --http serves Streamable HTTP on a loopback port, one MCP ses
     const id = transport.sessionId!;
     t.ok(id, 'the server gave the client a session id');
     await transport.terminateSession();
-    const after = await raw(mcp.url, 'POST', { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' }, { jsonrpc: '2.0', id: 4, method: 'tools/list' });
+    const after = await raw(
+      mcp.url,
+      'POST',
+      { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+      { jsonrpc: '2.0', id: 4, method: 'tools/list' },
+    );
     t.equal(after.status, 404);
   });
 

@@ -18,7 +18,10 @@ function statusLog(client: Client) {
       const hit = seen.find(pred);
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`task ${taskId} did not become ${status} within ${ms} ms; seen ${seen.map((x) => x.status).join(' ')}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`task ${taskId} did not become ${status} within ${ms} ms; seen ${seen.map((x) => x.status).join(' ')}`)),
+          ms,
+        );
         waiters.push({ pred, resolve: (x) => (clearTimeout(timer), resolve(x)) });
       });
     },
@@ -34,7 +37,12 @@ t.test('ask_human as an MCP task: input_required while a person is asked, the de
   const sid = await alice.createSession({ title: 'Ops', participants: [{ principal: 'helper', role: 'agent' }] });
   const w = await watch(alice, sid);
   const startTask = async (args: Record<string, unknown>) =>
-    (await client.request({ method: 'tools/call', params: { name: 'ask_human', arguments: { sid, ...args }, task: { ttl: 60_000 } } }, CreateTaskResultSchema)).task;
+    (
+      await client.request(
+        { method: 'tools/call', params: { name: 'ask_human', arguments: { sid, ...args }, task: { ttl: 60_000 } } },
+        CreateTaskResultSchema,
+      )
+    ).task;
 
   t.test('the answer of a person completes the task', async (t) => {
     const task = await startTask({
@@ -61,7 +69,10 @@ t.test('ask_human as an MCP task: input_required while a person is asked, the de
     await statuses.next(task.taskId, 'completed');
     t.equal((await client.experimental.tasks.getTask(task.taskId)).status, 'completed');
     const { tasks } = await client.experimental.tasks.listTasks();
-    t.ok(tasks.some((x) => x.taskId === task.taskId), 'tasks/list has it');
+    t.ok(
+      tasks.some((x) => x.taskId === task.taskId),
+      'tasks/list has it',
+    );
   });
 
   t.test('the deadline completes the task with the declared default', async (t) => {

@@ -3,7 +3,19 @@ import type { Test } from 'tap';
 import type { TetherClient } from '../clients/lib/node.ts';
 import { callTool, mcpScene, watch, type McpScene } from './fixtures/mcp-scene.ts';
 
-const TOOL_NAMES = ['check_inbox', 'list_sessions', 'read_session', 'search', 'send_message', 'post_answer', 'ask_human', 'ack_item', 'archive_item', 'defer_item', 'create_session'];
+const TOOL_NAMES = [
+  'check_inbox',
+  'list_sessions',
+  'read_session',
+  'search',
+  'send_message',
+  'post_answer',
+  'ask_human',
+  'ack_item',
+  'archive_item',
+  'defer_item',
+  'create_session',
+];
 
 t.test('an MCP client agent works in Tether sessions as its own principal, over stdio and over HTTP', async (t) => {
   const scene = await mcpScene(t);
@@ -86,7 +98,10 @@ async function suite(t: Test, scene: McpScene, alice: TetherClient, bob: TetherC
     const done = await w.next((e) => e.type === 'message.completed' && e.data.msgId === r.data.msgId, 'the completed answer');
     const deltas = w.of('message.delta').filter((e) => e.data.msgId === r.data.msgId);
     t.ok(deltas.length >= 10, `the answer went out in pieces (${deltas.length} deltas)`);
-    t.ok(deltas.every((d) => d.seq < done.seq), 'every piece before the completion');
+    t.ok(
+      deltas.every((d) => d.seq < done.seq),
+      'every piece before the completion',
+    );
     t.equal(deltas.map((d) => d.data.text).join(''), text, 'the pieces are the text, in order');
     t.same(done.data.parts, [{ kind: 'text', text }]);
     t.equal(r.data.chunks, deltas.length);
@@ -105,7 +120,10 @@ async function suite(t: Test, scene: McpScene, alice: TetherClient, bob: TetherC
     t.ok(Date.parse(deferred.data.until) > Date.now() + 59 * 60_000, 'deferred by an hour');
     const after = await call('check_inbox');
     t.equal(after.data.pending, before.data.pending - 3);
-    t.notOk((after.data.items as string[]).some((line) => ids.slice(0, 3).includes(line.split(' ')[0])), 'none of them is pending');
+    t.notOk(
+      (after.data.items as string[]).some((line) => ids.slice(0, 3).includes(line.split(' ')[0])),
+      'none of them is pending',
+    );
     const both = await call('defer_item', { itemIds: [ids[3] ?? ids[0]], minutes: 5, until: '2030-01-01T00:00:00Z' });
     t.ok(both.isError);
     t.equal(both.data.error, 'BAD_ARGUMENTS');
@@ -115,7 +133,11 @@ async function suite(t: Test, scene: McpScene, alice: TetherClient, bob: TetherC
   });
 
   t.test('create_session starts a session with people, who find it in their index', async (t) => {
-    const r = await call('create_session', { title: 'Post-mortem 4711', participants: [{ principal: 'bob' }, { principal: 'alice', role: 'approver' }], text: 'Draft is ready.' });
+    const r = await call('create_session', {
+      title: 'Post-mortem 4711',
+      participants: [{ principal: 'bob' }, { principal: 'alice', role: 'approver' }],
+      text: 'Draft is ready.',
+    });
     t.notOk(r.isError, r.text);
     t.same(r.data.participants, ['bob(member)', 'alice(approver)']);
     const mine = await bob.listSessions();
@@ -141,7 +163,10 @@ async function suite(t: Test, scene: McpScene, alice: TetherClient, bob: TetherC
       t.equal(r.data.error, 'SEARCH_UNAVAILABLE');
       t.match(r.data.message, /UNKNOWN_TYPE/);
     } else {
-      t.ok((r.data.hits as string[]).some((h) => h.startsWith(`${sid}#`)), 'a hit in the session');
+      t.ok(
+        (r.data.hits as string[]).some((h) => h.startsWith(`${sid}#`)),
+        'a hit in the session',
+      );
     }
   });
 
@@ -156,7 +181,10 @@ async function suite(t: Test, scene: McpScene, alice: TetherClient, bob: TetherC
     t.match(refused.data.error, /^(NOT_PARTICIPANT|FORBIDDEN)$/);
     await t.rejects(client.callTool({ name: 'no_such_tool', arguments: {} }), { code: -32602 }, 'an unknown tool is a protocol error');
     await t.rejects(
-      client.request({ method: 'tools/call', params: { name: 'read_session', arguments: { sid }, task: { ttl: 60_000 } } }, (await import('@modelcontextprotocol/sdk/types.js')).CreateTaskResultSchema),
+      client.request(
+        { method: 'tools/call', params: { name: 'read_session', arguments: { sid }, task: { ttl: 60_000 } } },
+        (await import('@modelcontextprotocol/sdk/types.js')).CreateTaskResultSchema,
+      ),
       { code: -32601 },
       'a tool without task support refuses a task-augmented call',
     );

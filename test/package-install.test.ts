@@ -14,7 +14,11 @@ import { build } from 'esbuild';
 import { tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; exports: Record<string, unknown> };
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  exports: Record<string, unknown>;
+};
 const CHECK_ID = 'host.envelope.version';
 
 const exec = promisify(execFile);
@@ -25,7 +29,9 @@ const exec = promisify(execFile);
  * and the config files are, and with the registry out of reach, so only the local cache can serve.
  */
 const env: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|INIT_CWD$)/i.test(k) || /^npm_config_(cache|userconfig|globalconfig)$/i.test(k))),
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(npm_|INIT_CWD$)/i.test(k) || /^npm_config_(cache|userconfig|globalconfig)$/i.test(k)),
+  ),
   npm_config_offline: 'true',
   npm_config_audit: 'false',
   npm_config_fund: 'false',
@@ -62,7 +68,9 @@ interface LockEntry {
  * the tarball from the cache by its digest.
  */
 function projectLock(tarball: string, registry: string): object {
-  const { '': root, ...rest } = (JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
+  const { '': root, ...rest } = (
+    JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }
+  ).packages;
   const pinned = Object.entries(rest)
     .filter(([, entry]) => !entry.dev)
     .map(([path, entry]): [string, LockEntry] => {
@@ -76,7 +84,14 @@ function projectLock(tarball: string, registry: string): object {
     requires: true,
     packages: {
       '': { name: 'tether-install-check', dependencies: { [PKG.name]: tarball } },
-      [`node_modules/${PKG.name}`]: { version: PKG.version, resolved: tarball, license: root.license, dependencies: root.dependencies, bin: root.bin, engines: root.engines },
+      [`node_modules/${PKG.name}`]: {
+        version: PKG.version,
+        resolved: tarball,
+        license: root.license,
+        dependencies: root.dependencies,
+        bin: root.bin,
+        engines: root.engines,
+      },
       ...Object.fromEntries(pinned),
     },
   };
@@ -84,9 +99,15 @@ function projectLock(tarball: string, registry: string): object {
 
 /** Packs the repository once and installs the tarball into the empty project; returns the tarball's file list. */
 async function packAndInstall(): Promise<string[]> {
-  const packed = JSON.parse((await run('npm', ['pack', '--json', '--pack-destination', work], ROOT, 120_000)).stdout) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse((await run('npm', ['pack', '--json', '--pack-destination', work], ROOT, 120_000)).stdout) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   const tarball = `file:../${packed[0].filename}`;
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'tether-install-check', private: true, type: 'module', dependencies: { [PKG.name]: tarball } }));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'tether-install-check', private: true, type: 'module', dependencies: { [PKG.name]: tarball } }),
+  );
   const registry = (await run('npm', ['config', 'get', 'registry'], project)).stdout.trim().replace(/\/?$/, '/');
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify(projectLock(tarball, registry)));
   // --ignore-scripts: better-sqlite3's install step would download a prebuilt binary or compile SQLite
@@ -95,9 +116,13 @@ async function packAndInstall(): Promise<string[]> {
   await run('npm', ['install', '--omit=dev', '--offline', '--ignore-scripts'], project, 120_000);
   const sqlite = (root: string) => join(root, 'node_modules', 'better-sqlite3');
   const version = (root: string) => (JSON.parse(readFileSync(join(sqlite(root), 'package.json'), 'utf8')) as { version: string }).version;
-  if (version(project) !== version(ROOT)) throw new Error(`better-sqlite3 ${version(project)} installed, ${version(ROOT)} built in the repository`);
+  if (version(project) !== version(ROOT))
+    throw new Error(`better-sqlite3 ${version(project)} installed, ${version(ROOT)} built in the repository`);
   mkdirSync(join(sqlite(project), 'build', 'Release'), { recursive: true });
-  copyFileSync(join(sqlite(ROOT), 'build', 'Release', 'better_sqlite3.node'), join(sqlite(project), 'build', 'Release', 'better_sqlite3.node'));
+  copyFileSync(
+    join(sqlite(ROOT), 'build', 'Release', 'better_sqlite3.node'),
+    join(sqlite(project), 'build', 'Release', 'better_sqlite3.node'),
+  );
   return packed[0].files.map((f) => f.path);
 }
 
@@ -108,12 +133,40 @@ t.before(async () => {
 });
 
 t.test('the tarball holds compiled JavaScript with declarations and no sources, tests, fixtures or benchmarks', async (t) => {
-  t.same(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no TypeScript source');
-  t.same(files.filter((f) => /(^|\/)(test|tests|fixtures|bench|scripts)\//.test(f) || /\.test\.[jt]s$/.test(f)), [], 'no tests, fixtures, benchmarks or scripts');
-  for (const f of ['bin/tether.js', 'dist/bin/tether.js', 'dist/broker/embedded.js', 'dist/broker/embedded.d.ts', 'dist/clients/lib/node.js', 'dist/clients/lib/node.d.ts', 'dist/clients/tether-client.js', 'dist/conformance/run.js', 'dist/schemas/v1/Command.schema.json', 'dist/spec/v1/requirements.json', 'dist/conformance/exclusions.json', 'dist/conformance/adapters/python/tether_adapter.py']) {
+  t.same(
+    files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    [],
+    'no TypeScript source',
+  );
+  t.same(
+    files.filter((f) => /(^|\/)(test|tests|fixtures|bench|scripts)\//.test(f) || /\.test\.[jt]s$/.test(f)),
+    [],
+    'no tests, fixtures, benchmarks or scripts',
+  );
+  for (const f of [
+    'bin/tether.js',
+    'dist/bin/tether.js',
+    'dist/broker/embedded.js',
+    'dist/broker/embedded.d.ts',
+    'dist/clients/lib/node.js',
+    'dist/clients/lib/node.d.ts',
+    'dist/clients/tether-client.js',
+    'dist/conformance/run.js',
+    'dist/schemas/v1/Command.schema.json',
+    'dist/spec/v1/requirements.json',
+    'dist/conformance/exclusions.json',
+    'dist/conformance/adapters/python/tether_adapter.py',
+  ]) {
     t.ok(files.includes(f), `ships ${f}`);
   }
-  t.same(files.filter((f) => f.endsWith('.js') && f.startsWith('dist/') && f !== 'dist/clients/tether-client.js' && !files.includes(f.replace(/\.js$/, '.d.ts'))), [], 'every compiled module has its declarations');
+  t.same(
+    files.filter(
+      (f) =>
+        f.endsWith('.js') && f.startsWith('dist/') && f !== 'dist/clients/tether-client.js' && !files.includes(f.replace(/\.js$/, '.d.ts')),
+    ),
+    [],
+    'every compiled module has its declarations',
+  );
 });
 
 t.test('the installed `tether --help` runs without tsx', async (t) => {
@@ -147,7 +200,17 @@ void [typed, started, Command.$id, requirements];
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, resolveJsonModule: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        resolveJsonModule: true,
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+      },
       files: ['check.ts'],
     }),
   );
@@ -157,16 +220,37 @@ void [typed, started, Command.$id, requirements];
   );
   t.equal(tsc, '', 'a TypeScript consumer of every export type-checks');
   t.same(
-    Object.keys(PKG.exports).filter((k) => !k.includes('*') && k !== './package.json' && !readFileSync(join(project, 'check.ts'), 'utf8').includes(`'${name}${k.slice(1)}'`)),
+    Object.keys(PKG.exports).filter(
+      (k) =>
+        !k.includes('*') && k !== './package.json' && !readFileSync(join(project, 'check.ts'), 'utf8').includes(`'${name}${k.slice(1)}'`),
+    ),
     [],
     'the check imports every entry of the exports map',
   );
 
-  writeFileSync(join(project, 'page.js'), `import { TetherClient, LocalStorageSeqStore } from '${name}/client';\nexport { TetherClient, LocalStorageSeqStore };\n`);
-  const page = await build({ entryPoints: [join(project, 'page.js')], absWorkingDir: project, bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', metafile: true });
+  writeFileSync(
+    join(project, 'page.js'),
+    `import { TetherClient, LocalStorageSeqStore } from '${name}/client';\nexport { TetherClient, LocalStorageSeqStore };\n`,
+  );
+  const page = await build({
+    entryPoints: [join(project, 'page.js')],
+    absWorkingDir: project,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    metafile: true,
+  });
   const inputs = Object.keys(page.metafile.inputs);
-  t.ok(inputs.some((i) => i.includes('dist/clients/lib/index.js')), 'a browser build of the client entry gets clients/lib/index.js');
-  t.notOk(inputs.some((i) => i.includes('file-seq-store')), 'and not the file-backed store of the Node entry');
+  t.ok(
+    inputs.some((i) => i.includes('dist/clients/lib/index.js')),
+    'a browser build of the client entry gets clients/lib/index.js',
+  );
+  t.notOk(
+    inputs.some((i) => i.includes('file-seq-store')),
+    'and not the file-backed store of the Node entry',
+  );
 });
 
 interface Broker {
@@ -225,7 +309,12 @@ console.log(JSON.stringify(ack));
 });
 
 t.test('the installed conformance CLI runs a host check against that broker', async (t) => {
-  const { stdout } = await run('npx', ['tether', 'conformance', '--profile', 'host', '--broker', broker.mqttUrl, '--only', CHECK_ID], project, 60_000);
+  const { stdout } = await run(
+    'npx',
+    ['tether', 'conformance', '--profile', 'host', '--broker', broker.mqttUrl, '--only', CHECK_ID],
+    project,
+    60_000,
+  );
   t.match(stdout, new RegExp(`^ok 1 - ${CHECK_ID.replaceAll('.', '\\.')} `, 'm'));
   t.match(stdout, /1 pass, 0 fail/);
 });

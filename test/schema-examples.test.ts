@@ -47,7 +47,12 @@ t.test('every generated schema has a versioned $id and a description', async (t)
 });
 
 t.test('every schema has valid and invalid examples, and no example folder lacks a schema', async (t) => {
-  t.same(readdirSync(examplesDir).filter((f) => f !== 'README.md').sort(), [...schemaNames].sort());
+  t.same(
+    readdirSync(examplesDir)
+      .filter((f) => f !== 'README.md')
+      .sort(),
+    [...schemaNames].sort(),
+  );
   for (const name of schemaNames) {
     t.ok(examplesOf(name, 'valid').length > 0, `${name} has a valid example`);
     t.ok(examplesOf(name, 'invalid').length > 0, `${name} has an invalid example`);
@@ -102,7 +107,10 @@ t.test('every command, event, request and reply type has a valid example named a
       );
     }
     for (const type of types) {
-      t.ok(examples.some((ex) => ex.file === `${type}.json`), `${name}/valid/${type}.json exists`);
+      t.ok(
+        examples.some((ex) => ex.file === `${type}.json`),
+        `${name}/valid/${type}.json exists`,
+      );
     }
   }
 });

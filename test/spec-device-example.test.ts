@@ -15,7 +15,10 @@ t.test("devices.md's Python device runs on Debian's paho-mqtt and shows a Result
   const tether = await startTestTether(t);
   const alice = await peer(t, tether.mqttUrl, 'alice');
   const bot = await peer(t, tether.mqttUrl, 'bot');
-  const sid = await createSession(alice, [{ principal: 'bob', role: 'member' }, { principal: 'bot', role: 'agent' }]);
+  const sid = await createSession(alice, [
+    { principal: 'bob', role: 'member' },
+    { principal: 'bot', role: 'agent' },
+  ]);
   const port = new URL(tether.mqttUrl).port;
   // The device subscribes when it connects: its SUBSCRIBE of the results topic is the signal.
   const subscribed = new Promise<boolean>((resolve) => {
@@ -27,7 +30,10 @@ t.test("devices.md's Python device runs on Debian's paho-mqtt and shows a Result
       }
     });
   });
-  const py = spawn('/usr/bin/python3', [file], { env: { ...process.env, TETHER_USER: 'bob', TETHER_SID: sid, TETHER_TLS: '0', TETHER_HOST: '127.0.0.1', TETHER_PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const py = spawn('/usr/bin/python3', [file], {
+    env: { ...process.env, TETHER_USER: 'bob', TETHER_SID: sid, TETHER_TLS: '0', TETHER_HOST: '127.0.0.1', TETHER_PORT: port },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise((r) => py.once('exit', r));
   t.teardown(async () => {
     if (py.exitCode === null) {
@@ -55,6 +61,12 @@ t.test("devices.md's Python device runs on Debian's paho-mqtt and shows a Result
   await bot.command(sid, 'run.start', { runId: 'r1' });
   await bot.command(sid, 'run.finish', { runId: 'r1', status: 'completed', summary: 'the nightly report is ready' });
   const got = await lines(2);
-  t.ok(got.some((l) => l.startsWith(`result ${sid} `)), 'the result notification is shown');
-  t.ok(got.some((l) => l.startsWith(`Result ${sid} `) && l.endsWith('the nightly report is ready')), 'and the retained Result with the same seq too, not taken for a repeat');
+  t.ok(
+    got.some((l) => l.startsWith(`result ${sid} `)),
+    'the result notification is shown',
+  );
+  t.ok(
+    got.some((l) => l.startsWith(`Result ${sid} `) && l.endsWith('the nightly report is ready')),
+    'and the retained Result with the same seq too, not taken for a repeat',
+  );
 });

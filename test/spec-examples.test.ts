@@ -8,8 +8,19 @@ const { examples } = parseSpec(readSpec());
 t.test('the spec has validated examples of every payload a conforming party publishes', async (t) => {
   const names = new Set(examples.map((e) => e.schema));
   for (const name of [
-    'Command', 'Request', 'Reply', 'Event', 'EventBatch', 'HostState', 'SessionState', 'SessionIndexEntry',
-    'Presence', 'AgentState', 'InboxDoorbell', 'Notification', 'Result',
+    'Command',
+    'Request',
+    'Reply',
+    'Event',
+    'EventBatch',
+    'HostState',
+    'SessionState',
+    'SessionIndexEntry',
+    'Presence',
+    'AgentState',
+    'InboxDoorbell',
+    'Notification',
+    'Result',
   ]) {
     t.ok(names.has(name), `at least one \`json schema=${name}\` example`);
   }
@@ -32,11 +43,22 @@ t.test('every `json schema=` example in the spec validates against its schema', 
 });
 
 t.test('the example checks can fail', async (t) => {
-  t.notOk(check('Command', { v: 1, id: 'c1', type: 'message.delta', data: { msgId: 'm', i: -1, text: '' } }).ok, 'a negative chunk index is refused');
+  t.notOk(
+    check('Command', { v: 1, id: 'c1', type: 'message.delta', data: { msgId: 'm', i: -1, text: '' } }).ok,
+    'a negative chunk index is refused',
+  );
   const batch = {
     v: 1,
     sid: 's1',
-    events: [5, 7].map((seq) => ({ v: 1, sid: 's1', seq, type: 'message.delta', time: '2026-11-27T10:00:00.000Z', sender: 'a', data: { msgId: 'm', i: seq, text: 'x' } })),
+    events: [5, 7].map((seq) => ({
+      v: 1,
+      sid: 's1',
+      seq,
+      type: 'message.delta',
+      time: '2026-11-27T10:00:00.000Z',
+      sender: 'a',
+      data: { msgId: 'm', i: seq, text: 'x' },
+    })),
   };
   t.ok(check('EventBatch', batch).ok, 'the schema alone cannot see a seq gap');
   t.match(exampleInvariants('EventBatch', batch), [/seq 7 does not follow 5/]);

@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { ID_RE, LEVELS, PROFILES, REQUIREMENTS_FILE, ROOT, parseSpec, readSpec, renderRequirements, type SpecFile } from '../scripts/spec.ts';
+import {
+  ID_RE,
+  LEVELS,
+  PROFILES,
+  REQUIREMENTS_FILE,
+  ROOT,
+  parseSpec,
+  readSpec,
+  renderRequirements,
+  type SpecFile,
+} from '../scripts/spec.ts';
 
 const parsed = parseSpec(readSpec());
 const committed = JSON.parse(readFileSync(join(ROOT, REQUIREMENTS_FILE), 'utf8')) as {
@@ -14,7 +24,11 @@ t.test('the spec follows the requirement conventions', async (t) => {
 });
 
 t.test('requirements.json is in sync with the spec Markdown', async (t) => {
-  t.equal(readFileSync(join(ROOT, REQUIREMENTS_FILE), 'utf8'), renderRequirements(parsed.requirements), 'run `npm run spec` when this fails');
+  t.equal(
+    readFileSync(join(ROOT, REQUIREMENTS_FILE), 'utf8'),
+    renderRequirements(parsed.requirements),
+    'run `npm run spec` when this fails',
+  );
 });
 
 t.test('the spec has at least 100 well-formed requirements covering every profile', async (t) => {
@@ -24,11 +38,15 @@ t.test('the spec has at least 100 well-formed requirements covering every profil
   for (const r of reqs) {
     if (!ID_RE.test(r.id)) t.fail(`malformed ID ${r.id}`);
     if (!(LEVELS as readonly string[]).includes(r.level)) t.fail(`${r.id} has level ${r.level}`);
-    if (!r.profiles.length || r.profiles.some((p) => !(PROFILES as readonly string[]).includes(p))) t.fail(`${r.id} has profiles ${r.profiles}`);
+    if (!r.profiles.length || r.profiles.some((p) => !(PROFILES as readonly string[]).includes(p)))
+      t.fail(`${r.id} has profiles ${r.profiles}`);
     if (!r.testable && !r.reason) t.fail(`${r.id} is not testable without a reason`);
   }
   for (const profile of PROFILES) {
-    t.ok(reqs.some((r) => r.profiles.includes(profile)), `some requirement names the ${profile} profile`);
+    t.ok(
+      reqs.some((r) => r.profiles.includes(profile)),
+      `some requirement names the ${profile} profile`,
+    );
   }
 });
 
@@ -74,11 +92,23 @@ t.test('the parser rejects each kind of bad sample, naming file and line', async
   const cases: [string, string, RegExp, string?][] = [
     ['keyword outside an item', good + '\nThe client MUST resume.', /sample\.md:8: uppercase normative keyword "MUST" outside/],
     ['keyword in a code block', good + '\n```\nhosts SHOULD batch\n```', /sample\.md:9: uppercase normative keyword inside a code block/],
-    ['repeated ID', good + '\n- **[HOST-SEQ-1]** (host) The host MUST do it again.', /sample\.md:8: requirement ID HOST-SEQ-1 repeats \(first at spec\/v1\/sample\.md:3\)/],
-    ['two keywords', '- **[HOST-SEQ-9]** (host) The host MUST append and SHOULD publish.', /sample\.md:1: HOST-SEQ-9 has 2 normative keywords/],
+    [
+      'repeated ID',
+      good + '\n- **[HOST-SEQ-1]** (host) The host MUST do it again.',
+      /sample\.md:8: requirement ID HOST-SEQ-1 repeats \(first at spec\/v1\/sample\.md:3\)/,
+    ],
+    [
+      'two keywords',
+      '- **[HOST-SEQ-9]** (host) The host MUST append and SHOULD publish.',
+      /sample\.md:1: HOST-SEQ-9 has 2 normative keywords/,
+    ],
     ['no keyword', '- **[HOST-SEQ-9]** (host) The host appends.', /sample\.md:1: HOST-SEQ-9 has 0 normative keywords/],
     ['SHALL instead of MUST', '- **[HOST-SEQ-9]** (host) The host SHALL append.', /HOST-SEQ-9 uses "SHALL"/],
-    ['unknown profile', '- **[HOST-SEQ-9]** (host, server) The host MUST append.', /sample\.md:1: unknown profile\(s\) "server" in HOST-SEQ-9/],
+    [
+      'unknown profile',
+      '- **[HOST-SEQ-9]** (host, server) The host MUST append.',
+      /sample\.md:1: unknown profile\(s\) "server" in HOST-SEQ-9/,
+    ],
     ['malformed ID', '- **[HOST-9]** (host) The host MUST append.', /sample\.md:1: malformed requirement ID "HOST-9"/],
     ['malformed item', '- **[HOST-SEQ-9]** host: The host MUST append.', /sample\.md:1: malformed requirement item/],
     ['reference to an unknown ID', good + '\nSee [HOST-SEQ-77].', /sample\.md:8: reference to unknown requirement ID HOST-SEQ-77/],
@@ -92,6 +122,9 @@ t.test('the parser rejects each kind of bad sample, naming file and line', async
   ];
   for (const [name, text, expected, retired] of cases) {
     const r = parseSpec(sample(text, retired));
-    t.ok(r.errors.some((e) => expected.test(e)), `${name}: ${r.errors.join(' | ') || 'no error'}`);
+    t.ok(
+      r.errors.some((e) => expected.test(e)),
+      `${name}: ${r.errors.join(' | ') || 'no error'}`,
+    );
   }
 });

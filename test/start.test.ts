@@ -7,10 +7,27 @@ import { tempDir } from './helpers.ts';
 import { watch } from './fixtures/agent-scene.ts';
 
 t.test('`tether start` brings up broker, host and the reference agent on its demo model, with no key', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'bin', 'tether.ts'), 'start', '--port', '0', '--http-port', '0', '--data', tempDir(t), '--demo-tokens-per-second', '0'], {
-    env: { ...process.env, TETHER_LOG_LEVEL: 'warn', TETHER_LLM_API_KEY: '', OPENAI_API_KEY: '', TETHER_LLM_BASE_URL: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, '..', 'bin', 'tether.ts'),
+      'start',
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--data',
+      tempDir(t),
+      '--demo-tokens-per-second',
+      '0',
+    ],
+    {
+      env: { ...process.env, TETHER_LOG_LEVEL: 'warn', TETHER_LLM_API_KEY: '', OPENAI_API_KEY: '', TETHER_LLM_BASE_URL: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const exited = new Promise((r) => child.once('exit', r));
   t.teardown(async () => {
     if (child.exitCode === null) {

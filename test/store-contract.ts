@@ -36,16 +36,24 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
     const { event, row } = created('s1', 'alice', [{ principal: 'bob', role: 'member' }]);
     const msg = ev('s1', 2, 'message', 'bob', { msgId: 'm', role: 'user', parts: [{ kind: 'text', text: 'hi' }] }, 'c2');
     const row2 = reduce(row, msg);
-    await store.commit(batch({
-      events: [event, msg],
-      sessions: [row2],
-      participants: [{ sid: 's1', principal: 'alice', role: 'owner' }, { sid: 's1', principal: 'bob', role: 'member' }],
-    }));
+    await store.commit(
+      batch({
+        events: [event, msg],
+        sessions: [row2],
+        participants: [
+          { sid: 's1', principal: 'alice', role: 'owner' },
+          { sid: 's1', principal: 'bob', role: 'member' },
+        ],
+      }),
+    );
     t.same((await store.getSession('s1'))?.state, row2.state);
     t.same(await store.readEvents('s1', 0, 10, 10), [event, msg]);
     t.same(await store.findCommand('s1', 'bob', 'c2'), { seq: 2, type: 'message' });
     t.equal(await store.findCommand('s1', 'alice', 'c2'), undefined, 'command ids are scoped to the sender');
-    t.same((await store.sessionsOf('bob')).map((s) => [s.state.sid, s.role]), [['s1', 'member']]);
+    t.same(
+      (await store.sessionsOf('bob')).map((s) => [s.state.sid, s.role]),
+      [['s1', 'member']],
+    );
     t.equal(await store.countSessionsCreatedBy('alice'), 1);
 
     const clash = ev('s1', 2, 'message', 'bob', { msgId: 'x', role: 'user', parts: [{ kind: 'text', text: 'dup seq' }] }, 'c3');
@@ -60,15 +68,38 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
     const store = await makeStore(t);
     const { event, row } = created('s2', 'alice');
     const events = [event];
-    for (let seq = 2; seq <= 20; seq++) events.push(ev('s2', seq, seq === 20 ? 'message.completed' : 'message.delta', 'alice', seq === 20 ? { msgId: 'm' } : { msgId: 'm', i: seq - 2, text: `t${seq}` }));
-    events.push(ev('s2', 21, 'steer', 'alice', { text: 'a' }), ev('s2', 22, 'steer', 'alice', { runId: 'r', text: 'b' }), ev('s2', 23, 'steer', 'alice', { text: 'c' }));
+    for (let seq = 2; seq <= 20; seq++)
+      events.push(
+        ev(
+          's2',
+          seq,
+          seq === 20 ? 'message.completed' : 'message.delta',
+          'alice',
+          seq === 20 ? { msgId: 'm' } : { msgId: 'm', i: seq - 2, text: `t${seq}` },
+        ),
+      );
+    events.push(
+      ev('s2', 21, 'steer', 'alice', { text: 'a' }),
+      ev('s2', 22, 'steer', 'alice', { runId: 'r', text: 'b' }),
+      ev('s2', 23, 'steer', 'alice', { text: 'c' }),
+    );
     await store.commit(batch({ events, sessions: [row] }));
-    t.same((await store.readEvents('s2', 5, 9, 100)).map((e) => e.seq), [6, 7, 8, 9]);
-    t.same((await store.readEvents('s2', 5, 100, 3)).map((e) => e.seq), [6, 7, 8]);
+    t.same(
+      (await store.readEvents('s2', 5, 9, 100)).map((e) => e.seq),
+      [6, 7, 8, 9],
+    );
+    t.same(
+      (await store.readEvents('s2', 5, 100, 3)).map((e) => e.seq),
+      [6, 7, 8],
+    );
     t.equal((await store.findEvent('s2', ['steer'], undefined, 'latest'))?.seq, 23, 'undefined matches events without a key');
     t.equal((await store.findEvent('s2', ['steer'], undefined, 'first'))?.seq, 21);
     t.equal((await store.findEvent('s2', ['steer'], 'r', 'latest'))?.seq, 22, 'a steer is keyed by its runId');
-    t.equal((await store.findEvent('s2', ['message.started', 'message.completed'], 'm', 'latest'))?.seq, 20, 'message events are keyed by msgId');
+    t.equal(
+      (await store.findEvent('s2', ['message.started', 'message.completed'], 'm', 'latest'))?.seq,
+      20,
+      'message events are keyed by msgId',
+    );
   });
 
   t.test('pruning keeps the snapshot at the floor', async (t) => {
@@ -80,10 +111,19 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
     const snapshot = { ...row.state, headSeq: 6 };
     await store.prune('s3', 6, snapshot);
     t.same(await store.snapshotAtFloor('s3'), { atSeq: 6, state: snapshot });
-    t.same((await store.readEvents('s3', 0, 100, 100)).map((e) => e.seq), [7, 8, 9, 10]);
+    t.same(
+      (await store.readEvents('s3', 0, 100, 100)).map((e) => e.seq),
+      [7, 8, 9, 10],
+    );
     t.same(await store.findCommand('s3', 'alice', 's3-create'), { seq: 1, type: 'session.created' }, 'command ids outlive pruning');
-    await store.commit(batch({ events: [ev('s3', 11, 'message', 'bob', { msgId: 'mb' }, 'b-1'), ev('s3', 12, 'message', 'alice', { msgId: 'mc' })] }));
-    t.same((await store.commandKeys('s3')).sort(), ['alice\u0000s3-create', 'bob\u0000b-1'], 'commandKeys lists every command id of the session, pruned ones too, as sender NUL cid');
+    await store.commit(
+      batch({ events: [ev('s3', 11, 'message', 'bob', { msgId: 'mb' }, 'b-1'), ev('s3', 12, 'message', 'alice', { msgId: 'mc' })] }),
+    );
+    t.same(
+      (await store.commandKeys('s3')).sort(),
+      ['alice\u0000s3-create', 'bob\u0000b-1'],
+      'commandKeys lists every command id of the session, pruned ones too, as sender NUL cid',
+    );
     t.same(await store.commandKeys('no-such-session'), []);
     t.equal((await store.findEvent('s3', ['message'], 'm2', 'first'))?.seq, 4, 'so do msgIds');
   });
@@ -91,28 +131,48 @@ export function storeContract(t: Test, makeStore: (t: Test) => Promise<Store>): 
   t.test('deadlines, inbox items, results and agent states persist', async (t) => {
     const store = await makeStore(t);
     const { event, row } = created('s4', 'alice', [{ principal: 'bot', role: 'agent' }]);
-    const ids = await store.commit(batch({
-      events: [event],
-      sessions: [row],
-      deadlinesAdded: [{ sid: 's4', requestId: 'q', requestSeq: 1, deadline: T0 }],
-      inboxAdded: [
-        { agent: 'bot', sid: 's4', seq: 1, kind: 'session.assigned', createdAt: T0 },
-        { agent: 'bot', sid: 's4', seq: 1, kind: 'message', createdAt: T0, summary: 'hi' },
-      ],
-      results: [{ sid: 's4', payload: '{"t":"ok"}' }],
-    }));
+    const ids = await store.commit(
+      batch({
+        events: [event],
+        sessions: [row],
+        deadlinesAdded: [{ sid: 's4', requestId: 'q', requestSeq: 1, deadline: T0 }],
+        inboxAdded: [
+          { agent: 'bot', sid: 's4', seq: 1, kind: 'session.assigned', createdAt: T0 },
+          { agent: 'bot', sid: 's4', seq: 1, kind: 'message', createdAt: T0, summary: 'hi' },
+        ],
+        results: [{ sid: 's4', payload: '{"t":"ok"}' }],
+      }),
+    );
     t.equal(ids.length, 2, 'inbox item ids are returned in order');
     t.same(await store.openDeadlines(), [{ sid: 's4', requestId: 'q', requestSeq: 1, deadline: T0 }]);
     await store.commit(batch({ deadlinesRemoved: [{ sid: 's4', requestId: 'q' }] }));
     t.same(await store.openDeadlines(), []);
     const now = '2026-11-27T11:00:00.000Z';
     t.equal(await store.inboxPending('bot', now), 2);
-    t.same((await store.inboxList('bot', now, 10)).map((i) => i.itemId), ids);
+    t.same(
+      (await store.inboxList('bot', now, 10)).map((i) => i.itemId),
+      ids,
+    );
     t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[0]], action: 'ack' }), { affected: 1, unknown: [] });
-    t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[0]], action: 'archive', reason: 'again' }), { affected: 0, unknown: [] }, 'a done item does not change again');
-    t.same(await store.inboxChange({ agent: 'eve', itemIds: [ids[1]], action: 'ack' }), { affected: 0, unknown: [ids[1]] }, 'items belong to their agent');
-    t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[1], 'it999999'], action: 'ack' }), { affected: 0, unknown: ['it999999'] }, 'all or nothing');
-    t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[1]], action: 'defer', until: '2026-11-27T12:00:00.000Z' }), { affected: 1, unknown: [] });
+    t.same(
+      await store.inboxChange({ agent: 'bot', itemIds: [ids[0]], action: 'archive', reason: 'again' }),
+      { affected: 0, unknown: [] },
+      'a done item does not change again',
+    );
+    t.same(
+      await store.inboxChange({ agent: 'eve', itemIds: [ids[1]], action: 'ack' }),
+      { affected: 0, unknown: [ids[1]] },
+      'items belong to their agent',
+    );
+    t.same(
+      await store.inboxChange({ agent: 'bot', itemIds: [ids[1], 'it999999'], action: 'ack' }),
+      { affected: 0, unknown: ['it999999'] },
+      'all or nothing',
+    );
+    t.same(await store.inboxChange({ agent: 'bot', itemIds: [ids[1]], action: 'defer', until: '2026-11-27T12:00:00.000Z' }), {
+      affected: 1,
+      unknown: [],
+    });
     t.equal(await store.inboxPending('bot', now), 0, 'deferred is not pending before its time');
     t.equal(await store.inboxPending('bot', '2026-11-27T12:00:00.000Z'), 1, 'and pending from its time on');
     t.same(await store.inboxAgents(), ['bot']);

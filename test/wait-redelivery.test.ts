@@ -23,7 +23,11 @@ t.test('an item printed but not acknowledged is printed again; an acknowledged o
   const seen = await runCli(t, url, 'bot', ['wait', '--timeout', '0', '--json']);
   t.equal(seen.code, 0);
   const [item] = jsonLines(seen.stdout);
-  t.match(item, { kind: 'message', sid, event: { type: 'message', sender: 'alice', text: 'arrived after the kill' } }, 'the next wait prints it');
+  t.match(
+    item,
+    { kind: 'message', sid, event: { type: 'message', sender: 'alice', text: 'arrived after the kill' } },
+    'the next wait prints it',
+  );
   // The agent that read it was killed before it acted: nothing acknowledged the item.
   const again = await runCli(t, url, 'bot', ['wait', '--timeout', '0', '--json']);
   t.same(itemIds(again.stdout), [item.itemId], 'not acknowledged: the next wait prints the same item again');

@@ -21,7 +21,12 @@ t.test('tether wait exits 6 when nothing arrives before --timeout, and --timeout
   const found = await runCli(t, tether.mqttUrl, 'bot', ['wait', '--timeout', '0', '--json']);
   t.equal(found.code, 0, '--timeout 0 with an item pending: exit 0');
   const [item] = jsonLines(found.stdout);
-  t.match(item, { sid, seq: 1, kind: 'session.assigned', event: { type: 'session.created', sender: 'alice', text: 'created "pending work" with alice (owner), bot (agent)' } });
+  t.match(item, {
+    sid,
+    seq: 1,
+    kind: 'session.assigned',
+    event: { type: 'session.created', sender: 'alice', text: 'created "pending work" with alice (owner), bot (agent)' },
+  });
 
   const bad = await runCli(t, tether.mqttUrl, 'bot', ['wait', '--timeout', 'soon']);
   t.equal(bad.code, 2, 'a timeout that is not a number is a usage error');

@@ -26,8 +26,6 @@ export interface CatchUpResult {
   fillMs?: number;
 }
 
-type D = Record<string, any>;
-
 /** One reconnecting human device reading seq 3..n+2 with compact=false, checked as it goes. */
 async function catchUpOnce(url: string, principal: string, sid: string, n: number): Promise<CatchUpResult> {
   let last = 2;
@@ -44,13 +42,18 @@ async function catchUpOnce(url: string, principal: string, sid: string, n: numbe
         const e: EventEnvelope = item.event;
         const d = e.data as { msgId?: string; i?: number; text?: string };
         if (e.seq !== last + 1) errors.push(`seq ${e.seq} delivered after ${last}`);
-        else if (e.type !== 'message.delta' || d.msgId !== FILLER_MSG || d.i !== e.seq - 3 || d.text !== fillerText(e.seq - 3)) errors.push(`seq ${e.seq} has the wrong content`);
+        else if (e.type !== 'message.delta' || d.msgId !== FILLER_MSG || d.i !== e.seq - 3 || d.text !== fillerText(e.seq - 3))
+          errors.push(`seq ${e.seq} has the wrong content`);
         last = e.seq;
         if (last === n + 2) t1 = performance.now();
       },
       { compact: false },
     );
-    await waitUntil(() => t1 > 0 || errors.length > 0, 120_000, () => `caught up to seq ${last} of ${n + 2}`);
+    await waitUntil(
+      () => t1 > 0 || errors.length > 0,
+      120_000,
+      () => `caught up to seq ${last} of ${n + 2}`,
+    );
     if (errors.length) throw new BenchFailure(`tether catch-up ${n}: ${errors.slice(0, 5).join('; ')}`);
     const ms = t1 - t0;
     return { events: n, ms: round(ms), eventsPerSecond: Math.round(n / (ms / 1000)), roundTrips: session.stats.pages };
@@ -78,11 +81,19 @@ export async function tetherCatchUp(
   });
   const writer = await agent.stream(sid, FILLER_MSG, { windowMs: 0, maxUnacked: 500 });
   await writer.started;
-  await waitUntil(() => seen === 2, 10_000, () => 'the human did not see message.started');
+  await waitUntil(
+    () => seen === 2,
+    10_000,
+    () => 'the human did not see message.started',
+  );
   await human.close();
   const f0 = performance.now();
   for (let k = 0; k < n; k++) await writer.write(fillerText(k));
-  await waitUntil(() => writer.unacked === 0, 300_000, () => `${writer.unacked} filler chunks unacknowledged`);
+  await waitUntil(
+    () => writer.unacked === 0,
+    300_000,
+    () => `${writer.unacked} filler chunks unacknowledged`,
+  );
   const fillMs = round(performance.now() - f0, 0);
   await agent.close();
   const cut = { ...(await catchUpOnce(server.url, human.principal, sid, n)), fillMs };
@@ -122,7 +133,11 @@ export async function offlineQueueCatchUp(url: string, n: number): Promise<Catch
       { clientId, clean: false },
     );
     clients.push(sub);
-    await waitUntil(() => t1 > 0 || errors.length > 0, 120_000, () => `drained ${last - 2} of ${n} queued messages`);
+    await waitUntil(
+      () => t1 > 0 || errors.length > 0,
+      120_000,
+      () => `drained ${last - 2} of ${n} queued messages`,
+    );
     if (errors.length) throw new BenchFailure(`offline queue ${n}: ${errors.slice(0, 5).join('; ')}`);
     await sub.unsubscribeAsync(topic);
     const ms = t1 - t0;
@@ -153,6 +168,11 @@ export async function durableStreamsCatchUp(baseUrl: string, n: number): Promise
   const items = await res.json();
   const ms = performance.now() - t0;
   check(items.length === n, `durable streams catch-up returned ${items.length} of ${n} events`);
-  items.forEach((e, k) => check(e.seq === k + 3 && e.data.i === k && e.data.text === fillerText(k), `durable streams event ${k} is seq ${e.seq} (lost, repeated or reordered)`));
+  for (const [k, e] of items.entries()) {
+    check(
+      e.seq === k + 3 && e.data.i === k && e.data.text === fillerText(k),
+      `durable streams event ${k} is seq ${e.seq} (lost, repeated or reordered)`,
+    );
+  }
   return { events: n, ms: round(ms), eventsPerSecond: Math.round(n / (ms / 1000)), fillMs: round(fillMs, 0) };
 }

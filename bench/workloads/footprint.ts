@@ -61,18 +61,33 @@ export async function tetherFootprint(server: ServerHandle, cfg: FootprintConfig
   const sid = (k: number) => `${tag}-${k}`;
   const human = (k: number) => `human-${tag}-${k}`;
   const empty = await settled(server);
-  const creators = await pool(Array.from({ length: 20 }, (_, a) => a), 20, (a) => BenchParticipant.connect(server.url, `agent-${tag}-${a}`));
+  const creators = await pool(
+    Array.from({ length: 20 }, (_, a) => a),
+    20,
+    (a) => BenchParticipant.connect(server.url, `agent-${tag}-${a}`),
+  );
   const clients: BenchParticipant[] = [];
   let createMs = 0;
   const create = async (from: number, to: number) => {
     const t0 = performance.now();
-    await pool(Array.from({ length: to - from }, (_, j) => from + j), 200, async (k) => {
-      const agent = creators[k % creators.length];
-      const created = await agent.command(sid(k), 'session.create', { title: `session ${k}`, participants: [{ principal: human(k), role: 'member' }] });
-      check(created.seq === 1, `session ${k}: create got seq ${created.seq}`);
-      const sent = await agent.command(sid(k), 'message.send', { msgId: 'm-1', role: 'agent', parts: [{ kind: 'text', text: `hello from session ${k}` }] });
-      check(sent.seq === 2, `session ${k}: message got seq ${sent.seq}`);
-    });
+    await pool(
+      Array.from({ length: to - from }, (_, j) => from + j),
+      200,
+      async (k) => {
+        const agent = creators[k % creators.length];
+        const created = await agent.command(sid(k), 'session.create', {
+          title: `session ${k}`,
+          participants: [{ principal: human(k), role: 'member' }],
+        });
+        check(created.seq === 1, `session ${k}: create got seq ${created.seq}`);
+        const sent = await agent.command(sid(k), 'message.send', {
+          msgId: 'm-1',
+          role: 'agent',
+          parts: [{ kind: 'text', text: `hello from session ${k}` }],
+        });
+        check(sent.seq === 2, `session ${k}: message got seq ${sent.seq}`);
+      },
+    );
     createMs += performance.now() - t0;
   };
   try {
@@ -81,22 +96,37 @@ export async function tetherFootprint(server: ServerHandle, cfg: FootprintConfig
     const firstSessions = await settled(server);
     const seen = new Uint8Array(c);
     const t0 = performance.now();
-    await pool(Array.from({ length: c }, (_, k) => k), 50, async (k) => {
-      const client = await BenchParticipant.connect(server.url, human(k));
-      clients.push(client);
-      await client.watch(sid(k), 2, (item) => {
-        if (item.kind === 'event' && item.event.type === 'message') seen[k] = 1;
-      });
-    });
+    await pool(
+      Array.from({ length: c }, (_, k) => k),
+      50,
+      async (k) => {
+        const client = await BenchParticipant.connect(server.url, human(k));
+        clients.push(client);
+        await client.watch(sid(k), 2, (item) => {
+          if (item.kind === 'event' && item.event.type === 'message') seen[k] = 1;
+        });
+      },
+    );
     const connectMs = performance.now() - t0;
     const withClients = await settled(server);
     await create(c, cfg.sessions);
     const all = await settled(server);
     // Every connected client is live: one more message per followed session reaches its client.
-    await pool(Array.from({ length: c }, (_, k) => k), 200, (k) =>
-      creators[k % creators.length].command(sid(k), 'message.send', { msgId: 'm-2', role: 'agent', parts: [{ kind: 'text', text: 'still there?' }] }),
+    await pool(
+      Array.from({ length: c }, (_, k) => k),
+      200,
+      (k) =>
+        creators[k % creators.length].command(sid(k), 'message.send', {
+          msgId: 'm-2',
+          role: 'agent',
+          parts: [{ kind: 'text', text: 'still there?' }],
+        }),
     );
-    await waitUntil(() => seen.every((x) => x === 1), 60_000, () => `${seen.filter((x) => !x).length} of ${c} clients missed the live message`);
+    await waitUntil(
+      () => seen.every((x) => x === 1),
+      60_000,
+      () => `${seen.filter((x) => !x).length} of ${c} clients missed the live message`,
+    );
     const sessionGrowth = live(firstSessions) - live(empty) + (live(all) - live(withClients));
     return {
       sessions: cfg.sessions,
@@ -126,13 +156,26 @@ export async function rawFootprint(server: ServerHandle, cfg: FootprintConfig): 
   const empty = await settled(server);
   const clients: MqttClient[] = [];
   try {
-    await pool(Array.from({ length: cfg.clients }, (_, k) => k), 50, async (k) => {
-      const c = await connectRaw(server.url);
-      clients.push(c);
-      await c.subscribeAsync({ [`bench/fp/${k}/replies`]: { qos: 1 }, [`bench/fp/${k}/events`]: { qos: 1 }, [`bench/fp/${k}/state`]: { qos: 1 } });
-    });
+    await pool(
+      Array.from({ length: cfg.clients }, (_, k) => k),
+      50,
+      async (k) => {
+        const c = await connectRaw(server.url);
+        clients.push(c);
+        await c.subscribeAsync({
+          [`bench/fp/${k}/replies`]: { qos: 1 },
+          [`bench/fp/${k}/events`]: { qos: 1 },
+          [`bench/fp/${k}/state`]: { qos: 1 },
+        });
+      },
+    );
     const withClients = await settled(server);
-    return { clients: cfg.clients, emptyMB: mb(empty.rss), withClientsMB: mb(withClients.rss), perClientKB: kb((live(withClients) - live(empty)) / cfg.clients) };
+    return {
+      clients: cfg.clients,
+      emptyMB: mb(empty.rss),
+      withClientsMB: mb(withClients.rss),
+      perClientKB: kb((live(withClients) - live(empty)) / cfg.clients),
+    };
   } finally {
     await endAll(clients);
   }

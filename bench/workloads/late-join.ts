@@ -57,7 +57,11 @@ export async function tetherLateJoin(url: string, cfg: LateJoinConfig): Promise<
       }
     })();
     // The open message should already hold some text when the first device joins.
-    await waitUntil(() => written >= 20, 10_000, () => 'the agent did not start streaming');
+    await waitUntil(
+      () => written >= 20,
+      10_000,
+      () => 'the agent did not start streaming',
+    );
     const logEvents = startAck.seq + written;
     const times: number[] = [];
     for (let j = 0; j < cfg.joins; j++) {
@@ -78,15 +82,29 @@ export async function tetherLateJoin(url: string, cfg: LateJoinConfig): Promise<
           if (view.incomplete) errors.push('the first render has a gap');
         }
       });
-      await waitUntil(() => firstRender > 0, 30_000, () => `joiner ${j} rendered no partial content`);
+      await waitUntil(
+        () => firstRender > 0,
+        30_000,
+        () => `joiner ${j} rendered no partial content`,
+      );
       times.push(firstRender - t0);
-      await waitUntil(() => (fold?.get(msgId)?.chunks ?? 0) >= seenAtFirst + cfg.followTokens, 30_000, () => `joiner ${j} did not follow the live stream`);
+      await waitUntil(
+        () => (fold?.get(msgId)?.chunks ?? 0) >= seenAtFirst + cfg.followTokens,
+        30_000,
+        () => `joiner ${j} did not follow the live stream`,
+      );
       const view = fold!.get(msgId)!;
       // The agent's text so far starts with what the joiner rendered: no gap, no repeated token.
       if (view.incomplete || !text.startsWith(view.text)) {
         errors.push(`joiner ${j}: text after ${view.chunks} chunks is not the agent's text so far (gap or repeated token)`);
       }
-      check(fold!.list().filter((v) => v.msgId.startsWith('m-prior-')).every((v) => v.status === 'ok' && v.text === Array.from({ length: cfg.tokensPerMessage }, (_, i) => word(i)).join('')), `joiner ${j}: a completed message has the wrong text`);
+      check(
+        fold!
+          .list()
+          .filter((v) => v.msgId.startsWith('m-prior-'))
+          .every((v) => v.status === 'ok' && v.text === Array.from({ length: cfg.tokensPerMessage }, (_, i) => word(i)).join('')),
+        `joiner ${j}: a completed message has the wrong text`,
+      );
       if (errors.length) throw new BenchFailure(`late join: ${errors.join('; ')}`);
       await device.close();
     }

@@ -87,7 +87,13 @@ async function schedule(streams: number, cfg: LatencyConfig, send: (k: number, i
 }
 
 /** The result of a run, Tether or raw alike: rates from the times of the first write, last write and last render. */
-function figures(cfg: LatencyConfig, total: number, samples: Samples, censored: number, t: { first: number; lastSent: number; lastRender: number; elapsed: number }): LatencyResult {
+function figures(
+  cfg: LatencyConfig,
+  total: number,
+  samples: Samples,
+  censored: number,
+  t: { first: number; lastSent: number; lastRender: number; elapsed: number },
+): LatencyResult {
   const n = cfg.sessions;
   return {
     sessions: n,
@@ -136,7 +142,8 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
         const d = e.data as { msgId?: string; i?: number; n?: number };
         if (e.type === 'message.delta' && d.msgId === msgId) {
           const view = messages.get(msgId)!;
-          if (d.i !== nextChunk[k]) errors.push(`${p.sid}: chunk ${d.i} rendered after chunk ${nextChunk[k] - 1} (lost, repeated or reordered)`);
+          if (d.i !== nextChunk[k])
+            errors.push(`${p.sid}: chunk ${d.i} rendered after chunk ${nextChunk[k] - 1} (lost, repeated or reordered)`);
           nextChunk[k] = d.i! + (d.n ?? 1);
           let t = nextToken[k];
           while (t < total && ends[t] <= view.text.length) {
@@ -151,7 +158,11 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
     );
     const writers = await pool(pairs, 100, (p) => p.agent.stream(p.sid, msgId, { windowMs: cfg.windowMs ?? 0 }));
     await Promise.all(writers.map((w) => w.started));
-    await waitUntil(() => pairs.every((_, k) => folds[k]?.get(msgId)), 30_000, () => 'humans did not see message.started');
+    await waitUntil(
+      () => pairs.every((_, k) => folds[k]?.get(msgId)),
+      30_000,
+      () => 'humans did not see message.started',
+    );
     phase('connect');
     const first = performance.now();
     const elapsed = await schedule(n, cfg, (k, i) => {
@@ -160,7 +171,11 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
     });
     const lastSent = performance.now();
     phase('stream');
-    await waitUntil(() => errors.length > 0 || nextToken.every((x) => x === total) || performance.now() - lastSent > cfg.drainLimitMs, cfg.drainLimitMs + 5_000, () => 'drain');
+    await waitUntil(
+      () => errors.length > 0 || nextToken.every((x) => x === total) || performance.now() - lastSent > cfg.drainLimitMs,
+      cfg.drainLimitMs + 5_000,
+      () => 'drain',
+    );
     const stopped = performance.now();
     phase('drain');
     if (errors.length) throw new BenchFailure(`latency x${n}: ${errors.slice(0, 5).join('; ')}`);
@@ -178,10 +193,18 @@ export async function tetherLatency(url: string, cfg: LatencyConfig): Promise<La
     phase('complete');
     folds.forEach((f, k) => {
       const v = f.get(msgId)!;
-      if (censored === 0) check(v.status === 'ok' && v.text === expected, `${pairs[k].sid}: final text differs from the tokens written (lost or repeated token)`);
-      else check(expected.startsWith(v.text), `${pairs[k].sid}: rendered text is not a prefix of the tokens written (lost or repeated token)`);
+      if (censored === 0)
+        check(
+          v.status === 'ok' && v.text === expected,
+          `${pairs[k].sid}: final text differs from the tokens written (lost or repeated token)`,
+        );
+      else
+        check(expected.startsWith(v.text), `${pairs[k].sid}: rendered text is not a prefix of the tokens written (lost or repeated token)`);
     });
-    check(samples.length === n * (total - cfg.warmupTokens), `latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`);
+    check(
+      samples.length === n * (total - cfg.warmupTokens),
+      `latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`,
+    );
     result = { phases, ...figures(cfg, total, samples, censored, { first, lastSent, lastRender, elapsed }) };
   } finally {
     await closePairs(pairs);
@@ -201,32 +224,43 @@ export async function rawLatency(url: string, cfg: LatencyConfig): Promise<Laten
   let lastRender = 0;
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   try {
-    const pubs = await pool(Array.from({ length: n }, (_, k) => k), 50, async (k) => {
-      const sub = await connectRaw(url, (_topic, payload) => {
-        const now = performance.now();
-        const m = JSON.parse(payload.toString('utf8')) as { i: number; t: string };
-        if (m.i !== next[k]) errors.push(`raw stream ${k}: token ${m.i} after ${next[k] - 1}`);
-        if (m.i >= cfg.warmupTokens) samples.push(now - sent[k][m.i]);
-        next[k] = m.i + 1;
-        lastRender = now;
-      });
-      clients.push(sub);
-      await sub.subscribeAsync(`bench/lat/${tag}/${k}`, { qos: 1 });
-      const pub = await connectRaw(url);
-      clients.push(pub);
-      return pub;
-    });
+    const pubs = await pool(
+      Array.from({ length: n }, (_, k) => k),
+      50,
+      async (k) => {
+        const sub = await connectRaw(url, (_topic, payload) => {
+          const now = performance.now();
+          const m = JSON.parse(payload.toString('utf8')) as { i: number; t: string };
+          if (m.i !== next[k]) errors.push(`raw stream ${k}: token ${m.i} after ${next[k] - 1}`);
+          if (m.i >= cfg.warmupTokens) samples.push(now - sent[k][m.i]);
+          next[k] = m.i + 1;
+          lastRender = now;
+        });
+        clients.push(sub);
+        await sub.subscribeAsync(`bench/lat/${tag}/${k}`, { qos: 1 });
+        const pub = await connectRaw(url);
+        clients.push(pub);
+        return pub;
+      },
+    );
     const first = performance.now();
     const elapsed = await schedule(n, cfg, (k, i) => {
       sent[k][i] = performance.now();
       pubs[k].publish(`bench/lat/${tag}/${k}`, JSON.stringify({ i, t: token(i) }), { qos: 1 });
     });
     const lastSent = performance.now();
-    await waitUntil(() => errors.length > 0 || next.every((x) => x === total) || performance.now() - lastSent > cfg.drainLimitMs, cfg.drainLimitMs + 5_000, () => 'drain');
+    await waitUntil(
+      () => errors.length > 0 || next.every((x) => x === total) || performance.now() - lastSent > cfg.drainLimitMs,
+      cfg.drainLimitMs + 5_000,
+      () => 'drain',
+    );
     const stopped = performance.now();
     if (errors.length) throw new BenchFailure(`raw latency x${n}: ${errors.slice(0, 5).join('; ')}`);
     const censored = censor(samples, sent, next, cfg.warmupTokens, stopped);
-    check(samples.length === n * (total - cfg.warmupTokens), `raw latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`);
+    check(
+      samples.length === n * (total - cfg.warmupTokens),
+      `raw latency x${n}: ${samples.length} samples, expected ${n * (total - cfg.warmupTokens)}`,
+    );
     return figures(cfg, total, samples, censored, { first, lastSent, lastRender, elapsed });
   } finally {
     await endAll(clients);

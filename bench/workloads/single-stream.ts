@@ -47,14 +47,22 @@ export async function tetherSingleStream(url: string, tokens: number, windowMs?:
     });
     const writer = await pair.agent.stream(pair.sid, msgId, windowMs === undefined ? {} : { windowMs });
     await writer.started;
-    await waitUntil(() => fold?.get(msgId) !== undefined, 10_000, () => 'the human did not see message.started');
+    await waitUntil(
+      () => fold?.get(msgId) !== undefined,
+      10_000,
+      () => 'the human did not see message.started',
+    );
     const t0 = performance.now();
     for (let i = 0; i < tokens; i++) {
       await writer.write(tok(i));
       if (i % 64 === 63) await yieldNow();
     }
     writer.flush();
-    await waitUntil(() => t1 > 0, 120_000, () => `rendered ${fold?.get(msgId)?.text.length} of ${expectedLength} characters`);
+    await waitUntil(
+      () => t1 > 0,
+      120_000,
+      () => `rendered ${fold?.get(msgId)?.text.length} of ${expectedLength} characters`,
+    );
     await writer.complete();
     const v = fold!.get(msgId)!;
     let expected = '';
@@ -91,8 +99,15 @@ export async function durableStreamsSingleStream(baseUrl: string, tokens: number
       if (i % 64 === 63) await yieldNow();
     }
     await producer.flush();
-    await waitUntil(() => t1 > 0 || errors.length > 0 || producerErrors.length > 0, 120_000, () => `durable streams reader got ${next} of ${tokens} tokens`);
-    if (errors.length || producerErrors.length) throw new BenchFailure(`durable streams single stream: ${[...errors, ...producerErrors.map((e) => e.message)].slice(0, 5).join('; ')}`);
+    await waitUntil(
+      () => t1 > 0 || errors.length > 0 || producerErrors.length > 0,
+      120_000,
+      () => `durable streams reader got ${next} of ${tokens} tokens`,
+    );
+    if (errors.length || producerErrors.length)
+      throw new BenchFailure(
+        `durable streams single stream: ${[...errors, ...producerErrors.map((e) => e.message)].slice(0, 5).join('; ')}`,
+      );
     return result(tokens, t1 - t0, batches);
   } finally {
     unsubscribe();

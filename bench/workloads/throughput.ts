@@ -30,7 +30,11 @@ export interface ThroughputResult {
 }
 
 /** Counts of the measured interval: the counter at the start and end marks. */
-async function measure(count: () => number, cfg: ThroughputConfig, cpu?: () => Promise<number>): Promise<{ n: number; seconds: number; cores?: number }> {
+async function measure(
+  count: () => number,
+  cfg: ThroughputConfig,
+  cpu?: () => Promise<number>,
+): Promise<{ n: number; seconds: number; cores?: number }> {
   await sleep(cfg.warmupSeconds * 1000);
   const c0 = count();
   const cpu0 = await cpu?.();
@@ -81,7 +85,11 @@ export async function tetherThroughput(url: string, cfg: ThroughputConfig, serve
     stop = true;
     await Promise.all(loops);
     await Promise.all(writers.map((w) => w.complete()));
-    await waitUntil(() => errors.length > 0 || done.every((x) => x === 1), 120_000, () => 'humans did not see every message.completed');
+    await waitUntil(
+      () => errors.length > 0 || done.every((x) => x === 1),
+      120_000,
+      () => 'humans did not see every message.completed',
+    );
     if (errors.length) throw new BenchFailure(`throughput: ${errors.slice(0, 5).join('; ')}`);
     folds.forEach((f, k) => {
       check(next[k] === writers[k].chunks, `${pairs[k].sid}: ${next[k]} of ${writers[k].chunks} chunks rendered`);
@@ -89,7 +97,13 @@ export async function tetherThroughput(url: string, cfg: ThroughputConfig, serve
       for (let i = 0; i < written[k]; i++) expected += tok(i);
       check(f.get(msgId)?.text === expected, `${pairs[k].sid}: final text differs from the chunks written`);
     });
-    return { streams: cfg.streams, perSecond: Math.round(m.n / m.seconds), measuredEvents: m.n, totalEvents: writers.reduce((a, w) => a + w.chunks, 0), serverCores: m.cores };
+    return {
+      streams: cfg.streams,
+      perSecond: Math.round(m.n / m.seconds),
+      measuredEvents: m.n,
+      totalEvents: writers.reduce((a, w) => a + w.chunks, 0),
+      serverCores: m.cores,
+    };
   } finally {
     await closePairs(pairs);
   }
@@ -129,9 +143,19 @@ export async function rawThroughput(url: string, cfg: ThroughputConfig, serverCp
     const m = await measure(() => received.reduce((a, b) => a + b, 0), cfg, serverCpu);
     stop = true;
     await Promise.all(loops);
-    await waitUntil(() => errors.length > 0 || received.every((r, k) => r === sent[k]), 30_000, () => 'raw subscribers are missing messages');
+    await waitUntil(
+      () => errors.length > 0 || received.every((r, k) => r === sent[k]),
+      30_000,
+      () => 'raw subscribers are missing messages',
+    );
     if (errors.length) throw new BenchFailure(`raw throughput: ${errors.slice(0, 5).join('; ')}`);
-    return { streams: cfg.streams, perSecond: Math.round(m.n / m.seconds), measuredEvents: m.n, totalEvents: sent.reduce((a, b) => a + b, 0), serverCores: m.cores };
+    return {
+      streams: cfg.streams,
+      perSecond: Math.round(m.n / m.seconds),
+      measuredEvents: m.n,
+      totalEvents: sent.reduce((a, b) => a + b, 0),
+      serverCores: m.cores,
+    };
   } finally {
     await endAll(clients);
   }

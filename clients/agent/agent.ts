@@ -53,9 +53,24 @@ export function agentCard(model: ChatModel): AgentCard {
       : `The reference agent on ${model.label}.`,
     version: AGENT_VERSION,
     skills: [
-      { id: 'chat', name: 'Conversation', description: `Answers in sessions, streaming tokens (model: ${model.label}).`.slice(0, 1000), tags: ['chat'] },
-      { id: 'ask-human', name: 'Asks before risky actions', description: 'Input requests with deadlines and declared defaults.', tags: ['hitl'] },
-      { id: 'tasks', name: 'Scheduled tasks', description: 'Starts sessions itself on a schedule and posts a compact result.', tags: ['cron'] },
+      {
+        id: 'chat',
+        name: 'Conversation',
+        description: `Answers in sessions, streaming tokens (model: ${model.label}).`.slice(0, 1000),
+        tags: ['chat'],
+      },
+      {
+        id: 'ask-human',
+        name: 'Asks before risky actions',
+        description: 'Input requests with deadlines and declared defaults.',
+        tags: ['hitl'],
+      },
+      {
+        id: 'tasks',
+        name: 'Scheduled tasks',
+        description: 'Starts sessions itself on a schedule and posts a compact result.',
+        tags: ['cron'],
+      },
     ],
     capabilities: { streaming: true, inputRequests: true, steering: true, cancel: true },
   };
@@ -74,7 +89,14 @@ export class ReferenceAgent {
   private stopped = false;
 
   constructor(private readonly opts: AgentOptions) {
-    this.client = new TetherClient({ url: opts.url, principal: opts.agentId, password: opts.password, device: 'main', agent: agentCard(opts.model), persistent: true });
+    this.client = new TetherClient({
+      url: opts.url,
+      principal: opts.agentId,
+      password: opts.password,
+      device: 'main',
+      agent: agentCard(opts.model),
+      persistent: true,
+    });
     this.limiter = new CallLimiter(opts.maxModelCalls ?? 16);
     this.health = new EndpointHealth(opts.model, {
       minBackoffMs: opts.probeBackoffMs?.min,
@@ -100,7 +122,13 @@ export class ReferenceAgent {
     void this.health.ready().catch(() => {});
     // Runs an earlier process left open are ended (each Conversation recovers on open) [AGENT-RECOVER-1].
     const open = await this.client.listSessions({ status: 'open', limit: 500 });
-    await Promise.all(open.map((s) => this.conversation(s.sid).open().catch((err) => this.log('warn', 'could not open session', { sid: s.sid, err: String(err) }))));
+    await Promise.all(
+      open.map((s) =>
+        this.conversation(s.sid)
+          .open()
+          .catch((err) => this.log('warn', 'could not open session', { sid: s.sid, err: String(err) })),
+      ),
+    );
     await this.pull();
     this.log('info', 'agent started', { agentId: this.opts.agentId, model: this.opts.model.label, sessions: open.length });
   }
@@ -108,7 +136,11 @@ export class ReferenceAgent {
   /** A one-shot task: a new session with people, a run on it, a compact result for their devices. */
   async runTask(t: TaskOptions): Promise<{ sid: string; runId: string; status: string }> {
     const participants = (t.participants ?? []).map((p) => ({ principal: p, role: 'member' as const }));
-    const sid = await this.client.createSession({ title: (t.title ?? t.task).slice(0, 200), participants, metadata: { startedBy: 'agent', task: t.task.slice(0, 500) } });
+    const sid = await this.client.createSession({
+      title: (t.title ?? t.task).slice(0, 200),
+      participants,
+      metadata: { startedBy: 'agent', task: t.task.slice(0, 500) },
+    });
     const { runId, status } = await this.conversation(sid).runTask(t.task);
     return { sid, runId, status };
   }

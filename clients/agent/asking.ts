@@ -15,7 +15,10 @@ export function answerSchemaOf(answer: AskArgs['answer']): Record<string, unknow
 }
 
 /** What the host applies at the deadline: the declared value, else "no" for risky questions, else fail. */
-export function onTimeoutOf(args: AskArgs, schema: Record<string, unknown>): { policy: 'default'; value: unknown } | { policy: 'fail' } | { policy: 'wait' } {
+export function onTimeoutOf(
+  args: AskArgs,
+  schema: Record<string, unknown>,
+): { policy: 'default'; value: unknown } | { policy: 'fail' } | { policy: 'wait' } {
   if (args.onTimeout === 'wait') return { policy: 'wait' };
   if (args.onTimeout === 'fail') return { policy: 'fail' };
   if (args.onTimeout !== undefined && args.onTimeout !== null) return { policy: 'default', value: args.onTimeout };
@@ -24,7 +27,13 @@ export function onTimeoutOf(args: AskArgs, schema: Record<string, unknown>): { p
   return { policy: 'fail' };
 }
 
-export async function askHuman(session: Session, runId: string, args: AskArgs, signal: AbortSignal, graceMs: number): Promise<Record<string, unknown>> {
+export async function askHuman(
+  session: Session,
+  runId: string,
+  args: AskArgs,
+  signal: AbortSignal,
+  graceMs: number,
+): Promise<Record<string, unknown>> {
   const schema = answerSchemaOf(args.answer);
   const onTimeout = onTimeoutOf(args, schema);
   const seconds = Math.min(Math.max(Number(args.deadlineSeconds) || DEFAULT_DEADLINE_S, 1), 7 * 24 * 3600);
@@ -45,7 +54,14 @@ export async function askHuman(session: Session, runId: string, args: AskArgs, s
       await session.send(`I stopped waiting for an answer to "${prompt.slice(0, 200)}": its deadline passed.`, { role: 'agent' });
       return { requestId: handle.requestId, outcome: 'no answer', stoppedWaiting: true };
     }
-    return { requestId: outcome.requestId, outcome: outcome.outcome, value: outcome.value, decidedBy: outcome.decidedBy, by: outcome.by, seq: outcome.seq };
+    return {
+      requestId: outcome.requestId,
+      outcome: outcome.outcome,
+      value: outcome.value,
+      decidedBy: outcome.decidedBy,
+      by: outcome.by,
+      seq: outcome.seq,
+    };
   } finally {
     clearTimeout(timer);
   }

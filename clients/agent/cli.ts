@@ -15,13 +15,22 @@ export const AGENT_FLAGS: FlagSpec[] = [
   { flag: 'url', env: 'TETHER_URL', help: 'broker URL (mqtt://, mqtts://, ws://, wss://)', default: 'mqtt://127.0.0.1:1883' },
   { flag: 'agent-id', env: 'TETHER_AGENT_ID', help: 'the agent principal (MQTT username)', default: 'assistant' },
   { flag: 'password', env: 'TETHER_PASSWORD', help: 'password or token of the agent principal' },
-  { flag: 'llm-base-url', env: 'TETHER_LLM_BASE_URL', help: 'OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama); none: the offline demo model' },
+  {
+    flag: 'llm-base-url',
+    env: 'TETHER_LLM_BASE_URL',
+    help: 'OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama); none: the offline demo model',
+  },
   { flag: 'llm-model', env: 'TETHER_LLM_MODEL', help: 'model name at the endpoint', default: 'gpt-4o-mini' },
   { flag: 'task', env: '', help: 'start a session with this task (one shot, or at every --schedule tick)' },
   { flag: 'schedule', env: 'TETHER_AGENT_SCHEDULE', help: 'cron expression for --task (croner syntax, e.g. "0 8 * * 1-5")' },
   { flag: 'title', env: '', help: 'title of the task session (default: the task)' },
   { flag: 'participants', env: 'TETHER_AGENT_PARTICIPANTS', help: 'comma-separated people to add to task sessions' },
-  { flag: 'double-texting', env: 'TETHER_DOUBLE_TEXTING', help: 'a message during a run: interrupt, enqueue or reject (per session: metadata.doubleTexting)', default: 'interrupt' },
+  {
+    flag: 'double-texting',
+    env: 'TETHER_DOUBLE_TEXTING',
+    help: 'a message during a run: interrupt, enqueue or reject (per session: metadata.doubleTexting)',
+    default: 'interrupt',
+  },
   { flag: 'max-model-calls', env: 'TETHER_MAX_MODEL_CALLS', help: 'model calls in flight across all sessions', default: '16' },
   { flag: 'budget-tokens', env: 'TETHER_BUDGET_TOKENS', help: 'token budget of each model call context', default: '6000' },
   { flag: 'demo-tokens-per-second', env: 'TETHER_DEMO_TPS', help: 'pace of the demo model (0: no pauses)', default: '35' },
@@ -33,7 +42,12 @@ export class UsageError extends Error {}
 /** The model the flags and environment name: an OpenAI-compatible endpoint, else the demo model. */
 export function modelFrom(values: Record<string, string | boolean | undefined>, env = process.env): ChatModel {
   const key = env.TETHER_LLM_API_KEY ?? env.OPENAI_API_KEY;
-  const base = typeof values['llm-base-url'] === 'string' && values['llm-base-url'] ? values['llm-base-url'] : key ? 'https://api.openai.com/v1' : undefined;
+  const base =
+    typeof values['llm-base-url'] === 'string' && values['llm-base-url']
+      ? values['llm-base-url']
+      : key
+        ? 'https://api.openai.com/v1'
+        : undefined;
   if (!base) return new DemoModel({ tokensPerSecond: Number(values['demo-tokens-per-second'] ?? 35) });
   try {
     new URL(base);
@@ -47,7 +61,8 @@ export function agentOptionsFrom(values: Record<string, string | boolean | undef
   const agentId = String(values['agent-id']);
   if (!isId(agentId)) throw new UsageError(`--agent-id must be an id (letters, digits, . _ -), got ${JSON.stringify(agentId)}`);
   const dt = String(values['double-texting']);
-  if (!DOUBLE_TEXTING.includes(dt as DoubleTexting)) throw new UsageError(`--double-texting must be one of ${DOUBLE_TEXTING.join(', ')}, got ${dt}`);
+  if (!DOUBLE_TEXTING.includes(dt as DoubleTexting))
+    throw new UsageError(`--double-texting must be one of ${DOUBLE_TEXTING.join(', ')}, got ${dt}`);
   const positive = (name: string) => {
     const n = Number(values[name]);
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
@@ -75,7 +90,9 @@ export async function main(argv: string[]): Promise<number | void> {
   try {
     values = parseFlags(argv, AGENT_FLAGS);
     if (values.help) {
-      process.stdout.write(usage('agent', 'Runs the reference agent (offline demo model unless --llm-base-url or an API key is set).', AGENT_FLAGS));
+      process.stdout.write(
+        usage('agent', 'Runs the reference agent (offline demo model unless --llm-base-url or an API key is set).', AGENT_FLAGS),
+      );
       return 0;
     }
     opts = agentOptionsFrom(values, stderrLog);
@@ -93,7 +110,14 @@ export async function main(argv: string[]): Promise<number | void> {
     return 3;
   }
   console.log(`tether agent: ${opts.agentId} online at ${opts.url} (model: ${opts.model.label})`);
-  const task = typeof values.task === 'string' ? { task: values.task, title: typeof values.title === 'string' ? values.title : undefined, participants: splitList(values.participants) } : undefined;
+  const task =
+    typeof values.task === 'string'
+      ? {
+          task: values.task,
+          title: typeof values.title === 'string' ? values.title : undefined,
+          participants: splitList(values.participants),
+        }
+      : undefined;
   if (task && !values.schedule) {
     const result = await agent.runTask(task);
     console.log(JSON.stringify(result));
@@ -118,5 +142,10 @@ export async function main(argv: string[]): Promise<number | void> {
 }
 
 function splitList(v: string | boolean | undefined): string[] {
-  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }

@@ -45,7 +45,17 @@ function toMessages(t: Turn, self: string): ChatMessage[] {
   const calls = t.parts.filter((p) => p.kind === 'tool_call') as { callId: string; name: string; arguments: unknown }[];
   const results = t.parts.filter((p) => p.kind === 'tool_result') as { callId: string; result: unknown }[];
   if (calls.length) {
-    return [{ role: 'assistant', content: textOf(t.parts) || null, tool_calls: calls.map((c) => ({ id: c.callId, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) } })) }];
+    return [
+      {
+        role: 'assistant',
+        content: textOf(t.parts) || null,
+        tool_calls: calls.map((c) => ({
+          id: c.callId,
+          type: 'function',
+          function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
+        })),
+      },
+    ];
   }
   if (results.length) return results.map((r) => ({ role: 'tool', tool_call_id: r.callId, content: JSON.stringify(r.result) }));
   const text = textOf(t.parts);
@@ -79,9 +89,12 @@ export function composeContext(input: ComposeInput): { messages: ChatMessage[]; 
 
   const system: ChatMessage = { role: 'system', content: input.systemPrompt + (tr.title ? `\nSession: ${tr.title}` : '') };
   let used = estimateTokens(system.content);
-  const included: { seq: number; tokens: number; why: ContextManifest['included'][number]['why'] }[] = [{ seq: 0, tokens: used, why: 'system' }];
+  const included: { seq: number; tokens: number; why: ContextManifest['included'][number]['why'] }[] = [
+    { seq: 0, tokens: used, why: 'system' },
+  ];
   const take = new Map<number, { msgs: ChatMessage[]; why: ContextManifest['included'][number]['why'] }>();
-  const cost = (msgs: ChatMessage[]) => msgs.reduce((n, m) => n + estimateTokens(typeof m.content === 'string' ? m.content : JSON.stringify(m)), 0);
+  const cost = (msgs: ChatMessage[]) =>
+    msgs.reduce((n, m) => n + estimateTokens(typeof m.content === 'string' ? m.content : JSON.stringify(m)), 0);
 
   // Pinned turns and the current run's turns first: without them the model cannot continue.
   for (const t of candidates) {
@@ -96,7 +109,12 @@ export function composeContext(input: ComposeInput): { messages: ChatMessage[]; 
   let full = false;
   for (let i = rest.length - 1; i >= 0; i--) {
     const group = [rest[i]];
-    while (i > 0 && rest[i].parts.some((p) => p.kind === 'tool_result') && rest[i - 1].parts.some((p) => p.kind === 'tool_call' || p.kind === 'tool_result')) group.unshift(rest[--i]);
+    while (
+      i > 0 &&
+      rest[i].parts.some((p) => p.kind === 'tool_result') &&
+      rest[i - 1].parts.some((p) => p.kind === 'tool_call' || p.kind === 'tool_result')
+    )
+      group.unshift(rest[--i]);
     const msgs = group.flatMap((t) => toMessages(t, tr.self));
     const c = cost(msgs);
     if (full || used + c > budgetTokens) {
@@ -105,7 +123,7 @@ export function composeContext(input: ComposeInput): { messages: ChatMessage[]; 
       continue;
     }
     used += c;
-    group.forEach((t, k) => take.set(t.seq, { msgs: k === 0 ? msgs : [], why: 'recent' }));
+    for (const [k, t] of group.entries()) take.set(t.seq, { msgs: k === 0 ? msgs : [], why: 'recent' });
   }
   // A tool result whose call was cut away would be refused by the endpoint.
   const ordered = [...take.entries()].sort((a, b) => a[0] - b[0]);
@@ -113,20 +131,38 @@ export function composeContext(input: ComposeInput): { messages: ChatMessage[]; 
   const known = new Set<string>();
   for (const [seq, { msgs, why }] of ordered) {
     const kept = msgs.filter((m) => {
-      if (m.role === 'assistant' && m.tool_calls) m.tool_calls.forEach((c) => known.add(c.id));
+      if (m.role === 'assistant' && m.tool_calls) for (const c of m.tool_calls) known.add(c.id);
       return m.role !== 'tool' || known.has(m.tool_call_id);
     });
     messages.push(...kept);
     if (kept.length) included.push({ seq, tokens: cost(kept), why });
   }
-  return { messages, manifest: { type: MARK.manifest, runId: input.runId, step: input.step, model: input.model, budgetTokens, usedTokens: used, included: ranges(included.map((x) => ({ seq: x.seq, reason: x.why, tokens: x.tokens }))).map(({ reason, ...r }) => ({ ...r, why: reason as ContextManifest['included'][number]['why'], tokens: r.tokens })), excluded: ranges(excluded).map(({ tokens: _t, ...r }) => r) } };
+  return {
+    messages,
+    manifest: {
+      type: MARK.manifest,
+      runId: input.runId,
+      step: input.step,
+      model: input.model,
+      budgetTokens,
+      usedTokens: used,
+      included: ranges(included.map((x) => ({ seq: x.seq, reason: x.why, tokens: x.tokens }))).map(({ reason, ...r }) => ({
+        ...r,
+        why: reason as ContextManifest['included'][number]['why'],
+        tokens: r.tokens,
+      })),
+      excluded: ranges(excluded).map(({ tokens: _t, ...r }) => r),
+    },
+  };
 }
 
 /**
  * Seqs with the same reason become ranges; a range runs on across seqs of other reasons, so the
  * list has about one entry per reason and per interruption by an archive or a steer.
  */
-function ranges(list: { seq: number; reason: string; tokens?: number }[]): { from: number; to: number; reason: string; count: number; tokens: number }[] {
+function ranges(
+  list: { seq: number; reason: string; tokens?: number }[],
+): { from: number; to: number; reason: string; count: number; tokens: number }[] {
   const out: { from: number; to: number; reason: string; count: number; tokens: number }[] = [];
   const open = new Map<string, (typeof out)[number]>();
   for (const x of [...list].sort((a, b) => a.seq - b.seq)) {

@@ -74,7 +74,8 @@ export class Conversation {
       this.session = await this.deps.client.join(this.sid, { after: 0, compact: true });
       this.session.on('event', (e) => this.onEvent(e));
       const { runs, streams } = await this.session.recover('the agent restarted; the run was ended and its work is picked up again');
-      if (runs.length || streams.length) this.deps.log('warn', 'ended work left open by an earlier process', { sid: this.sid, runs, streams });
+      if (runs.length || streams.length)
+        this.deps.log('warn', 'ended work left open by an earlier process', { sid: this.sid, runs, streams });
     })();
     return this.opening;
   }
@@ -147,7 +148,10 @@ export class Conversation {
 
   private async reject(item: InboxItem, run: Run): Promise<void> {
     const reason = `rejected during run ${run.runId} (double-texting: reject)`;
-    await this.session.send(`I am still working on run ${run.runId}; message #${item.seq} was not taken (this session rejects messages during a run). Send it again when I am done.`, { role: 'agent' });
+    await this.session.send(
+      `I am still working on run ${run.runId}; message #${item.seq} was not taken (this session rejects messages during a run). Send it again when I am done.`,
+      { role: 'agent' },
+    );
     // Not taken means not in any later context either: the mark in the log says so.
     await this.session.send([{ kind: 'json', value: { type: MARK.archive, seq: item.seq, reason } }], { role: 'system' });
     await this.deps.inbox.archive([item.itemId], reason);
@@ -161,7 +165,9 @@ export class Conversation {
         const items = this.queue.splice(0);
         const last = this.transcript.turnAt(items[items.length - 1].seq);
         const title = clip(last?.parts.map((p) => (p.kind === 'text' ? (p as { text: string }).text : '')).join(' ') || 'work', 200);
-        await this.startRun(items, title).catch((err) => this.deps.log('error', 'run failed unexpectedly', { sid: this.sid, err: String(err) }));
+        await this.startRun(items, title).catch((err) =>
+          this.deps.log('error', 'run failed unexpectedly', { sid: this.sid, err: String(err) }),
+        );
       }
     } finally {
       this.draining = false;
@@ -248,7 +254,15 @@ export class Conversation {
         this.transcript.markApplied(s.seq);
         await this.caughtUp(ack.seq);
       }
-      const { messages, manifest } = composeContext({ transcript: this.transcript, systemPrompt: this.deps.systemPrompt, budgetTokens: this.deps.budgetTokens, runId: run.runId, step, model: this.deps.model.label, runSeq: run.runSeq });
+      const { messages, manifest } = composeContext({
+        transcript: this.transcript,
+        systemPrompt: this.deps.systemPrompt,
+        budgetTokens: this.deps.budgetTokens,
+        runId: run.runId,
+        step,
+        model: this.deps.model.label,
+        runSeq: run.runSeq,
+      });
       await this.session.send([{ kind: 'json', value: manifest }], { role: 'system' });
       const out = await this.deps.limiter.run(() => this.callModel(run, messages));
       if (out.kind === 'stopped') {
@@ -268,7 +282,10 @@ export class Conversation {
     return `stopped after ${this.deps.maxSteps} model calls`;
   }
 
-  private async callModel(run: Run, messages: Parameters<ChatModel['stream']>[0]['messages']): Promise<{ kind: 'answer'; text: string; calls: ToolCall[] } | { kind: 'stopped' } | { kind: 'unavailable'; reason: string }> {
+  private async callModel(
+    run: Run,
+    messages: Parameters<ChatModel['stream']>[0]['messages'],
+  ): Promise<{ kind: 'answer'; text: string; calls: ToolCall[] } | { kind: 'stopped' } | { kind: 'unavailable'; reason: string }> {
     const ac = new AbortController();
     run.call = ac;
     if (run.stop) ac.abort(new Error(run.stop.why));
@@ -313,7 +330,9 @@ export class Conversation {
       args = { unparsed: call.function.arguments };
     }
     const callId = safeId(call.id);
-    await this.session.send([{ kind: 'tool_call', callId, name: clip(call.function.name || 'unknown', 128), arguments: args }], { role: 'agent' });
+    await this.session.send([{ kind: 'tool_call', callId, name: clip(call.function.name || 'unknown', 128), arguments: args }], {
+      role: 'agent',
+    });
     const ac = new AbortController();
     run.call = ac;
     if (run.stop && run.stop.why !== 'steer') ac.abort(new Error(run.stop.why));
@@ -334,7 +353,9 @@ export class Conversation {
   private async done(items: InboxItem[]): Promise<void> {
     const ids = items.map((i) => i.itemId);
     if (!ids.length) return;
-    await this.deps.inbox.ack(ids).catch((err) => this.deps.log('warn', 'inbox ack failed; the items stay pending', { sid: this.sid, err: String(err) }));
+    await this.deps.inbox
+      .ack(ids)
+      .catch((err) => this.deps.log('warn', 'inbox ack failed; the items stay pending', { sid: this.sid, err: String(err) }));
   }
 }
 
@@ -348,5 +369,11 @@ function safeId(id: string): string {
 function isEndpointFailure(err: unknown): boolean {
   const e = err as { status?: number; name?: string; code?: string; cause?: unknown };
   if (typeof e.status === 'number') return e.status >= 500 || e.status === 429;
-  return e.name === 'APIConnectionError' || e.name === 'APIConnectionTimeoutError' || e.name === 'FetchError' || e.code === 'ECONNREFUSED' || e.name === 'TypeError';
+  return (
+    e.name === 'APIConnectionError' ||
+    e.name === 'APIConnectionTimeoutError' ||
+    e.name === 'FetchError' ||
+    e.code === 'ECONNREFUSED' ||
+    e.name === 'TypeError'
+  );
 }

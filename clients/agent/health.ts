@@ -39,7 +39,10 @@ export class EndpointHealth {
     if (this.healthy && Date.now() - this.checkedAt < (this.opts.freshMs ?? 15_000)) return;
     this.probing ??= this.loop().finally(() => (this.probing = undefined));
     if (!signal) return this.probing;
-    await Promise.race([this.probing, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
+    await Promise.race([
+      this.probing,
+      new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+    ]);
   }
 
   /** A model call failed for a reason that is not the request's own (network, 5xx). */
@@ -79,7 +82,11 @@ export class EndpointHealth {
 
 function describe(err: unknown): string {
   const e = err as { status?: number; message?: string; cause?: { code?: string } };
-  const text = e.status ? `the model endpoint answered ${e.status}` : e.cause?.code ? `the model endpoint is unreachable (${e.cause.code})` : String(e.message ?? err);
+  const text = e.status
+    ? `the model endpoint answered ${e.status}`
+    : e.cause?.code
+      ? `the model endpoint is unreachable (${e.cause.code})`
+      : String(e.message ?? err);
   return text.slice(0, 200);
 }
 

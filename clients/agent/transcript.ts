@@ -67,7 +67,13 @@ export class Transcript {
         break;
       }
       case 'steer': {
-        const turn: Turn = { seq: e.seq, sender: e.sender, role: 'user', parts: [{ kind: 'text', text: String(d.text) }], steer: { runId: d.runId as string | undefined } };
+        const turn: Turn = {
+          seq: e.seq,
+          sender: e.sender,
+          role: 'user',
+          parts: [{ kind: 'text', text: String(d.text) }],
+          steer: { runId: d.runId as string | undefined },
+        };
         const supersedes = d.supersedes as number | undefined;
         const older = supersedes !== undefined ? this.steers.get(supersedes) : undefined;
         if (older?.steer) older.steer.supersededBy = e.seq;
@@ -101,7 +107,9 @@ export class Transcript {
   }
 
   private addMessage(seq: number, sender: string, role: Turn['role'], parts: Part[]): void {
-    const marks = parts.filter((p): p is { kind: 'json'; value: Record<string, unknown> } => p.kind === 'json' && isMark((p as { value?: unknown }).value));
+    const marks = parts.filter(
+      (p): p is { kind: 'json'; value: Record<string, unknown> } => p.kind === 'json' && isMark((p as { value?: unknown }).value),
+    );
     if (sender === this.self && marks.length) {
       this.bookkeeping.add(seq);
       for (const { value } of marks) {
@@ -115,5 +123,10 @@ export class Transcript {
 }
 
 function isMark(v: unknown): v is Record<string, unknown> {
-  return Boolean(v) && typeof v === 'object' && typeof (v as Record<string, unknown>).type === 'string' && String((v as Record<string, unknown>).type).startsWith('tether.context.');
+  return (
+    Boolean(v) &&
+    typeof v === 'object' &&
+    typeof (v as Record<string, unknown>).type === 'string' &&
+    String((v as Record<string, unknown>).type).startsWith('tether.context.')
+  );
 }

@@ -71,12 +71,18 @@ export class ChatActions {
     const open = [...this.view.inputs.values()];
     const req = requestId !== undefined ? (this.view.inputs.get(requestId) ?? { requestId }) : open.length === 1 ? open[0] : undefined;
     if (!req) {
-      this.view.notice(open.length === 0 ? 'no open input requests' : `${open.length} requests are open: /answer ID VALUE (/inputs lists them)`, 'yellow');
+      this.view.notice(
+        open.length === 0 ? 'no open input requests' : `${open.length} requests are open: /answer ID VALUE (/inputs lists them)`,
+        'yellow',
+      );
       return;
     }
     this.answering = req;
     const hint = 'answerSchema' in req && req.answerSchema ? `, expected ${schemaHint(req.answerSchema)}` : '';
-    this.view.notice(`value for ${req.requestId}${'prompt' in req ? ` (${req.prompt})` : ''}: JSON or text${hint}; an empty line does not answer`, 'yellow');
+    this.view.notice(
+      `value for ${req.requestId}${'prompt' in req ? ` (${req.prompt})` : ''}: JSON or text${hint}; an empty line does not answer`,
+      'yellow',
+    );
   }
 
   private answer(requestId: string, text: string): void {

@@ -29,7 +29,10 @@ abstract class LineScreen implements ChatScreen {
   protected readonly rl: Interface;
   protected ended = false;
 
-  constructor(protected readonly stdout: NodeJS.WriteStream, rl: Interface) {
+  constructor(
+    protected readonly stdout: NodeJS.WriteStream,
+    rl: Interface,
+  ) {
     this.rl = rl;
   }
 

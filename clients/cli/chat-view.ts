@@ -106,7 +106,12 @@ export class ChatView {
     const final = partsText(d.parts);
     const before = this.shown.get(d.msgId) ?? '';
     this.shown.delete(d.msgId);
-    const suffix = d.status === 'cancelled' ? this.out.paint('yellow', ' [cancelled]') : d.status === 'failed' ? this.out.paint('red', ` [failed${d.error ? `: ${d.error}` : ''}]`) : '';
+    const suffix =
+      d.status === 'cancelled'
+        ? this.out.paint('yellow', ' [cancelled]')
+        : d.status === 'failed'
+          ? this.out.paint('red', ` [failed${d.error ? `: ${d.error}` : ''}]`)
+          : '';
     if (final.startsWith(before)) {
       const rest = final.slice(before.length);
       if (rest !== '' || !screen.endStream(d.msgId, suffix)) {
@@ -129,7 +134,12 @@ export class ChatView {
     screen.line(`${this.out.paint(['bold', 'yellow'], `? ${req.requestId}`)} ${req.by} asks: ${req.prompt}`);
     screen.line(`  ${inputDetails(this.out, req)}`);
     const mine = !req.to || req.to.includes(this.me);
-    screen.line(this.out.paint('dim', mine ? `  answer: /answer ${req.requestId} VALUE  (or /answer ${req.requestId}, then the value)` : `  for ${req.to!.join(', ')}`));
+    screen.line(
+      this.out.paint(
+        'dim',
+        mine ? `  answer: /answer ${req.requestId} VALUE  (or /answer ${req.requestId}, then the value)` : `  for ${req.to!.join(', ')}`,
+      ),
+    );
   }
 
   private header(sender: string, role: string, continued = false): string {

@@ -39,7 +39,11 @@ export function main(argv: string[]): Promise<number> {
     const screen: ChatScreen = terminal ? new TerminalScreen() : new PipeScreen();
     const view = new ChatView(out, screen, client.principal, session.messages);
     const actions = new ChatActions(session, view, out, () => life.done());
-    view.notice(`── ${sid} as ${client.principal}; /help lists the commands, Ctrl-C leaves`, 'dim', { state: 'joined', sid, principal: client.principal });
+    view.notice(`── ${sid} as ${client.principal}; /help lists the commands, Ctrl-C leaves`, 'dim', {
+      state: 'joined',
+      sid,
+      principal: client.principal,
+    });
 
     void (async () => {
       for await (const item of session) view.apply(item);
@@ -66,7 +70,10 @@ function watchConnection(client: TetherClient, view: ChatView): () => boolean {
   client.on('state', (s) => {
     if (s !== 'online' && s !== 'closed' && since === undefined) since = Date.now();
     else if (s === 'online' && since !== undefined) {
-      view.notice(`── connection lost for ${duration(Date.now() - since)}; resumed`, 'yellow', { state: 'resumed', offlineMs: Date.now() - since });
+      view.notice(`── connection lost for ${duration(Date.now() - since)}; resumed`, 'yellow', {
+        state: 'resumed',
+        offlineMs: Date.now() - since,
+      });
       since = undefined;
     }
   });

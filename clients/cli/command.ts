@@ -66,7 +66,10 @@ async function connectClient(parsed: Parsed, principal: string, extra: Partial<C
 export async function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CliError(EXIT.TIMEOUT, 'TIMEOUT', `no answer from the host within ${seconds} s (${what}); it may still be applied`)), seconds * 1000);
+    timer = setTimeout(
+      () => reject(new CliError(EXIT.TIMEOUT, 'TIMEOUT', `no answer from the host within ${seconds} s (${what}); it may still be applied`)),
+      seconds * 1000,
+    );
   });
   try {
     return await Promise.race([p, timeout]);

@@ -34,10 +34,19 @@ export const CONNECTION_FLAGS: FlagSpec[] = [
 ];
 
 /** `--timeout` of the one-shot commands: how long to wait for the host's answer. */
-export const ANSWER_TIMEOUT_FLAG: FlagSpec = { flag: 'timeout', env: 'TETHER_TIMEOUT', help: 'seconds to wait for the host to answer (exit 6 after)', default: '30' };
+export const ANSWER_TIMEOUT_FLAG: FlagSpec = {
+  flag: 'timeout',
+  env: 'TETHER_TIMEOUT',
+  help: 'seconds to wait for the host to answer (exit 6 after)',
+  default: '30',
+};
 
 /** `--agent` of the shell bridge: who waits, replies and acknowledges. */
-export const AGENT_FLAG: FlagSpec = { flag: 'agent', env: 'TETHER_AGENT', help: 'the agent principal whose inbox is used (default: --user)' };
+export const AGENT_FLAG: FlagSpec = {
+  flag: 'agent',
+  env: 'TETHER_AGENT',
+  help: 'the agent principal whose inbox is used (default: --user)',
+};
 
 export interface Connection {
   url: string;
@@ -60,7 +69,12 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: NodeJS.Proc
   let parsed: { values: FlagValues; positionals: string[] };
   try {
     const options = Object.fromEntries(all.map((s) => [s.flag, { type: s.boolean ? ('boolean' as const) : ('string' as const) }]));
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -73,7 +87,8 @@ export function parseCommand(spec: CommandSpec, argv: string[], env: NodeJS.Proc
   const [min, max] = spec.args;
   const n = parsed.positionals.length;
   if (n < min) throw new UsageError(`missing argument: tether ${spec.name} ${spec.synopsis}`.trimEnd());
-  if (n > max) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}: tether ${spec.name} ${spec.synopsis}`.trimEnd());
+  if (n > max)
+    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}: tether ${spec.name} ${spec.synopsis}`.trimEnd());
   return { values, args: parsed.positionals, connection: connectionOf(values, env, true) };
 }
 
@@ -111,7 +126,8 @@ export function seconds(value: string | boolean | undefined, name: string, check
 
 /** A principal or other id in the ID alphabet. */
 export function principal(value: string, what: string): string {
-  if (!isId(value)) throw new UsageError(`${what} must be 1-64 of A-Z a-z 0-9 . _ - (starting with a letter or digit), got ${JSON.stringify(value)}`);
+  if (!isId(value))
+    throw new UsageError(`${what} must be 1-64 of A-Z a-z 0-9 . _ - (starting with a letter or digit), got ${JSON.stringify(value)}`);
   return value;
 }
 

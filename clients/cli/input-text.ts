@@ -21,7 +21,8 @@ export function atDeadline(req: InputRequest): string | undefined {
 
 /** "risk high · 4m 10s left · default false applies at the deadline" */
 export function inputDetails(out: Output, req: InputRequest, now = Date.now()): string {
-  const risk = req.risk === 'high' ? out.paint(['bold', 'red'], 'risk high') : req.risk === 'medium' ? out.paint('yellow', 'risk medium') : 'risk low';
+  const risk =
+    req.risk === 'high' ? out.paint(['bold', 'red'], 'risk high') : req.risk === 'medium' ? out.paint('yellow', 'risk medium') : 'risk low';
   const parts = [risk];
   if (req.deadline) {
     const left = timeLeft(req.deadline, now);
@@ -34,7 +35,12 @@ export function inputDetails(out: Output, req: InputRequest, now = Date.now()): 
 
 /** The JSON shape of an input request in `watch` and `chat` records. */
 export function inputRecord(req: InputRequest, now = Date.now()): Record<string, unknown> {
-  const r: Record<string, unknown> = { requestId: req.requestId, prompt: req.prompt, risk: req.risk, onTimeout: req.onTimeout ?? { policy: 'wait' } };
+  const r: Record<string, unknown> = {
+    requestId: req.requestId,
+    prompt: req.prompt,
+    risk: req.risk,
+    onTimeout: req.onTimeout ?? { policy: 'wait' },
+  };
   if (req.deadline) {
     r.deadline = req.deadline;
     r.timeLeftMs = msUntil(req.deadline, now);

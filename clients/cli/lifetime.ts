@@ -18,7 +18,10 @@ export class Lifetime {
     const onSignal = () => this.done();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    this.offs.push(() => process.off('SIGINT', onSignal), () => process.off('SIGTERM', onSignal));
+    this.offs.push(
+      () => process.off('SIGINT', onSignal),
+      () => process.off('SIGTERM', onSignal),
+    );
     this.offs.push(client.on('error', (err) => this.failWith(err)));
     void this.ended.then(
       () => this.dispose(),

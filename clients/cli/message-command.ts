@@ -10,7 +10,9 @@ export async function messageText(args: string[]): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('give the text as arguments, or pipe it in (TEXT omitted or -)');
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export async function sendMessage(inv: Invocation, as: string, role: 'user' | 'agent'): Promise<void> {
@@ -21,7 +23,11 @@ export async function sendMessage(inv: Invocation, as: string, role: 'user' | 'a
   const timeout = seconds(inv.values.timeout, 'timeout');
   const client = await inv.connect(as);
   const msgId = newId('m');
-  const ack = await withTimeout(client.command(sid, 'message.send', { msgId, role, parts: [{ kind: 'text', text }] }), timeout, 'message.send');
+  const ack = await withTimeout(
+    client.command(sid, 'message.send', { msgId, role, parts: [{ kind: 'text', text }] }),
+    timeout,
+    'message.send',
+  );
   if (inv.out.json) inv.out.record({ sid, seq: ack.seq, msgId, duplicate: ack.duplicate });
   else inv.out.note(`sent to ${sid} at seq ${ack.seq}`);
 }

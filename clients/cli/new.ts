@@ -12,7 +12,11 @@ export const spec: CommandSpec = {
   summary: 'Creates a session with you as its owner and prints its sid.',
   flags: [
     { flag: 'title', env: '', help: 'title of the session (at most 200 characters)' },
-    { flag: 'with', env: '', help: 'other participants, PRINCIPAL[:ROLE],... (role owner, member, viewer, approver or agent; default member)' },
+    {
+      flag: 'with',
+      env: '',
+      help: 'other participants, PRINCIPAL[:ROLE],... (role owner, member, viewer, approver or agent; default member)',
+    },
     { flag: 'sid', env: '', help: 'the session id to use (default: a new random one)' },
     ANSWER_TIMEOUT_FLAG,
   ],
@@ -27,7 +31,8 @@ export function participantsOf(text: string): { principal: string; role: Role }[
     .filter((s) => s !== '')
     .map((item) => {
       const [who, role = 'member', ...rest] = item.split(':');
-      if (rest.length > 0 || !ROLES.includes(role as Role)) throw new UsageError(`--with ${JSON.stringify(item)}: expected PRINCIPAL[:ROLE] with ROLE one of ${ROLES.join(', ')}`);
+      if (rest.length > 0 || !ROLES.includes(role as Role))
+        throw new UsageError(`--with ${JSON.stringify(item)}: expected PRINCIPAL[:ROLE] with ROLE one of ${ROLES.join(', ')}`);
       return { principal: principal(who, `--with ${JSON.stringify(item)}: the principal`), role: role as Role };
     });
 }

@@ -37,7 +37,7 @@ async function inputsOf(client: TetherClient, sid: string): Promise<OpenInput[]>
 }
 
 async function fromState(client: TetherClient, sid: string, state: SessionState | undefined): Promise<OpenInput[]> {
-  if (!state || state.status !== 'open') return [];
+  if (state?.status !== 'open') return [];
   const out: OpenInput[] = [];
   for (const open of state.openInputs) {
     const e = await eventAt(client, sid, open.seq).catch(() => undefined);

@@ -9,16 +9,22 @@ export const spec: CommandSpec = {
   name: 'sessions',
   synopsis: '',
   summary: 'Lists the sessions you take part in: sid, title, status, your role, who created it, last update.',
-  flags: [{ flag: 'status', env: '', help: 'only open or only closed sessions' }, { flag: 'limit', env: '', help: 'most sessions to list (1-500)', default: '500' }, ANSWER_TIMEOUT_FLAG],
+  flags: [
+    { flag: 'status', env: '', help: 'only open or only closed sessions' },
+    { flag: 'limit', env: '', help: 'most sessions to list (1-500)', default: '500' },
+    ANSWER_TIMEOUT_FLAG,
+  ],
   args: [0, 0],
 };
 
 export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values, out, connect }) => {
     const status = values.status;
-    if (status !== undefined && status !== 'open' && status !== 'closed') throw new UsageError(`--status must be open or closed, got ${JSON.stringify(status)}`);
+    if (status !== undefined && status !== 'open' && status !== 'closed')
+      throw new UsageError(`--status must be open or closed, got ${JSON.stringify(status)}`);
     const limit = Number(values.limit);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) throw new UsageError(`--limit must be an integer from 1 to 500, got ${JSON.stringify(values.limit)}`);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500)
+      throw new UsageError(`--limit must be an integer from 1 to 500, got ${JSON.stringify(values.limit)}`);
     const timeout = seconds(values.timeout, 'timeout');
     const client = await connect(undefined, { requestTimeoutMs: timeout * 1000 });
     const list = await client.listSessions(status ? { status, limit } : { limit });
@@ -32,7 +38,14 @@ export function main(argv: string[]): Promise<number> {
       return;
     }
     const rows = sessions.map((s) => [s.sid, clip(s.title ?? '', 40), s.status, s.role, s.createdBy, ago(s.updatedAt)]);
-    const paint = (col: number, cell: string) => (col === 0 ? out.paint('bold', cell) : col === 2 && cell === 'closed' ? out.paint('dim', cell) : col === 5 ? out.paint('dim', cell) : cell);
+    const paint = (col: number, cell: string) =>
+      col === 0
+        ? out.paint('bold', cell)
+        : col === 2 && cell === 'closed'
+          ? out.paint('dim', cell)
+          : col === 5
+            ? out.paint('dim', cell)
+            : cell;
     for (const l of table(['SID', 'TITLE', 'STATUS', 'ROLE', 'CREATED BY', 'UPDATED'], rows, paint)) out.line(l);
   });
 }

@@ -47,7 +47,8 @@ export function main(argv: string[]): Promise<number> {
     const sid = typeof inv.values.session === 'string' ? principal(inv.values.session, '--session') : undefined;
     const timeoutMs = inv.values.timeout === undefined ? undefined : seconds(inv.values.timeout, 'timeout') * 1000;
     const max = Number(inv.values.max);
-    if (!Number.isSafeInteger(max) || max < 1 || max > 500) throw new UsageError(`--max must be an integer from 1 to 500, got ${JSON.stringify(inv.values.max)}`);
+    if (!Number.isSafeInteger(max) || max < 1 || max > 500)
+      throw new UsageError(`--max must be an integer from 1 to 500, got ${JSON.stringify(inv.values.max)}`);
     const stop = new AbortController();
     const onSigint = () => stop.abort(new CliError(EXIT.INTERRUPTED, 'INTERRUPTED', 'interrupted'));
     process.once('SIGINT', onSigint);
@@ -58,7 +59,11 @@ export function main(argv: string[]): Promise<number> {
       const items = await waitForItems(client, { sid, max, timeoutMs, signal: stop.signal, onWaiting });
       if (items.length === 0) {
         const where = sid ? ` of session ${sid}` : '';
-        throw new CliError(EXIT.TIMEOUT, 'TIMEOUT', timeoutMs === 0 ? `no pending items${where} for ${agent}` : `no inbox item${where} for ${agent} within ${timeoutMs! / 1000} s`);
+        throw new CliError(
+          EXIT.TIMEOUT,
+          'TIMEOUT',
+          timeoutMs === 0 ? `no pending items${where} for ${agent}` : `no inbox item${where} for ${agent} within ${timeoutMs! / 1000} s`,
+        );
       }
       const records = await Promise.all(items.map((item) => withEvent(client, item)));
       for (const r of records) print(inv.out, r);
@@ -74,7 +79,11 @@ export function main(argv: string[]): Promise<number> {
 async function withEvent(client: TetherClient, item: InboxItem): Promise<WaitRecord> {
   try {
     const e = await eventAt(client, item.sid, item.seq);
-    return { ...item, event: e ? compact(e) : null, ...(e ? {} : { error: { code: 'EVENT_NOT_FOUND', message: `no event at seq ${item.seq} (pruned by retention?)` } }) };
+    return {
+      ...item,
+      event: e ? compact(e) : null,
+      ...(e ? {} : { error: { code: 'EVENT_NOT_FOUND', message: `no event at seq ${item.seq} (pruned by retention?)` } }),
+    };
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'FAILURE';
     return { ...item, event: null, error: { code, message: (err as Error).message } };

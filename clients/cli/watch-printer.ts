@@ -11,7 +11,10 @@ export class WatchPrinter {
 
   ready(principal: string, sessions: number, open: number): void {
     if (this.out.json) this.out.record({ kind: 'ready', principal, sessions, open });
-    else this.out.note(this.out.paint('dim', `watching as ${principal}: ${sessions} session${sessions === 1 ? '' : 's'}, ${open} open. Ctrl-C to stop.`));
+    else
+      this.out.note(
+        this.out.paint('dim', `watching as ${principal}: ${sessions} session${sessions === 1 ? '' : 's'}, ${open} open. Ctrl-C to stop.`),
+      );
   }
 
   session(sid: string, s: { title?: string; by?: string; role?: string; seq?: number }): void {
@@ -31,7 +34,11 @@ export class WatchPrinter {
       return;
     }
     const who = by ? `${by} asks` : 'asked';
-    this.line('?', 'yellow', `${this.out.paint('bold', sid)} ${req.requestId} ${who}: ${clip(req.prompt, 200)}${waiting ? this.out.paint('dim', ' (waiting)') : ''}`);
+    this.line(
+      '?',
+      'yellow',
+      `${this.out.paint('bold', sid)} ${req.requestId} ${who}: ${clip(req.prompt, 200)}${waiting ? this.out.paint('dim', ' (waiting)') : ''}`,
+    );
     this.out.line(`           ${inputDetails(this.out, req)}`);
     this.out.line(this.out.paint('dim', `           answer: tether answer ${sid} ${req.requestId} VALUE`));
   }

@@ -22,7 +22,11 @@ export const spec: CommandSpec = {
     'Prints live notifications until Ctrl-C: new sessions, input requests you may answer (time left, default at the ' +
     'deadline), run results, closed sessions. Starts with the open input requests already waiting for you.',
   flags: [
-    { flag: 'device', env: 'TETHER_DEVICE', help: 'a stable device name: the broker keeps notifications for this device while watch is not running' },
+    {
+      flag: 'device',
+      env: 'TETHER_DEVICE',
+      help: 'a stable device name: the broker keeps notifications for this device while watch is not running',
+    },
     { flag: 'scan', env: '', help: 'open sessions (most recent first) whose waiting input requests are shown on start', default: '50' },
   ],
   args: [0, 0],
@@ -32,7 +36,8 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values, out, connect }) => {
     const device = typeof values.device === 'string' && values.device !== '' ? principal(values.device, '--device') : undefined;
     const scan = Number(values.scan);
-    if (!Number.isSafeInteger(scan) || scan < 0) throw new UsageError(`--scan must be a non-negative integer, got ${JSON.stringify(values.scan)}`);
+    if (!Number.isSafeInteger(scan) || scan < 0)
+      throw new UsageError(`--scan must be a non-negative integer, got ${JSON.stringify(values.scan)}`);
     const client = await connect(undefined, device ? { device, persistent: true } : {});
     const life = new Lifetime(client);
     const printer = new WatchPrinter(out);
@@ -72,11 +77,16 @@ export function main(argv: string[]): Promise<number> {
 
 /** Sessions in which this principal's role may answer input requests, most recent first. */
 function answerable(sessions: SessionIndexEntry[]): SessionIndexEntry[] {
-  return sessions.filter((s) => s.role === 'owner' || s.role === 'member' || s.role === 'approver').sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+  return sessions
+    .filter((s) => s.role === 'owner' || s.role === 'member' || s.role === 'approver')
+    .sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
 }
 
 async function waiting(client: TetherClient, printer: WatchPrinter, seen: Set<string>, sessions: SessionIndexEntry[]): Promise<void> {
-  for (const { sid, req, seq, by } of await openInputsOf(client, sessions.map((s) => s.sid))) {
+  for (const { sid, req, seq, by } of await openInputsOf(
+    client,
+    sessions.map((s) => s.sid),
+  )) {
     if (req.to && !req.to.includes(client.principal)) continue;
     const key = `input/${sid}/${seq}`;
     if (seen.has(key)) continue;

@@ -19,8 +19,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     if (w) {
       this.onYield?.(item);
       w.resolve({ value: item, done: false });
-    }
-    else this.items.push(item);
+    } else this.items.push(item);
   }
 
   end(error?: unknown): void {

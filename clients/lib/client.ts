@@ -4,7 +4,17 @@
  * reconnect is redone on every 'online': births, command and request resends, and a history
  * catch-up of every joined session.
  */
-import type { AgentState, CommandDataOf, EventEnvelope, HistoryQuery as HistoryGetData, HostState, ReplyDataOf, RequestDataOf, SessionIndexEntry, SessionState } from '../../schemas/src/index.ts';
+import type {
+  AgentState,
+  CommandDataOf,
+  EventEnvelope,
+  HistoryQuery as HistoryGetData,
+  HostState,
+  ReplyDataOf,
+  RequestDataOf,
+  SessionIndexEntry,
+  SessionState,
+} from '../../schemas/src/index.ts';
 import { filters, isId, parseTopic, topics } from '../../protocol/topics.ts';
 import type { ClientEvents, ClientOptions, Notification } from './client-options.ts';
 import { CommandLedger, type Ack, type CommandOptions } from './command-ledger.ts';
@@ -26,7 +36,11 @@ import type { ConnectionState, Transport } from './transport.ts';
 type JsonObject = Record<string, unknown>;
 
 function checkId(value: string, what: string): void {
-  if (!isId(value)) throw new TetherError('INVALID_ARGUMENT', `invalid ${what} ${JSON.stringify(value)}: ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ [ID-ALPHABET-1]`);
+  if (!isId(value))
+    throw new TetherError(
+      'INVALID_ARGUMENT',
+      `invalid ${what} ${JSON.stringify(value)}: ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ [ID-ALPHABET-1]`,
+    );
 }
 
 export class TetherClient extends Emitter<ClientEvents> {
@@ -237,7 +251,9 @@ export class TetherClient extends Emitter<ClientEvents> {
     if (!this.index) {
       this.index = new SessionIndex();
       // A cleared index entry: no longer a participant, stop following [CLIENT-LEAVE-1].
-      this.index.on('removed', (sid) => this.sessions.get(sid)?.fail(new TetherError('NOT_PARTICIPANT', `removed from session ${sid}`, undefined, undefined, sid)));
+      this.index.on('removed', (sid) =>
+        this.sessions.get(sid)?.fail(new TetherError('NOT_PARTICIPANT', `removed from session ${sid}`, undefined, undefined, sid)),
+      );
       await this.transport.subscribe(topics.sessionIndexAll(this.principal));
       void this.reconcileIndex();
     }
@@ -415,7 +431,9 @@ export class TetherClient extends Emitter<ClientEvents> {
           json.sid === t.sid &&
           Array.isArray(events) &&
           events.length > 0 &&
-          events.every((e, i): e is EventEnvelope => isEventEnvelope(e, t.sid) && (i === 0 || e.seq === (events[i - 1] as EventEnvelope).seq + 1))
+          events.every(
+            (e, i): e is EventEnvelope => isEventEnvelope(e, t.sid) && (i === 0 || e.seq === (events[i - 1] as EventEnvelope).seq + 1),
+          )
         ) {
           s.onLive(events);
         }

@@ -99,12 +99,33 @@ export class CommandLedger {
     const payload = JSON.stringify({ v: 1, id, type, replyTo: this.replyTo, data });
     // Never publish what the host would refuse for its size [CLIENT-LIMIT-1].
     if (utf8Length(payload) > this.maxPayloadBytes) {
-      return Promise.reject(new TetherError('PAYLOAD_TOO_LARGE', `command of ${utf8Length(payload)} bytes exceeds the host's maxPayloadBytes ${this.maxPayloadBytes}`, 'CLIENT-LIMIT-1', undefined, sid));
+      return Promise.reject(
+        new TetherError(
+          'PAYLOAD_TOO_LARGE',
+          `command of ${utf8Length(payload)} bytes exceeds the host's maxPayloadBytes ${this.maxPayloadBytes}`,
+          'CLIENT-LIMIT-1',
+          undefined,
+          sid,
+        ),
+      );
     }
     this.stats.submitted++;
     return new Promise<Ack>((resolve, reject) => {
       const order = opts.orderKey ?? `\u0000${id}`;
-      const k: Kept = { id, sid, type, topic, payload, order, onRefused: opts.onRefused, sentAt: 0, attempts: 0, transientRefusals: 0, resolve, reject };
+      const k: Kept = {
+        id,
+        sid,
+        type,
+        topic,
+        payload,
+        order,
+        onRefused: opts.onRefused,
+        sentAt: 0,
+        attempts: 0,
+        transientRefusals: 0,
+        resolve,
+        reject,
+      };
       this.kept.set(id, k);
       this.transmit(k);
       this.ensureTicker();

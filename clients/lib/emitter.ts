@@ -4,6 +4,7 @@
  * uncaught error, so it is neither swallowed nor able to corrupt the library's own state.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: listener parameters are checked per event by the Events map, not here
 export type Listener = (...args: any[]) => void;
 
 export class Emitter<E extends { [K in keyof E]: Listener }> {

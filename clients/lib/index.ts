@@ -6,7 +6,16 @@ export { TetherClient } from './client.ts';
 export type { ClientOptions, ClientEvents, Notification } from './client-options.ts';
 export { Session } from './session.ts';
 export type { JoinOptions, SendOptions, AskOptions, InputRequestHandle, InputResolution, SessionEvents } from './session-types.ts';
-export { SessionFeed, parseHistoryPage, isEventEnvelope, type FeedItem, type HistoryPage, type HistoryQuery, type SessionFeedOptions, type FeedDeps } from './session-feed.ts';
+export {
+  SessionFeed,
+  parseHistoryPage,
+  isEventEnvelope,
+  type FeedItem,
+  type HistoryPage,
+  type HistoryQuery,
+  type SessionFeedOptions,
+  type FeedDeps,
+} from './session-feed.ts';
 export { MessageFold, type MessageView, type MessageStatus } from './message-fold.ts';
 export { StreamWriter, type StreamWriterOptions, type CompleteOptions } from './stream-writer.ts';
 export { SessionIndex, type SessionIndexEvents } from './session-index.ts';

@@ -34,7 +34,9 @@ export interface RetainedMessage {
  * [LIVE-EPOCH-2], and so is a state other than offline with the epoch of an offline state seen:
  * that connection is dead, whatever arrives late from it [LIVE-EPOCH-3].
  */
-export class EpochBoard<T extends { epoch: number; status?: string }> extends Emitter<{ change: (key: string, value: T | undefined) => void }> {
+export class EpochBoard<T extends { epoch: number; status?: string }> extends Emitter<{
+  change: (key: string, value: T | undefined) => void;
+}> {
   private readonly latest = new Map<string, T>();
   private readonly deadEpoch = new Map<string, number>();
 
@@ -141,12 +143,16 @@ export class Liveness {
   }
 
   runClosed(): void {
-    if (this.agent && this.openRuns > 0 && --this.openRuns === 0 && this.agentStatus !== 'degraded') void this.setAgentStatus('online').catch(() => {});
+    if (this.agent && this.openRuns > 0 && --this.openRuns === 0 && this.agentStatus !== 'degraded')
+      void this.setAgentStatus('online').catch(() => {});
   }
 
   async setPresence(sid: string, status: PresenceStatus): Promise<void> {
     if (status === 'online' && (this.agent || this.presenceWill !== sid)) {
-      throw new TetherError('INVALID_ARGUMENT', `online presence in ${sid} needs the connection's Will on it: connect with presenceWill: '${sid}' [LIVE-PRESENCE-1]`);
+      throw new TetherError(
+        'INVALID_ARGUMENT',
+        `online presence in ${sid} needs the connection's Will on it: connect with presenceWill: '${sid}' [LIVE-PRESENCE-1]`,
+      );
     }
     if (status === 'offline') this.presences.delete(sid);
     else this.presences.set(sid, status);
@@ -201,7 +207,15 @@ export class Liveness {
 
   private agentState(status: AgentStatus): string {
     const reason = status === 'degraded' ? { reason: this.degradedReason } : {};
-    return JSON.stringify({ v: 1, agentId: this.principal, status, ...reason, epoch: this.epochValue, time: new Date().toISOString(), card: this.agent });
+    return JSON.stringify({
+      v: 1,
+      agentId: this.principal,
+      status,
+      ...reason,
+      epoch: this.epochValue,
+      time: new Date().toISOString(),
+      card: this.agent,
+    });
   }
 
   private presenceState(status: PresenceStatus): string {

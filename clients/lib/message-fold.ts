@@ -32,7 +32,10 @@ export interface MessageView {
 function textOfParts(parts: unknown): string {
   if (!Array.isArray(parts)) return '';
   return parts
-    .filter((p): p is { kind: 'text'; text: string } => !!p && (p as { kind?: unknown }).kind === 'text' && typeof (p as { text?: unknown }).text === 'string')
+    .filter(
+      (p): p is { kind: 'text'; text: string } =>
+        !!p && (p as { kind?: unknown }).kind === 'text' && typeof (p as { text?: unknown }).text === 'string',
+    )
     .map((p) => p.text)
     .join('');
 }
@@ -100,13 +103,32 @@ export class MessageFold {
     switch (e.type) {
       case 'message': {
         const d = e.data as EventDataOf<'message'>;
-        const v: MessageView = { msgId: d.msgId, sender: e.sender, role: d.role, status: 'ok', text: textOfParts(d.parts), parts: d.parts, chunks: 0, startedSeq: e.seq, seq: e.seq };
+        const v: MessageView = {
+          msgId: d.msgId,
+          sender: e.sender,
+          role: d.role,
+          status: 'ok',
+          text: textOfParts(d.parts),
+          parts: d.parts,
+          chunks: 0,
+          startedSeq: e.seq,
+          seq: e.seq,
+        };
         this.views.set(d.msgId, v);
         return v;
       }
       case 'message.started': {
         const d = e.data as EventDataOf<'message.started'>;
-        const v: MessageView = { msgId: d.msgId, sender: e.sender, role: d.role, status: 'streaming', text: '', chunks: 0, startedSeq: e.seq, seq: e.seq };
+        const v: MessageView = {
+          msgId: d.msgId,
+          sender: e.sender,
+          role: d.role,
+          status: 'streaming',
+          text: '',
+          chunks: 0,
+          startedSeq: e.seq,
+          seq: e.seq,
+        };
         if (d.runId !== undefined) v.runId = d.runId;
         this.views.set(d.msgId, v);
         this.open.add(d.msgId);
@@ -116,7 +138,16 @@ export class MessageFold {
         const d = e.data as EventDataOf<'message.delta'>;
         let v = this.views.get(d.msgId);
         if (!v) {
-          v = { msgId: d.msgId, sender: e.sender, role: 'agent', status: 'streaming', text: '', chunks: 0, seq: e.seq, incomplete: d.i > 0 };
+          v = {
+            msgId: d.msgId,
+            sender: e.sender,
+            role: 'agent',
+            status: 'streaming',
+            text: '',
+            chunks: 0,
+            seq: e.seq,
+            incomplete: d.i > 0,
+          };
           this.views.set(d.msgId, v);
           this.open.add(d.msgId);
         }

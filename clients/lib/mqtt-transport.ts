@@ -185,7 +185,7 @@ export class MqttTransport extends Emitter<TransportEvents> implements Transport
   private sendSubscribe(filters: string[], then?: () => void): void {
     const conn = this.conn;
     const client = this.client!;
-    client.subscribe(Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])), (err, _granted, packet) => {
+    client.subscribe(Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])), (_err, _granted, packet) => {
       if (conn !== this.conn) return;
       // An error without a SUBACK means the connection closed; onClose handles that.
       const codes = (packet as { granted?: number[] } | undefined)?.granted;
@@ -245,10 +245,14 @@ export class MqttTransport extends Emitter<TransportEvents> implements Transport
     if (typeof code === 'number' && FATAL_CONNACK.has(code) && !this.closing) {
       this.closing = true;
       clearTimeout(this.reconnectTimer);
-      this.emit('error', new TetherError('CONNECT_REFUSED', `the broker refused the connection: ${err.message}`, undefined, { returnCode: code }));
+      this.emit(
+        'error',
+        new TetherError('CONNECT_REFUSED', `the broker refused the connection: ${err.message}`, undefined, { returnCode: code }),
+      );
       this.client?.end(true);
       this.failPublishes(new TetherError('CLOSED', 'connection refused'));
-      for (const sub of this.subs.values()) for (const w of sub.waiters.splice(0)) w.reject(new TetherError('CONNECT_REFUSED', err.message));
+      for (const sub of this.subs.values())
+        for (const w of sub.waiters.splice(0)) w.reject(new TetherError('CONNECT_REFUSED', err.message));
       this.setState('closed');
     }
     // Any other error is followed by 'close', which schedules the reconnect.

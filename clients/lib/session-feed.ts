@@ -79,13 +79,27 @@ function isSeq(n: unknown): n is number {
 export function isEventEnvelope(e: unknown, sid: string): e is EventEnvelope {
   if (!e || typeof e !== 'object') return false;
   const x = e as Record<string, unknown>;
-  return isSeq(x.seq) && x.seq >= 1 && x.sid === sid && typeof x.type === 'string' && typeof x.sender === 'string' && !!x.data && typeof x.data === 'object';
+  return (
+    isSeq(x.seq) &&
+    x.seq >= 1 &&
+    x.sid === sid &&
+    typeof x.type === 'string' &&
+    typeof x.sender === 'string' &&
+    !!x.data &&
+    typeof x.data === 'object'
+  );
 }
 
 export function parseHistoryPage(data: unknown, sid: string): HistoryPage {
   const p = (data ?? {}) as Record<string, unknown>;
   const events = p.events;
-  if (!isSeq(p.from) || !isSeq(p.to) || !Array.isArray(events) || typeof p.more !== 'boolean' || !events.every((e) => isEventEnvelope(e, sid))) {
+  if (
+    !isSeq(p.from) ||
+    !isSeq(p.to) ||
+    !Array.isArray(events) ||
+    typeof p.more !== 'boolean' ||
+    !events.every((e) => isEventEnvelope(e, sid))
+  ) {
     throw new TetherError('BAD_PAYLOAD', `malformed history page for ${sid}`);
   }
   const reset = p.reset as { atSeq?: unknown; state?: unknown } | undefined;
@@ -226,7 +240,11 @@ export class SessionFeed {
         if (ask?.after !== before) {
           ask?.ac.abort();
           const ac = new AbortController();
-          ask = { after: before, ac, page: this.deps.history({ sid: this.sid, after: before, to, limit: this.pageLimit, compact: this.compact }, ac.signal) };
+          ask = {
+            after: before,
+            ac,
+            page: this.deps.history({ sid: this.sid, after: before, to, limit: this.pageLimit, compact: this.compact }, ac.signal),
+          };
         }
         this.abort = ask.ac;
         const page = await ask.page;

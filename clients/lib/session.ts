@@ -2,7 +2,14 @@
  * A joined session: its events exactly once and in seq order (async iterator and emitter), the
  * message views folded from them, and the commands a participant sends into it.
  */
-import type { CommandDataOf, EventDataOf, EventEnvelope, HistoryQuery as HistoryGetData, Part, SessionState } from '../../schemas/src/index.ts';
+import type {
+  CommandDataOf,
+  EventDataOf,
+  EventEnvelope,
+  HistoryQuery as HistoryGetData,
+  Part,
+  SessionState,
+} from '../../schemas/src/index.ts';
 import type { Ack, CommandOptions } from './command-ledger.ts';
 import type { AskOptions, InputRequestHandle, InputResolution, SendOptions, SessionEvents, SessionLink } from './session-types.ts';
 import { ConsumerCursor } from './consumer-cursor.ts';
@@ -52,7 +59,8 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
       sid,
       {
         // 10 s, then the feed asks again with a new request id [CLIENT-RESUME-6].
-        history: async (q, signal) => parseHistoryPage((await link.request('history.get', { ...q }, { signal, timeoutMs: 10_000 })).data, sid),
+        history: async (q, signal) =>
+          parseHistoryPage((await link.request('history.get', { ...q }, { signal, timeoutMs: 10_000 })).data, sid),
         deliver: (item) => this.deliver(item),
         advanced: () => this.cursor.commit(),
         failed: (err) => this.fail(err),
@@ -61,7 +69,14 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
       opts,
     );
     const listening = () => (['item', 'event', 'message', 'reset'] as const).some((e) => this.listenerCount(e) > 0);
-    this.cursor = new ConsumerCursor(sid, store, lastSeq, () => this.feed.lastSeq, listening, () => this.messages.openFloor());
+    this.cursor = new ConsumerCursor(
+      sid,
+      store,
+      lastSeq,
+      () => this.feed.lastSeq,
+      listening,
+      () => this.messages.openFloor(),
+    );
     this.pendingStart = lastSeq;
   }
 
@@ -189,7 +204,11 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     return { runId, seq: ack.seq };
   }
 
-  finishRun(runId: string, status: 'completed' | 'failed' | 'cancelled', opts: { summary?: string; error?: string; id?: string } = {}): Promise<Ack> {
+  finishRun(
+    runId: string,
+    status: 'completed' | 'failed' | 'cancelled',
+    opts: { summary?: string; error?: string; id?: string } = {},
+  ): Promise<Ack> {
     const data: CommandDataOf<'run.finish'> = { runId, status };
     if (opts.summary !== undefined) data.summary = opts.summary;
     if (opts.error !== undefined) data.error = opts.error;
@@ -351,4 +370,3 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
     this.resolutionWaiters.delete(d.requestId);
   }
 }
-

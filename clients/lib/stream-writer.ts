@@ -103,8 +103,15 @@ export class StreamWriter {
       const text = this.buf.slice(0, cut);
       this.buf = this.buf.slice(cut);
       const i = this.nextIndex++;
-      const chunk = this.link.submit('message.delta', { msgId: this.msgId, i, text }, { id: this.chunkId(i), orderKey: this.orderKey, onRefused: (err) => this.onRefused(err) });
-      void this.track(chunk).then(() => this.repairing.delete(i), () => {});
+      const chunk = this.link.submit(
+        'message.delta',
+        { msgId: this.msgId, i, text },
+        { id: this.chunkId(i), orderKey: this.orderKey, onRefused: (err) => this.onRefused(err) },
+      );
+      void this.track(chunk).then(
+        () => this.repairing.delete(i),
+        () => {},
+      );
     }
   }
 

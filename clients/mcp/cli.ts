@@ -20,7 +20,12 @@ export const MCP_FLAGS: FlagSpec[] = [
   { flag: 'http', env: '', help: 'serve Streamable HTTP at /mcp instead of stdio', boolean: true },
   { flag: 'port', env: 'TETHER_MCP_PORT', help: 'HTTP port with --http (0: any free port)', default: '8765' },
   { flag: 'bind', env: 'TETHER_MCP_BIND', help: 'HTTP address with --http', default: '127.0.0.1' },
-  { flag: 'progress-seconds', env: 'TETHER_MCP_PROGRESS_SECONDS', help: 'seconds between progress notifications while ask_human waits', default: '10' },
+  {
+    flag: 'progress-seconds',
+    env: 'TETHER_MCP_PROGRESS_SECONDS',
+    help: 'seconds between progress notifications while ask_human waits',
+    default: '10',
+  },
   { flag: 'help', env: '', help: 'show this help', boolean: true },
 ];
 
@@ -38,7 +43,8 @@ function principalOf(values: Record<string, string | boolean | undefined>): stri
 
 function number(values: Record<string, string | boolean | undefined>, flag: string, min: number, max: number): number {
   const n = Number(values[flag]);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got ${String(values[flag])}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got ${String(values[flag])}`);
   return n;
 }
 
@@ -59,7 +65,9 @@ export async function main(argv: string[]): Promise<number | void> {
   try {
     values = parseFlags(argv, MCP_FLAGS);
     if (values.help) {
-      process.stdout.write(usage('mcp', 'An MCP server (stdio, or Streamable HTTP with --http) that makes the calling agent a Tether participant.', MCP_FLAGS));
+      process.stdout.write(
+        usage('mcp', 'An MCP server (stdio, or Streamable HTTP with --http) that makes the calling agent a Tether participant.', MCP_FLAGS),
+      );
       return 0;
     }
     principal = principalOf(values);
@@ -90,8 +98,16 @@ export async function main(argv: string[]): Promise<number | void> {
   try {
     if (values.http) {
       const bind = String(values.bind);
-      const endpoint = await serveHttp({ bind, port, makeServer: () => createMcpServer(deps), onError: (err) => log(`http: ${err.message}`) });
-      if (!isLoopbackHost(bind)) log(`warning: ${bind} is not a loopback address and the MCP endpoint has no authentication; anyone who reaches it acts as ${principal}`);
+      const endpoint = await serveHttp({
+        bind,
+        port,
+        makeServer: () => createMcpServer(deps),
+        onError: (err) => log(`http: ${err.message}`),
+      });
+      if (!isLoopbackHost(bind))
+        log(
+          `warning: ${bind} is not a loopback address and the MCP endpoint has no authentication; anyone who reaches it acts as ${principal}`,
+        );
       console.log(`tether mcp: ${principal} at ${String(values.url)}, MCP endpoint ${endpoint.url}`);
       await stopped();
       await endpoint.close();

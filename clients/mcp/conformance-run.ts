@@ -15,9 +15,25 @@ import { startTether } from '../../broker/embedded.ts';
 const root = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'tether-mcp-conformance-'));
 const tether = await startTether({ mqttPort: 0, httpPort: 0, dataDir: join(work, 'data'), synchronous: 'NORMAL', logLevel: 'warn' });
-const mcp = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'tether.ts'), 'mcp', '--http', '--port', '0', '--url', tether.mqttUrl, '--user', 'conformance-agent'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const mcp = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    join(root, 'bin', 'tether.ts'),
+    'mcp',
+    '--http',
+    '--port',
+    '0',
+    '--url',
+    tether.mqttUrl,
+    '--user',
+    'conformance-agent',
+  ],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 let code = 1;
 try {
   const url = await new Promise<string>((resolve, reject) => {
@@ -34,7 +50,17 @@ try {
     mcp.once('exit', (c) => reject(new Error(`tether mcp exited with ${c}`)));
   });
   const bin = join(root, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-  const args = [bin, 'server', '--url', url, '--expected-failures', join(import.meta.dirname, 'conformance-baseline.yml'), '--output-dir', join(work, 'results'), ...process.argv.slice(2)];
+  const args = [
+    bin,
+    'server',
+    '--url',
+    url,
+    '--expected-failures',
+    join(import.meta.dirname, 'conformance-baseline.yml'),
+    '--output-dir',
+    join(work, 'results'),
+    ...process.argv.slice(2),
+  ];
   const tool = spawn(process.execPath, args, { stdio: 'inherit', cwd: work });
   code = await new Promise<number>((resolve) => tool.once('exit', (c) => resolve(c ?? 1)));
 } catch (err) {

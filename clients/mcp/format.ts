@@ -69,7 +69,9 @@ export function eventLine(e: EventEnvelope, maxChars: number): { line: string; c
   let cut = 0;
   switch (e.type) {
     case 'session.created': {
-      const people = Array.isArray(d.participants) ? (d.participants as { principal: string; role: string }[]).map((p) => `${p.principal}(${p.role})`).join(', ') : '';
+      const people = Array.isArray(d.participants)
+        ? (d.participants as { principal: string; role: string }[]).map((p) => `${p.principal}(${p.role})`).join(', ')
+        : '';
       line = `${head} created the session${d.title ? ` "${clipped(String(d.title), 200)}"` : ''} with ${people}`;
       break;
     }
@@ -77,7 +79,10 @@ export function eventLine(e: EventEnvelope, maxChars: number): { line: string; c
     case 'message.completed': {
       const b = body(textOfParts(d.parts as Part[]));
       cut = b.clipped;
-      const status = e.type === 'message.completed' && d.status !== 'ok' ? ` [${String(d.status)}${d.error ? `: ${clipped(String(d.error), 200)}` : ''}]` : '';
+      const status =
+        e.type === 'message.completed' && d.status !== 'ok'
+          ? ` [${String(d.status)}${d.error ? `: ${clipped(String(d.error), 200)}` : ''}]`
+          : '';
       line = `${head}${roleOf(d.role)}${status}: ${b.text}`;
       break;
     }

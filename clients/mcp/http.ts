@@ -72,7 +72,9 @@ export async function serveHttp(opts: HttpOptions): Promise<HttpEndpoint> {
       if (typeof id === 'string') {
         const s = sessions.get(id);
         if (!s) {
-          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
+          res
+            .writeHead(404, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
           return;
         }
         await s.transport.handleRequest(req, res);

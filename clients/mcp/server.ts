@@ -19,7 +19,19 @@ import { postAnswer } from './tools/post.ts';
 import { search } from './tools/search.ts';
 import { createSession, listSessions, readSession, sendMessage } from './tools/sessions.ts';
 
-export const TOOLS: ToolDef[] = [checkInbox, listSessions, readSession, search, sendMessage, postAnswer, askHuman, ackItem, archiveItem, deferItem, createSession];
+export const TOOLS: ToolDef[] = [
+  checkInbox,
+  listSessions,
+  readSession,
+  search,
+  sendMessage,
+  postAnswer,
+  askHuman,
+  ackItem,
+  archiveItem,
+  deferItem,
+  createSession,
+];
 
 export interface ServerDeps {
   participant: Participant;
@@ -50,7 +62,9 @@ export function createMcpServer(deps: ServerDeps): Server {
   // The Tether connection's ups and downs reach the client's log (filtered by logging/setLevel).
   const offState = deps.participant.client.on('state', (state) => {
     const level = state === 'online' ? 'info' : 'warning';
-    void server.sendLoggingMessage({ level, logger: 'tether', data: `Tether connection ${state}` }, server.transport?.sessionId).catch(() => {});
+    void server
+      .sendLoggingMessage({ level, logger: 'tether', data: `Tether connection ${state}` }, server.transport?.sessionId)
+      .catch(() => {});
   });
   server.onclose = () => offState();
   const byName = new Map(TOOLS.map((t) => [t.listing.name, t]));
@@ -61,11 +75,18 @@ export function createMcpServer(deps: ServerDeps): Server {
     const { name, arguments: args = {}, task } = request.params;
     const tool = byName.get(name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    const ctx: ToolContext = { participant: deps.participant, reads, extra, tasks: deps.tasks, progressEveryMs: deps.progressEveryMs ?? 10_000 };
+    const ctx: ToolContext = {
+      participant: deps.participant,
+      reads,
+      extra,
+      tasks: deps.tasks,
+      progressEveryMs: deps.progressEveryMs ?? 10_000,
+    };
     const problem = argumentProblem(tool, args);
     if (task) {
       // A task-augmented call is answered with a task or a protocol error, never a plain result.
-      if (!tool.startTask || !extra.taskStore) throw new McpError(ErrorCode.MethodNotFound, `${name} does not run as a task (execution.taskSupport is forbidden)`);
+      if (!tool.startTask || !extra.taskStore)
+        throw new McpError(ErrorCode.MethodNotFound, `${name} does not run as a task (execution.taskSupport is forbidden)`);
       if (problem) throw new McpError(ErrorCode.InvalidParams, `invalid arguments for ${name}: ${problem}`);
       return tool.startTask(args, ctx, extra.taskStore, task.ttl);
     }

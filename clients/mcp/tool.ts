@@ -62,7 +62,8 @@ export function argumentProblem(tool: ToolDef, args: unknown): string | undefine
   const e = validate.errors?.[0];
   if (!e) return 'invalid arguments';
   const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'arguments';
-  const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
+  const extra =
+    e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
   return `${where} ${e.message ?? 'is invalid'}${extra}`;
 }
 
@@ -79,5 +80,10 @@ export const schema = {
     items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
     description,
   }),
-  object: (properties: Record<string, object>, required: string[] = []) => ({ type: 'object' as const, properties, required, additionalProperties: false }),
+  object: (properties: Record<string, object>, required: string[] = []) => ({
+    type: 'object' as const,
+    properties,
+    required,
+    additionalProperties: false,
+  }),
 };

@@ -1,7 +1,7 @@
 /** Host profile: notifications and results for devices, seen by a full participant [HOST-NOTIFY-*, HOST-RESULT-1, DEVICE-SIZE-1]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
+import type { HostCheckContext } from '../host/context.ts';
 import { check as validate } from '../../protocol/validate.ts';
 
 type D = Record<string, any>;
@@ -11,14 +11,22 @@ export default defineChecks<HostCheckContext>([
     id: 'host.devices.notifications',
     profile: 'host',
     covers: ['HOST-NOTIFY-1', 'DEVICE-SIZE-1', 'HOST-NOTIFY-2'],
-    description: 'The host notifies exactly the recipients of the notification table (QoS 1, not retained, <= 256 bytes), after the event is durable.',
+    description:
+      'The host notifies exactly the recipients of the notification table (QoS 1, not retained, <= 256 bytes), after the event is durable.',
     async run(ctx, t) {
       const [a, b, c, bot] = ctx.principals(4);
       const alice = await ctx.peer(a);
       const peers = { [a]: alice, [b]: await ctx.peer(b), [c]: await ctx.peer(c), [bot]: await ctx.peer(bot) };
       for (const p of Object.values(peers)) await ctx.subscribe(p, `tether/v1/users/${p.principal}/notify`);
       const long = 'A very long title that will not fit a small device display '.repeat(6).slice(0, 190);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: bot, role: 'agent' }], long);
+      const sid = await ctx.session(
+        alice,
+        [
+          { principal: b, role: 'member' },
+          { principal: bot, role: 'agent' },
+        ],
+        long,
+      );
       const joined = await ctx.ok(alice, sid, 'participant.add', { principal: c, role: 'approver' });
       await ctx.ok(alice, sid, 'participant.add', { principal: c, role: 'viewer' });
       await ctx.ok(alice, sid, 'participant.add', { principal: c, role: 'approver' });
@@ -28,29 +36,69 @@ export default defineChecks<HostCheckContext>([
       const finished = await ctx.ok(peers[bot], sid, 'run.finish', { runId: 'r1', status: 'completed', summary: 'all good' });
       const closed = await ctx.ok(alice, sid, 'session.close', { reason: 'wrap up' });
       const expected: Record<string, [string, number][]> = {
-        [a]: [['input', asked], ['result', finished]],
-        [b]: [['session', 1], ['input', asked], ['result', finished], ['closed', closed]],
-        [c]: [['session', joined], ['input', asked], ['input', askedTo], ['result', finished], ['closed', closed]],
-        [bot]: [['session', 1], ['closed', closed]],
+        [a]: [
+          ['input', asked],
+          ['result', finished],
+        ],
+        [b]: [
+          ['session', 1],
+          ['input', asked],
+          ['result', finished],
+          ['closed', closed],
+        ],
+        [c]: [
+          ['session', joined],
+          ['input', asked],
+          ['input', askedTo],
+          ['result', finished],
+          ['closed', closed],
+        ],
+        [bot]: [
+          ['session', 1],
+          ['closed', closed],
+        ],
       };
       await ctx.sleep(400);
       for (const [p, want] of Object.entries(expected)) {
         const topic = `tether/v1/users/${p}/notify`;
         const got = peers[p].on(topic).filter((m) => m.json?.sid === sid);
-        t.equal('HOST-NOTIFY-1', got.map((m) => [m.json!.k, m.json!.seq]).sort(), want.slice().sort(), `${p} gets exactly the notifications of the table`, { topic, payload: excerpt(got.map((m) => m.json)) });
+        t.equal(
+          'HOST-NOTIFY-1',
+          got.map((m) => [m.json!.k, m.json!.seq]).sort(),
+          want.slice().sort(),
+          `${p} gets exactly the notifications of the table`,
+          { topic, payload: excerpt(got.map((m) => m.json)) },
+        );
         for (const m of got) {
           const bytes = m.payload.length;
-          t.expect('DEVICE-SIZE-1', bytes <= 256 && validate('Notification', m.json).ok && !m.payload.toString('utf8').includes('\uFFFD'), `a notification of ${bytes} bytes (at most 256, valid UTF-8, valid Notification)`, seen(topic, m.payload.toString()));
-          t.expect('HOST-NOTIFY-1', m.qos === 1, 'notifications are delivered with QoS 1 to a QoS 1 subscriber', { topic, actual: `QoS ${m.qos}` });
+          t.expect(
+            'DEVICE-SIZE-1',
+            bytes <= 256 && validate('Notification', m.json).ok && !m.payload.toString('utf8').includes('\uFFFD'),
+            `a notification of ${bytes} bytes (at most 256, valid UTF-8, valid Notification)`,
+            seen(topic, m.payload.toString()),
+          );
+          t.expect('HOST-NOTIFY-1', m.qos === 1, 'notifications are delivered with QoS 1 to a QoS 1 subscriber', {
+            topic,
+            actual: `QoS ${m.qos}`,
+          });
         }
       }
       const fresh = await ctx.peer(b);
       await ctx.subscribe(fresh, `tether/v1/users/${b}/notify`);
       await ctx.sleep(300);
-      t.expect('HOST-NOTIFY-1', fresh.on(`tether/v1/users/${b}/notify`).length === 0, 'notifications are not retained', { topic: `tether/v1/users/${b}/notify` });
+      t.expect('HOST-NOTIFY-1', fresh.on(`tether/v1/users/${b}/notify`).length === 0, 'notifications are not retained', {
+        topic: `tether/v1/users/${b}/notify`,
+      });
       const log = await ctx.log(alice, sid);
-      const all = Object.values(peers).flatMap((p) => p.on(`tether/v1/users/${p.principal}/notify`)).filter((m) => m.json?.sid === sid);
-      t.expect('HOST-NOTIFY-2', all.every((m) => log.some((e) => e.seq === m.json!.seq)), 'every notification names an event that is in the durable log', { payload: excerpt(all.map((m) => m.json?.seq)) });
+      const all = Object.values(peers)
+        .flatMap((p) => p.on(`tether/v1/users/${p.principal}/notify`))
+        .filter((m) => m.json?.sid === sid);
+      t.expect(
+        'HOST-NOTIFY-2',
+        all.every((m) => log.some((e) => e.seq === m.json!.seq)),
+        'every notification names an event that is in the durable log',
+        { payload: excerpt(all.map((m) => m.json?.seq)) },
+      );
     },
   },
   {
@@ -65,11 +113,24 @@ export default defineChecks<HostCheckContext>([
       await ctx.subscribe(bob, `tether/v1/users/${b}/notify`);
       for (let i = 0; i < 5; i++) {
         const sid = ctx.sid();
-        await alice.publish(`tether/v1/sessions/${sid}/submit/${a}`, { v: 1, id: alice.nextId(), type: 'session.create', replyTo: alice.replyTo, data: { participants: [{ principal: b, role: 'member' }] } });
-        const n = await bob.waitFor((m) => m.topic === `tether/v1/users/${b}/notify` && m.json?.sid === sid, 'session notification').catch(() => undefined);
+        await alice.publish(`tether/v1/sessions/${sid}/submit/${a}`, {
+          v: 1,
+          id: alice.nextId(),
+          type: 'session.create',
+          replyTo: alice.replyTo,
+          data: { participants: [{ principal: b, role: 'member' }] },
+        });
+        const n = await bob
+          .waitFor((m) => m.topic === `tether/v1/users/${b}/notify` && m.json?.sid === sid, 'session notification')
+          .catch(() => undefined);
         if (!n) t.notTestable('no session notification arrived');
         const page = await bob.request('history.get', { sid, after: 0, to: n!.json!.seq, compact: false });
-        t.expect('HOST-NOTIFY-2', page?.type === 'history.page' && page.data.events.some((e: D) => e.seq === n!.json!.seq), 'the event of a notification is readable from history the moment the notification arrives', seen(bob.replyTo, page));
+        t.expect(
+          'HOST-NOTIFY-2',
+          page?.type === 'history.page' && page.data.events.some((e: D) => e.seq === n!.json!.seq),
+          'the event of a notification is readable from history the moment the notification arrives',
+          seen(bob.replyTo, page),
+        );
       }
     },
   },
@@ -91,11 +152,33 @@ export default defineChecks<HostCheckContext>([
         const seq = await ctx.ok(agent, sid, 'run.finish', data);
         const device = await ctx.peer(a);
         await ctx.subscribe(device, topic);
-        const m = await device.waitFor((x) => x.topic === topic && x.json?.seq === seq, `retained result at seq ${seq}`, 2000).catch(() => device.on(topic).at(-1));
+        const m = await device
+          .waitFor((x) => x.topic === topic && x.json?.seq === seq, `retained result at seq ${seq}`, 2000)
+          .catch(() => device.on(topic).at(-1));
         await device.close();
-        t.expect('TOPIC-RETAIN-1', m !== undefined, 'the result is retained (a later subscriber gets it)', seen(topic, m?.json ?? 'nothing retained'));
-        t.expect('HOST-RESULT-1', m?.json?.seq === seq && m.json.status === status && m.json.sid === sid && String(m.json.t).startsWith(t0.slice(0, 20)) && validate('Result', m.json).ok, `the result of run.finished (seq ${seq}, ${status}) has t = ${summary === undefined ? 'the status' : 'the summary'}`, seen(topic, m?.json ?? 'nothing'));
-        if (m) t.expect('DEVICE-SIZE-1', m.payload.length <= 256 && !m.payload.toString('utf8').includes('\uFFFD'), `the result payload is ${m.payload.length} bytes (at most 256, valid UTF-8)`, seen(topic, m.payload.toString()));
+        t.expect(
+          'TOPIC-RETAIN-1',
+          m !== undefined,
+          'the result is retained (a later subscriber gets it)',
+          seen(topic, m?.json ?? 'nothing retained'),
+        );
+        t.expect(
+          'HOST-RESULT-1',
+          m?.json?.seq === seq &&
+            m.json.status === status &&
+            m.json.sid === sid &&
+            String(m.json.t).startsWith(t0.slice(0, 20)) &&
+            validate('Result', m.json).ok,
+          `the result of run.finished (seq ${seq}, ${status}) has t = ${summary === undefined ? 'the status' : 'the summary'}`,
+          seen(topic, m?.json ?? 'nothing'),
+        );
+        if (m)
+          t.expect(
+            'DEVICE-SIZE-1',
+            m.payload.length <= 256 && !m.payload.toString('utf8').includes('\uFFFD'),
+            `the result payload is ${m.payload.length} bytes (at most 256, valid UTF-8)`,
+            seen(topic, m.payload.toString()),
+          );
       };
       await check('r1', 'completed', 'Everything went fine', 'Everything went fine');
       await check('r2', 'failed', undefined, 'failed');

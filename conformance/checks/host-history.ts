@@ -18,34 +18,92 @@ function auditCompaction(t: Probe, page: D, raw: D[], topic: string): void {
   for (const e of page.events as D[]) {
     if (e.type === 'message.delta' && typeof e.data?.n === 'number') {
       const n = e.data.n as number;
-      const chunks = inRange.filter((x) => x.type === 'message.delta' && x.data.msgId === e.data.msgId && x.data.i >= e.data.i && x.data.i < e.data.i + n).sort((x, y) => x.data.i - y.data.i);
+      const chunks = inRange
+        .filter((x) => x.type === 'message.delta' && x.data.msgId === e.data.msgId && x.data.i >= e.data.i && x.data.i < e.data.i + n)
+        .sort((x, y) => x.data.i - y.data.i);
       const last = chunks[chunks.length - 1];
-      const ok = n >= 2 && chunks.length === n && chunks.every((c, k) => c.data.i === e.data.i + k) && last?.seq === e.seq && chunks.every((c) => c.seq > from && c.seq <= to) && e.data.text === chunks.map((c) => c.data.text).join('') && e.cid === last?.cid && e.sender === last?.sender;
-      t.expect('HIST-COMPACT-4', ok, 'a merged delta covers n >= 2 consecutive chunks of one message inside (from, to], with the last chunk\'s seq, cid and the texts joined', { topic, payload: excerpt(e), expected: excerpt(chunks) });
+      const ok =
+        n >= 2 &&
+        chunks.length === n &&
+        chunks.every((c, k) => c.data.i === e.data.i + k) &&
+        last?.seq === e.seq &&
+        chunks.every((c) => c.seq > from && c.seq <= to) &&
+        e.data.text === chunks.map((c) => c.data.text).join('') &&
+        e.cid === last?.cid &&
+        e.sender === last?.sender;
+      t.expect(
+        'HIST-COMPACT-4',
+        ok,
+        "a merged delta covers n >= 2 consecutive chunks of one message inside (from, to], with the last chunk's seq, cid and the texts joined",
+        { topic, payload: excerpt(e), expected: excerpt(chunks) },
+      );
     }
   }
   const streamMsgs = new Set(inRange.filter((e) => e.type === 'message.started' || e.type === 'message.delta').map((e) => e.data.msgId));
   for (const msgId of streamMsgs) {
     const own = inRange.filter((e) => (e.type === 'message.started' || e.type === 'message.delta') && e.data.msgId === msgId);
-    const covered = own.filter((e) => pageSeqs.has(e.seq) || page.events.some((p: D) => p.type === 'message.delta' && p.data.msgId === msgId && typeof p.data.n === 'number' && e.type === 'message.delta' && e.data.i >= p.data.i && e.data.i < p.data.i + p.data.n));
+    const covered = own.filter(
+      (e) =>
+        pageSeqs.has(e.seq) ||
+        page.events.some(
+          (p: D) =>
+            p.type === 'message.delta' &&
+            p.data.msgId === msgId &&
+            typeof p.data.n === 'number' &&
+            e.type === 'message.delta' &&
+            e.data.i >= p.data.i &&
+            e.data.i < p.data.i + p.data.n,
+        ),
+    );
     const omitted = own.filter((e) => !covered.includes(e));
     if (omitted.length === 0) continue;
-    t.expect('HIST-COMPACT-2', completedInPage.has(msgId), `the started/delta events of ${msgId} are left out only when the page holds its message.completed`, { topic, payload: excerpt(omitted.map((e) => e.seq)), expected: `message.completed of ${msgId} in the page` });
-    t.expect('HIST-COMPACT-3', covered.length === 0, `leaving out ${msgId}'s stream leaves out its message.started and all its deltas together`, { topic, payload: excerpt(covered.map((e) => e.seq)) });
+    t.expect(
+      'HIST-COMPACT-2',
+      completedInPage.has(msgId),
+      `the started/delta events of ${msgId} are left out only when the page holds its message.completed`,
+      { topic, payload: excerpt(omitted.map((e) => e.seq)), expected: `message.completed of ${msgId} in the page` },
+    );
+    t.expect(
+      'HIST-COMPACT-3',
+      covered.length === 0,
+      `leaving out ${msgId}'s stream leaves out its message.started and all its deltas together`,
+      { topic, payload: excerpt(covered.map((e) => e.seq)) },
+    );
   }
   const uncovered = inRange.filter((e) => {
     if (pageSeqs.has(e.seq)) return false;
     if (e.type === 'message.started' || e.type === 'message.delta') {
       const msgId = e.data.msgId;
-      return !(completedInPage.has(msgId) || page.events.some((p: D) => p.type === 'message.delta' && p.data.msgId === msgId && typeof p.data.n === 'number' && e.type === 'message.delta' && e.data.i >= p.data.i && e.data.i < p.data.i + p.data.n));
+      return !(
+        completedInPage.has(msgId) ||
+        page.events.some(
+          (p: D) =>
+            p.type === 'message.delta' &&
+            p.data.msgId === msgId &&
+            typeof p.data.n === 'number' &&
+            e.type === 'message.delta' &&
+            e.data.i >= p.data.i &&
+            e.data.i < p.data.i + p.data.n,
+        )
+      );
     }
     return true;
   });
-  t.expect('HIST-PAGE-7', uncovered.length === 0, `every seq in (${from}, ${to}] is an event of the page or a stream event the page covers by compaction`, { topic, payload: excerpt(uncovered.map((e) => e.seq)) });
+  t.expect(
+    'HIST-PAGE-7',
+    uncovered.length === 0,
+    `every seq in (${from}, ${to}] is an event of the page or a stream event the page covers by compaction`,
+    { topic, payload: excerpt(uncovered.map((e) => e.seq)) },
+  );
   for (const e of inRange) {
     if (e.type === 'message.started' || e.type === 'message.delta') continue;
     const p = (page.events as D[]).find((x) => x.seq === e.seq);
-    t.expect('HIST-COMPACT-5', p !== undefined && JSON.stringify(p) === JSON.stringify(rawBySeq.get(e.seq)), `event ${e.seq} (${e.type}) is in the compacted page unchanged`, { topic, payload: excerpt(p ?? 'missing'), expected: excerpt(e) });
+    t.expect(
+      'HIST-COMPACT-5',
+      p !== undefined && JSON.stringify(p) === JSON.stringify(rawBySeq.get(e.seq)),
+      `event ${e.seq} (${e.type}) is in the compacted page unchanged`,
+      { topic, payload: excerpt(p ?? 'missing'), expected: excerpt(e) },
+    );
   }
 }
 
@@ -54,7 +112,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.history.pages',
     profile: 'host',
     covers: ['HIST-PAGE-1', 'HIST-PAGE-2', 'HIST-PAGE-3', 'HIST-PAGE-4', 'HIST-PAGE-5', 'HIST-PAGE-8'],
-    description: 'history.get returns events in (from, to] in order, to = last seq or from, more exactly when events remain up to the bound, at most limit events, and empty pages at or beyond the bound.',
+    description:
+      'history.get returns events in (from, to] in order, to = last seq or from, more exactly when events remain up to the bound, at most limit events, and empty pages at or beyond the bound.',
     async run(ctx, t) {
       const [a] = ctx.principals(1);
       const alice = await ctx.peer(a);
@@ -64,26 +123,88 @@ export default defineChecks<HostCheckContext>([
       const q = async (data: D) => alice.request('history.get', { sid, compact: false, ...data });
       const p1 = await q({ after: 0, limit: 10 });
       const seqs1 = (p1?.data?.events ?? []).map((e: D) => e.seq);
-      t.equal('HIST-PAGE-1', seqs1, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'after 0 with limit 10 returns seqs 1..10 in order', seen(alice.replyTo, p1));
+      t.equal(
+        'HIST-PAGE-1',
+        seqs1,
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        'after 0 with limit 10 returns seqs 1..10 in order',
+        seen(alice.replyTo, p1),
+      );
       t.expect('HIST-PAGE-4', seqs1.length <= 10, 'the page holds at most limit events', seen(alice.replyTo, p1));
-      t.expect('HIST-PAGE-2', p1?.data?.from === 0 && p1?.data?.to === seqs1[seqs1.length - 1], 'from is after and to is the last event\'s seq', seen(alice.replyTo, p1));
-      t.expect('HIST-PAGE-3', p1?.data?.more === true && p1?.data?.headSeq === head, 'more is true while events remain; headSeq is the head', seen(alice.replyTo, p1));
+      t.expect(
+        'HIST-PAGE-2',
+        p1?.data?.from === 0 && p1?.data?.to === seqs1[seqs1.length - 1],
+        "from is after and to is the last event's seq",
+        seen(alice.replyTo, p1),
+      );
+      t.expect(
+        'HIST-PAGE-3',
+        p1?.data?.more === true && p1?.data?.headSeq === head,
+        'more is true while events remain; headSeq is the head',
+        seen(alice.replyTo, p1),
+      );
       const p2 = await q({ after: 10, to: 15 });
-      t.equal('HIST-PAGE-1', (p2?.data?.events ?? []).map((e: D) => e.seq), [11, 12, 13, 14, 15], 'after 10 to 15 returns seqs 11..15', seen(alice.replyTo, p2));
-      t.expect('HIST-PAGE-3', p2?.data?.more === false && p2?.data?.to === 15, 'more is false when the page reaches the requested to', seen(alice.replyTo, p2));
+      t.equal(
+        'HIST-PAGE-1',
+        (p2?.data?.events ?? []).map((e: D) => e.seq),
+        [11, 12, 13, 14, 15],
+        'after 10 to 15 returns seqs 11..15',
+        seen(alice.replyTo, p2),
+      );
+      t.expect(
+        'HIST-PAGE-3',
+        p2?.data?.more === false && p2?.data?.to === 15,
+        'more is false when the page reaches the requested to',
+        seen(alice.replyTo, p2),
+      );
       const p3 = await q({ after: 20 });
-      t.expect('HIST-PAGE-3', p3?.data?.more === false && p3?.data?.to === head && p3?.data?.events?.length === head - 20, 'the last page to the head has more false', seen(alice.replyTo, p3));
+      t.expect(
+        'HIST-PAGE-3',
+        p3?.data?.more === false && p3?.data?.to === head && p3?.data?.events?.length === head - 20,
+        'the last page to the head has more false',
+        seen(alice.replyTo, p3),
+      );
       const bare = await alice.request('history.get', { sid, compact: false });
-      t.expect('HIST-PAGE-8', bare?.data?.from === 0 && bare?.data?.events?.[0]?.seq === 1 && bare?.data?.to === head && bare?.data?.more === false, 'without after and to, the page runs from seq 1 up to the head', seen(alice.replyTo, { ...bare?.data, events: (bare?.data?.events ?? []).map((e: D) => e.seq) }));
+      t.expect(
+        'HIST-PAGE-8',
+        bare?.data?.from === 0 && bare?.data?.events?.[0]?.seq === 1 && bare?.data?.to === head && bare?.data?.more === false,
+        'without after and to, the page runs from seq 1 up to the head',
+        seen(alice.replyTo, { ...bare?.data, events: (bare?.data?.events ?? []).map((e: D) => e.seq) }),
+      );
       const upTo = await alice.request('history.get', { sid, after: 20, compact: false });
-      t.expect('HIST-PAGE-8', upTo?.data?.to === head && upTo?.data?.more === false, 'without to, the page reaches the head', seen(alice.replyTo, upTo?.data));
+      t.expect(
+        'HIST-PAGE-8',
+        upTo?.data?.to === head && upTo?.data?.more === false,
+        'without to, the page reaches the head',
+        seen(alice.replyTo, upTo?.data),
+      );
       const p4 = await q({ after: 5, limit: 1000 });
-      t.expect('HIST-PAGE-4', (p4?.data?.events?.length ?? 0) <= Math.min(1000, Number(ctx.limits.maxHistoryPage ?? 1000)), 'a page never exceeds the limit', seen(alice.replyTo, p4));
+      t.expect(
+        'HIST-PAGE-4',
+        (p4?.data?.events?.length ?? 0) <= Math.min(1000, Number(ctx.limits.maxHistoryPage ?? 1000)),
+        'a page never exceeds the limit',
+        seen(alice.replyTo, p4),
+      );
       const tiny = await q({ after: 0, limit: 1 });
-      t.expect('HIST-PAGE-4', tiny?.data?.events?.length === 1 && tiny?.data?.more === true && tiny?.data?.to === 1, 'limit 1 returns one event and more true', seen(alice.replyTo, tiny));
-      for (const [what, data, after] of [['after = head', { after: head }, head], ['after beyond the head', { after: head + 7 }, head + 7], ['after = to', { after: 12, to: 12 }, 12], ['to below after', { after: 12, to: 3 }, 12]] as [string, D, number][]) {
+      t.expect(
+        'HIST-PAGE-4',
+        tiny?.data?.events?.length === 1 && tiny?.data?.more === true && tiny?.data?.to === 1,
+        'limit 1 returns one event and more true',
+        seen(alice.replyTo, tiny),
+      );
+      for (const [what, data, after] of [
+        ['after = head', { after: head }, head],
+        ['after beyond the head', { after: head + 7 }, head + 7],
+        ['after = to', { after: 12, to: 12 }, 12],
+        ['to below after', { after: 12, to: 3 }, 12],
+      ] as [string, D, number][]) {
         const p = await q(data);
-        t.expect('HIST-PAGE-5', p?.type === 'history.page' && p.data.events.length === 0 && p.data.from === after && p.data.to === after && p.data.more === false, `${what}: an empty page with from = to = after and more false`, seen(alice.replyTo, p));
+        t.expect(
+          'HIST-PAGE-5',
+          p?.type === 'history.page' && p.data.events.length === 0 && p.data.from === after && p.data.to === after && p.data.more === false,
+          `${what}: an empty page with from = to = after and more false`,
+          seen(alice.replyTo, p),
+        );
       }
     },
   },
@@ -94,7 +215,8 @@ export default defineChecks<HostCheckContext>([
     description: 'history.get with a limit above maxHistoryPage is refused with LIMIT_EXCEEDED.',
     async run(ctx, t) {
       const max = Number(ctx.limits.maxHistoryPage);
-      if (!Number.isInteger(max) || max >= 5000) t.notTestable(`maxHistoryPage ${ctx.limits.maxHistoryPage}: the schema caps limit at 5000, so no valid request exceeds it`);
+      if (!Number.isInteger(max) || max >= 5000)
+        t.notTestable(`maxHistoryPage ${ctx.limits.maxHistoryPage}: the schema caps limit at 5000, so no valid request exceeds it`);
       const [a] = ctx.principals(1);
       const alice = await ctx.peer(a);
       const sid = await ctx.session(alice);
@@ -108,7 +230,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.history.compaction',
     profile: 'host',
     covers: ['HIST-COMPACT-1', 'HIST-COMPACT-2', 'HIST-COMPACT-3', 'HIST-COMPACT-4', 'HIST-COMPACT-5', 'HIST-PAGE-7'],
-    description: 'compact:false returns the events as appended; compact:true only leaves out streams completed in the page (started and deltas together) and merges consecutive chunks of open streams.',
+    description:
+      'compact:false returns the events as appended; compact:true only leaves out streams completed in the page (started and deltas together) and merges consecutive chunks of open streams.',
     async run(ctx, t) {
       const [a, bot] = ctx.principals(2);
       const alice = await ctx.peer(a);
@@ -127,7 +250,13 @@ export default defineChecks<HostCheckContext>([
       await ctx.waitSeq(alice, sid, head);
       const live = alice.events(sid);
       const raw = await alice.request('history.get', { sid, after: 1, compact: false });
-      t.equal('HIST-COMPACT-1', raw?.data?.events, live.filter((e) => e.seq > 1), 'compact:false returns every event exactly as it was published live', { topic: alice.replyTo });
+      t.equal(
+        'HIST-COMPACT-1',
+        raw?.data?.events,
+        live.filter((e) => e.seq > 1),
+        'compact:false returns every event exactly as it was published live',
+        { topic: alice.replyTo },
+      );
       const rawAll = [...(await ctx.log(alice, sid))];
       const topic = alice.replyTo;
       const full = await alice.request('history.get', { sid, after: 0 });
@@ -136,7 +265,12 @@ export default defineChecks<HostCheckContext>([
       const cut = await alice.request('history.get', { sid, after: 0, to: beforeComplete });
       if (cut?.type === 'history.page') auditCompaction(t, cut.data, rawAll, topic);
       const startedOfDone = rawAll.find((e) => e.type === 'message.started' && e.data.msgId === 'done');
-      t.expect('HIST-COMPACT-2', (cut?.data?.events ?? []).some((e: D) => e.seq === startedOfDone?.seq), 'a page ending before message.completed keeps the message.started of that stream', seen(topic, cut));
+      t.expect(
+        'HIST-COMPACT-2',
+        (cut?.data?.events ?? []).some((e: D) => e.seq === startedOfDone?.seq),
+        'a page ending before message.completed keeps the message.started of that stream',
+        seen(topic, cut),
+      );
       const mid = await alice.request('history.get', { sid, after: 4 });
       if (mid?.type === 'history.page') auditCompaction(t, mid.data, rawAll, topic);
     },
@@ -145,7 +279,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.history.late-join-mid-stream',
     profile: 'host',
     covers: ['HIST-COMPACT-2', 'HIST-PAGE-1'],
-    description: 'A participant added in the middle of a token stream gets the partial message from history, then the live chunks, with no gap and no repeated token.',
+    description:
+      'A participant added in the middle of a token stream gets the partial message from history, then the live chunks, with no gap and no repeated token.',
     async run(ctx, t) {
       const [a, bot, c] = ctx.principals(3);
       const alice = await ctx.peer(a);
@@ -169,9 +304,20 @@ export default defineChecks<HostCheckContext>([
         nextI = e.data.i + (e.data.n ?? 1);
       };
       const started = page.data.events.some((e: D) => e.type === 'message.started' && e.data.msgId === 'answer');
-      t.expect('HIST-COMPACT-2', started, 'the page of a late joiner holds the message.started of the open stream', seen(carol.replyTo, page));
+      t.expect(
+        'HIST-COMPACT-2',
+        started,
+        'the page of a late joiner holds the message.started of the open stream',
+        seen(carol.replyTo, page),
+      );
       for (const e of page.data.events) apply(e);
-      t.equal('HIST-COMPACT-2', textSoFar, tokens.slice(0, 9).join(''), 'the page gives the partial message so far (every chunk of the open stream)', seen(carol.replyTo, page));
+      t.equal(
+        'HIST-COMPACT-2',
+        textSoFar,
+        tokens.slice(0, 9).join(''),
+        'the page gives the partial message so far (every chunk of the open stream)',
+        seen(carol.replyTo, page),
+      );
       let lastSeq = page.data.to as number;
       for (let i = 9; i < tokens.length; i++) await ctx.ok(agent, sid, 'message.delta', { msgId: 'answer', i, text: tokens[i] });
       const done = await ctx.ok(agent, sid, 'message.complete', { msgId: 'answer' });
@@ -182,15 +328,20 @@ export default defineChecks<HostCheckContext>([
         lastSeq = e.seq;
         apply(e);
       }
-      t.expect('HIST-PAGE-1', problems.length === 0, 'history then live events continue with no gap and no repeated chunk', { payload: excerpt(problems) });
-      t.equal('HIST-COMPACT-2', textSoFar, tokens.join(''), 'the late joiner assembles the whole message, each token once', { payload: excerpt(textSoFar) });
+      t.expect('HIST-PAGE-1', problems.length === 0, 'history then live events continue with no gap and no repeated chunk', {
+        payload: excerpt(problems),
+      });
+      t.equal('HIST-COMPACT-2', textSoFar, tokens.join(''), 'the late joiner assembles the whole message, each token once', {
+        payload: excerpt(textSoFar),
+      });
     },
   },
   {
     id: 'host.history.expired-cursor',
     profile: 'host',
     covers: ['HIST-RESET-1', 'HIST-RESET-2', 'HOST-RETAIN-1', 'HOST-RETAIN-2', 'HOST-RETAIN-3', 'HOST-RETAIN-4'],
-    description: 'With a retention limit, a cursor older than the kept events gets a reset (the state at atSeq) and the events from atSeq + 1; open streams are kept from their start.',
+    description:
+      'With a retention limit, a cursor older than the kept events gets a reset (the state at atSeq) and the events from atSeq + 1; open streams are kept from their start.',
     timeoutMs: 30000,
     async run(ctx, t) {
       const keep = Number(ctx.limits.retentionEvents ?? 0);
@@ -205,7 +356,9 @@ export default defineChecks<HostCheckContext>([
       const total = keep * 3 + 10;
       for (let chunk = 0; chunk < total; chunk += 100) {
         const n = Math.min(100, total - chunk);
-        await t.need(`${n} messages`, () => Promise.all(Array.from({ length: n }, (_, i) => alice.command(sid, 'message.send', text(`m${chunk + i}`)))));
+        await t.need(`${n} messages`, () =>
+          Promise.all(Array.from({ length: n }, (_, i) => alice.command(sid, 'message.send', text(`m${chunk + i}`)))),
+        );
       }
       const head = await ctx.ok(alice, sid, 'message.send', text('last'));
       await ctx.waitSeq(alice, sid, head);
@@ -215,39 +368,100 @@ export default defineChecks<HostCheckContext>([
       if (!reset) {
         const complete = page?.data?.events?.[0]?.seq === 1;
         t.expect('HIST-RESET-2', complete, 'no reset was needed', seen(alice.replyTo, page));
-        t.expect('HIST-RESET-1', complete, 'without a reset, the page starts at seq 1 (every event is still stored)', seen(alice.replyTo, page));
+        t.expect(
+          'HIST-RESET-1',
+          complete,
+          'without a reset, the page starts at seq 1 (every event is still stored)',
+          seen(alice.replyTo, page),
+        );
         t.expect('HOST-RETAIN-2', complete, 'the host kept every event', seen(alice.replyTo, page));
         t.expect('HOST-RETAIN-1', complete, 'nothing was discarded, so no state at a floor is needed', seen(alice.replyTo, page));
         t.note('the host kept every event although it advertises retention; the reset path was not exercised');
       } else {
         const at = reset.atSeq as number;
-        t.expect('HIST-RESET-1', page.data.from === at && (page.data.events[0]?.seq ?? at + 1) === at + 1 && reset.state?.headSeq === at && reset.state?.sid === sid,
-          'the page carries reset {atSeq, state at atSeq}, from = atSeq and events from atSeq + 1', seen(alice.replyTo, { ...page.data, events: page.data.events.slice(0, 2) }));
+        t.expect(
+          'HIST-RESET-1',
+          page.data.from === at &&
+            (page.data.events[0]?.seq ?? at + 1) === at + 1 &&
+            reset.state?.headSeq === at &&
+            reset.state?.sid === sid,
+          'the page carries reset {atSeq, state at atSeq}, from = atSeq and events from atSeq + 1',
+          seen(alice.replyTo, { ...page.data, events: page.data.events.slice(0, 2) }),
+        );
         const known = live.filter((e) => e.seq <= at);
         const startOfKnown = known[0]?.seq ?? Infinity;
         if (startOfKnown <= 2) {
-          const diff = stateDiff(reset.state, modelOf(sid, [{ seq: 1, type: 'session.created', sender: a, data: { participants: [{ principal: a, role: 'owner' }, { principal: bot, role: 'agent' }], title: 'conformance' } }, ...known]));
-          t.expect('HOST-RETAIN-1', diff.length === 0, 'reset.state is the session exactly as it was at atSeq (the host kept the state at its floor)', { payload: excerpt(diff) });
+          const diff = stateDiff(
+            reset.state,
+            modelOf(sid, [
+              {
+                seq: 1,
+                type: 'session.created',
+                sender: a,
+                data: {
+                  participants: [
+                    { principal: a, role: 'owner' },
+                    { principal: bot, role: 'agent' },
+                  ],
+                  title: 'conformance',
+                },
+              },
+              ...known,
+            ]),
+          );
+          t.expect(
+            'HOST-RETAIN-1',
+            diff.length === 0,
+            'reset.state is the session exactly as it was at atSeq (the host kept the state at its floor)',
+            { payload: excerpt(diff) },
+          );
         }
-        if (startOfKnown > 2) t.expect('HOST-RETAIN-1', reset.state?.headSeq === at, 'reset.state is a state at atSeq', seen(alice.replyTo, reset));
+        if (startOfKnown > 2)
+          t.expect('HOST-RETAIN-1', reset.state?.headSeq === at, 'reset.state is a state at atSeq', seen(alice.replyTo, reset));
         const below = await alice.request('history.get', { sid, after: 0, to: Math.max(1, at - 1), compact: false });
-        t.expect('HIST-RESET-2', below?.data?.reset?.atSeq === at && below.data.events.length === 0 && below.data.to === at && below.data.more === false, `a cursor before the floor with a bound below atSeq gets a reset page with no events, to = atSeq and more false`, seen(alice.replyTo, { ...below?.data, reset: below?.data?.reset ? { atSeq: below.data.reset.atSeq } : undefined }));
-        t.expect('HOST-RETAIN-2', head - at >= keep, `at least retentionEvents (${keep}) events are kept (head ${head}, atSeq ${at})`, seen(alice.replyTo, { from: page.data.from, to: page.data.to, headSeq: page.data.headSeq }));
+        t.expect(
+          'HIST-RESET-2',
+          below?.data?.reset?.atSeq === at && below.data.events.length === 0 && below.data.to === at && below.data.more === false,
+          `a cursor before the floor with a bound below atSeq gets a reset page with no events, to = atSeq and more false`,
+          seen(alice.replyTo, { ...below?.data, reset: below?.data?.reset ? { atSeq: below.data.reset.atSeq } : undefined }),
+        );
+        t.expect(
+          'HOST-RETAIN-2',
+          head - at >= keep,
+          `at least retentionEvents (${keep}) events are kept (head ${head}, atSeq ${at})`,
+          seen(alice.replyTo, { from: page.data.from, to: page.data.to, headSeq: page.data.headSeq }),
+        );
       }
       // Second session: a stream opened early must survive retention from its start.
       const sid2 = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
-      const inputSeq = await ctx.ok(agent, sid2, 'input.request', { requestId: 'open-q', prompt: 'still there?', answerSchema: { type: 'boolean' } });
+      const inputSeq = await ctx.ok(agent, sid2, 'input.request', {
+        requestId: 'open-q',
+        prompt: 'still there?',
+        answerSchema: { type: 'boolean' },
+      });
       const startedSeq = await ctx.ok(agent, sid2, 'message.start', { msgId: 'long', role: 'agent' });
       await ctx.ok(agent, sid2, 'message.delta', { msgId: 'long', i: 0, text: 'first chunk ' });
       for (let chunk = 0; chunk < total; chunk += 100) {
         const n = Math.min(100, total - chunk);
-        await t.need(`${n} messages`, () => Promise.all(Array.from({ length: n }, (_, i) => alice.command(sid2, 'message.send', text(`m${chunk + i}`)))));
+        await t.need(`${n} messages`, () =>
+          Promise.all(Array.from({ length: n }, (_, i) => alice.command(sid2, 'message.send', text(`m${chunk + i}`)))),
+        );
       }
       await ctx.ok(alice, sid2, 'message.send', text('last'));
       const p2 = await alice.request('history.get', { sid: sid2, after: 0, compact: false, limit: 5 });
       const at2 = p2?.data?.reset ? (p2.data.reset.atSeq as number) : 0;
-      t.expect('HOST-RETAIN-4', at2 < inputSeq && (p2?.data?.events ?? []).some((e: D) => e.seq === inputSeq), `events from the open input request (seq ${inputSeq}) are still stored`, seen(alice.replyTo, { reset: p2?.data?.reset ? { atSeq: at2 } : undefined, seqs: (p2?.data?.events ?? []).map((e: D) => e.seq) }));
-      t.expect('HOST-RETAIN-3', at2 < startedSeq && (p2?.data?.events ?? []).some((e: D) => e.seq === startedSeq), `events from the open stream's start (seq ${startedSeq}) are still stored`, seen(alice.replyTo, { reset: p2?.data?.reset ? { atSeq: at2 } : undefined, seqs: (p2?.data?.events ?? []).map((e: D) => e.seq) }));
+      t.expect(
+        'HOST-RETAIN-4',
+        at2 < inputSeq && (p2?.data?.events ?? []).some((e: D) => e.seq === inputSeq),
+        `events from the open input request (seq ${inputSeq}) are still stored`,
+        seen(alice.replyTo, { reset: p2?.data?.reset ? { atSeq: at2 } : undefined, seqs: (p2?.data?.events ?? []).map((e: D) => e.seq) }),
+      );
+      t.expect(
+        'HOST-RETAIN-3',
+        at2 < startedSeq && (p2?.data?.events ?? []).some((e: D) => e.seq === startedSeq),
+        `events from the open stream's start (seq ${startedSeq}) are still stored`,
+        seen(alice.replyTo, { reset: p2?.data?.reset ? { atSeq: at2 } : undefined, seqs: (p2?.data?.events ?? []).map((e: D) => e.seq) }),
+      );
     },
   },
 ]);

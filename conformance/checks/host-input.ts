@@ -10,7 +10,13 @@ const approve = { type: 'object', properties: { approve: { type: 'boolean' } }, 
 
 async function stateAt(peer: WirePeer, sid: string, seq: number): Promise<D | undefined> {
   try {
-    return (await peer.waitFor((m) => m.topic === `tether/v1/sessions/${sid}/state` && (m.json?.headSeq ?? 0) >= seq, `session state at seq ${seq}`, 3000)).json;
+    return (
+      await peer.waitFor(
+        (m) => m.topic === `tether/v1/sessions/${sid}/state` && (m.json?.headSeq ?? 0) >= seq,
+        `session state at seq ${seq}`,
+        3000,
+      )
+    ).json;
   } catch {
     return peer.on(`tether/v1/sessions/${sid}/state`).at(-1)?.json;
   }
@@ -30,7 +36,10 @@ async function deadlineScenario(ctx: HostCheckContext, onTimeout: D, waitExtraMs
   const alice = await ctx.peer(a);
   const bob = await ctx.peer(b);
   const agent = await ctx.peer(bot);
-  const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: bot, role: 'agent' }]);
+  const sid = await ctx.session(alice, [
+    { principal: b, role: 'member' },
+    { principal: bot, role: 'agent' },
+  ]);
   await ctx.follow(alice, sid);
   const now = await hostNow(ctx, alice, sid);
   const deadline = new Date(now + 700).toISOString();
@@ -42,63 +51,212 @@ export default defineChecks<HostCheckContext>([
   {
     id: 'host.input.request',
     profile: 'host',
-    covers: ['HOST-INPUT-9', 'HOST-INPUT-2', 'HOST-INPUT-3', 'HOST-INPUT-10', 'HOST-INPUT-11', 'HOST-INPUT-12', 'HOST-INPUT-1', 'HOST-INPUT-14'],
-    description: 'input.requested gets the default onTimeout and risk; invalid schemas, past deadlines, invalid defaults, unknown runs and reused requestIds are refused; open requests are listed in openInputs.',
+    covers: [
+      'HOST-INPUT-9',
+      'HOST-INPUT-2',
+      'HOST-INPUT-3',
+      'HOST-INPUT-10',
+      'HOST-INPUT-11',
+      'HOST-INPUT-12',
+      'HOST-INPUT-1',
+      'HOST-INPUT-14',
+    ],
+    description:
+      'input.requested gets the default onTimeout and risk; invalid schemas, past deadlines, invalid defaults, unknown runs and reused requestIds are refused; open requests are listed in openInputs.',
     async run(ctx, t) {
       const [a, b, bot] = ctx.principals(3);
       const alice = await ctx.peer(a);
       const bob = await ctx.peer(b);
       const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: bot, role: 'agent' }]);
+      const sid = await ctx.session(alice, [
+        { principal: b, role: 'member' },
+        { principal: bot, role: 'agent' },
+      ]);
       await ctx.follow(alice, sid);
       const seq = await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'which one?' });
       const [ev] = await ctx.log(alice, sid, seq - 1);
-      t.expect('HOST-INPUT-9', JSON.stringify(ev?.data?.onTimeout) === '{"policy":"wait"}' && ev?.data?.risk === 'low', 'omitted onTimeout and risk are filled with {"policy":"wait"} and "low"', seen(undefined, ev));
+      t.expect(
+        'HOST-INPUT-9',
+        JSON.stringify(ev?.data?.onTimeout) === '{"policy":"wait"}' && ev?.data?.risk === 'low',
+        'omitted onTimeout and risk are filled with {"policy":"wait"} and "low"',
+        seen(undefined, ev),
+      );
       const st = await stateAt(alice, sid, seq);
-      t.expect('HOST-INPUT-12', (st?.openInputs ?? []).some((i: D) => i.requestId === 'q1' && i.seq === seq), 'the open request is listed in openInputs with its seq', seen(`tether/v1/sessions/${sid}/state`, st));
-      t.errorCode('HOST-INPUT-2', await agent.command(sid, 'input.request', { requestId: 'q2', prompt: 'x', answerSchema: { type: 'no-such-type' } }), 'SCHEMA_INVALID', 'an answerSchema that is not a valid JSON Schema');
-      t.errorCode('HOST-INPUT-14', await agent.command(sid, 'input.request', { requestId: 'q6', prompt: 'x', answerSchema: { $ref: 'http://127.0.0.1:9/schema.json' } }), 'SCHEMA_INVALID', 'an answerSchema with a $ref outside itself');
-      t.errorCode('HOST-INPUT-14', await agent.command(sid, 'input.request', { requestId: 'q7', prompt: 'x', answerSchema: { $ref: 'other.json#/x' } }), 'SCHEMA_INVALID', 'an answerSchema with a relative $ref to another document');
-      t.acked('HOST-INPUT-14', await agent.command(sid, 'input.request', { requestId: 'q8', prompt: 'x', answerSchema: { $defs: { yes: { type: 'boolean' } }, $ref: '#/$defs/yes' } }), 'an answerSchema whose $ref points inside itself', agent.replyTo);
-      t.errorCode('HOST-INPUT-3', await agent.command(sid, 'input.request', { requestId: 'q3', prompt: 'x', deadline: new Date(Date.now() - 60_000).toISOString() }), 'SCHEMA_INVALID', 'a deadline in the past');
-      t.errorCode('HOST-INPUT-10', await agent.command(sid, 'input.request', { requestId: 'q4', prompt: 'x', answerSchema: approve, deadline: new Date(Date.now() + 3600_000).toISOString(), onTimeout: { policy: 'default', value: 'yes' } }), 'SCHEMA_INVALID', 'a default value that fails the answerSchema');
-      t.errorCode('HOST-INPUT-11', await agent.command(sid, 'input.request', { requestId: 'q5', prompt: 'x', runId: 'nope' }), 'RUN_NOT_FOUND', 'an input.request naming a run that does not exist');
-      t.errorCode('HOST-INPUT-1', await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'again' }), 'CONFLICT', 'a second input.request with the requestId of an open request');
+      t.expect(
+        'HOST-INPUT-12',
+        (st?.openInputs ?? []).some((i: D) => i.requestId === 'q1' && i.seq === seq),
+        'the open request is listed in openInputs with its seq',
+        seen(`tether/v1/sessions/${sid}/state`, st),
+      );
+      t.errorCode(
+        'HOST-INPUT-2',
+        await agent.command(sid, 'input.request', { requestId: 'q2', prompt: 'x', answerSchema: { type: 'no-such-type' } }),
+        'SCHEMA_INVALID',
+        'an answerSchema that is not a valid JSON Schema',
+      );
+      t.errorCode(
+        'HOST-INPUT-14',
+        await agent.command(sid, 'input.request', {
+          requestId: 'q6',
+          prompt: 'x',
+          answerSchema: { $ref: 'http://127.0.0.1:9/schema.json' },
+        }),
+        'SCHEMA_INVALID',
+        'an answerSchema with a $ref outside itself',
+      );
+      t.errorCode(
+        'HOST-INPUT-14',
+        await agent.command(sid, 'input.request', { requestId: 'q7', prompt: 'x', answerSchema: { $ref: 'other.json#/x' } }),
+        'SCHEMA_INVALID',
+        'an answerSchema with a relative $ref to another document',
+      );
+      t.acked(
+        'HOST-INPUT-14',
+        await agent.command(sid, 'input.request', {
+          requestId: 'q8',
+          prompt: 'x',
+          answerSchema: { $defs: { yes: { type: 'boolean' } }, $ref: '#/$defs/yes' },
+        }),
+        'an answerSchema whose $ref points inside itself',
+        agent.replyTo,
+      );
+      t.errorCode(
+        'HOST-INPUT-3',
+        await agent.command(sid, 'input.request', { requestId: 'q3', prompt: 'x', deadline: new Date(Date.now() - 60_000).toISOString() }),
+        'SCHEMA_INVALID',
+        'a deadline in the past',
+      );
+      t.errorCode(
+        'HOST-INPUT-10',
+        await agent.command(sid, 'input.request', {
+          requestId: 'q4',
+          prompt: 'x',
+          answerSchema: approve,
+          deadline: new Date(Date.now() + 3600_000).toISOString(),
+          onTimeout: { policy: 'default', value: 'yes' },
+        }),
+        'SCHEMA_INVALID',
+        'a default value that fails the answerSchema',
+      );
+      t.errorCode(
+        'HOST-INPUT-11',
+        await agent.command(sid, 'input.request', { requestId: 'q5', prompt: 'x', runId: 'nope' }),
+        'RUN_NOT_FOUND',
+        'an input.request naming a run that does not exist',
+      );
+      t.errorCode(
+        'HOST-INPUT-1',
+        await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'again' }),
+        'CONFLICT',
+        'a second input.request with the requestId of an open request',
+      );
       const answered = await ctx.ok(bob, sid, 'input.answer', { requestId: 'q1', value: 'the first' });
       const st2 = await stateAt(alice, sid, answered);
-      t.expect('HOST-INPUT-12', st2?.headSeq >= answered && !(st2?.openInputs ?? []).some((i: D) => i.requestId === 'q1'), 'the resolved request leaves openInputs', seen(`tether/v1/sessions/${sid}/state`, st2));
-      t.errorCode('HOST-INPUT-1', await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'once more' }), 'CONFLICT', 'an input.request reusing the requestId of a resolved request');
+      t.expect(
+        'HOST-INPUT-12',
+        st2?.headSeq >= answered && !(st2?.openInputs ?? []).some((i: D) => i.requestId === 'q1'),
+        'the resolved request leaves openInputs',
+        seen(`tether/v1/sessions/${sid}/state`, st2),
+      );
+      t.errorCode(
+        'HOST-INPUT-1',
+        await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'once more' }),
+        'CONFLICT',
+        'an input.request reusing the requestId of a resolved request',
+      );
     },
   },
   {
     id: 'host.input.answer',
     profile: 'host',
     covers: ['HOST-INPUT-4', 'HOST-INPUT-6', 'HOST-INPUT-7', 'HOST-INPUT-13', 'HOST-INPUT-15'],
-    description: 'Answers to unknown requests, from principals outside `to`, or failing the answerSchema are refused; an accepted answer appends input.resolved with outcome, value, decidedBy, by and requestSeq.',
+    description:
+      'Answers to unknown requests, from principals outside `to`, or failing the answerSchema are refused; an accepted answer appends input.resolved with outcome, value, decidedBy, by and requestSeq.',
     async run(ctx, t) {
       const [a, b, c, bot] = ctx.principals(4);
       const alice = await ctx.peer(a);
       const bob = await ctx.peer(b);
       const carol = await ctx.peer(c);
       const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: c, role: 'approver' }, { principal: bot, role: 'agent' }]);
-      t.errorCode('HOST-INPUT-4', await bob.command(sid, 'input.answer', { requestId: 'none', value: 1 }), 'INPUT_NOT_FOUND', 'an answer to a requestId the session never had');
+      const sid = await ctx.session(alice, [
+        { principal: b, role: 'member' },
+        { principal: c, role: 'approver' },
+        { principal: bot, role: 'agent' },
+      ]);
+      t.errorCode(
+        'HOST-INPUT-4',
+        await bob.command(sid, 'input.answer', { requestId: 'none', value: 1 }),
+        'INPUT_NOT_FOUND',
+        'an answer to a requestId the session never had',
+      );
       await ctx.ok(agent, sid, 'input.request', { requestId: 'only-carol', prompt: 'carol?', to: [c] });
-      t.errorCode('HOST-INPUT-6', await bob.command(sid, 'input.answer', { requestId: 'only-carol', value: 'me' }), 'FORBIDDEN', 'an answer from a member not listed in `to`');
-      t.errorCode('HOST-INPUT-6', await alice.command(sid, 'input.answer', { requestId: 'only-carol', value: 'me' }), 'FORBIDDEN', 'an answer from the owner not listed in `to`');
-      t.acked('HOST-INPUT-6', await carol.command(sid, 'input.answer', { requestId: 'only-carol', value: 'carol' }), 'an answer from the principal listed in `to`', carol.replyTo);
-      const reqSeq = await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'approve?', answerSchema: approve, risk: 'high' });
-      t.errorCode('HOST-INPUT-7', await bob.command(sid, 'input.answer', { requestId: 'q1', value: { approve: 'yes' } }), 'ANSWER_INVALID', 'an answer failing the answerSchema');
+      t.errorCode(
+        'HOST-INPUT-6',
+        await bob.command(sid, 'input.answer', { requestId: 'only-carol', value: 'me' }),
+        'FORBIDDEN',
+        'an answer from a member not listed in `to`',
+      );
+      t.errorCode(
+        'HOST-INPUT-6',
+        await alice.command(sid, 'input.answer', { requestId: 'only-carol', value: 'me' }),
+        'FORBIDDEN',
+        'an answer from the owner not listed in `to`',
+      );
+      t.acked(
+        'HOST-INPUT-6',
+        await carol.command(sid, 'input.answer', { requestId: 'only-carol', value: 'carol' }),
+        'an answer from the principal listed in `to`',
+        carol.replyTo,
+      );
+      const reqSeq = await ctx.ok(agent, sid, 'input.request', {
+        requestId: 'q1',
+        prompt: 'approve?',
+        answerSchema: approve,
+        risk: 'high',
+      });
+      t.errorCode(
+        'HOST-INPUT-7',
+        await bob.command(sid, 'input.answer', { requestId: 'q1', value: { approve: 'yes' } }),
+        'ANSWER_INVALID',
+        'an answer failing the answerSchema',
+      );
       const id = bob.nextId();
       const ack = await bob.command(sid, 'input.answer', { requestId: 'q1', value: { approve: true } }, { id });
       if (!t.acked('HOST-INPUT-13', ack, 'a valid answer', bob.replyTo)) return;
       const [ev] = await ctx.log(alice, sid, ack.data.seq - 1);
-      t.expect('HOST-INPUT-13', ev?.type === 'input.resolved' && ev.sender === b && ev.cid === id, 'the answer appends input.resolved from the answering principal', seen(undefined, ev));
+      t.expect(
+        'HOST-INPUT-13',
+        ev?.type === 'input.resolved' && ev.sender === b && ev.cid === id,
+        'the answer appends input.resolved from the answering principal',
+        seen(undefined, ev),
+      );
       const fmt = { type: 'string', format: 'email' };
-      const withFormat = await agent.command(sid, 'input.request', { requestId: 'mail', prompt: 'your mail?', answerSchema: fmt, deadline: new Date(Date.now() + 3600_000).toISOString(), onTimeout: { policy: 'default', value: 'not an address' } });
-      t.acked('HOST-INPUT-15', withFormat, 'an input.request whose default value does not match the schema\'s format (an annotation)', agent.replyTo);
-      t.acked('HOST-INPUT-15', await bob.command(sid, 'input.answer', { requestId: 'mail', value: 'still not an address' }), 'an answer that does not match the schema\'s format', bob.replyTo);
-      t.equal('HOST-INPUT-13', ev?.data, { requestId: 'q1', outcome: 'answered', value: { approve: true }, decidedBy: 'person', by: b, requestSeq: reqSeq }, 'input.resolved carries outcome answered, the value, decidedBy person, by and requestSeq', seen(undefined, ev));
+      const withFormat = await agent.command(sid, 'input.request', {
+        requestId: 'mail',
+        prompt: 'your mail?',
+        answerSchema: fmt,
+        deadline: new Date(Date.now() + 3600_000).toISOString(),
+        onTimeout: { policy: 'default', value: 'not an address' },
+      });
+      t.acked(
+        'HOST-INPUT-15',
+        withFormat,
+        "an input.request whose default value does not match the schema's format (an annotation)",
+        agent.replyTo,
+      );
+      t.acked(
+        'HOST-INPUT-15',
+        await bob.command(sid, 'input.answer', { requestId: 'mail', value: 'still not an address' }),
+        "an answer that does not match the schema's format",
+        bob.replyTo,
+      );
+      t.equal(
+        'HOST-INPUT-13',
+        ev?.data,
+        { requestId: 'q1', outcome: 'answered', value: { approve: true }, decidedBy: 'person', by: b, requestSeq: reqSeq },
+        'input.resolved carries outcome answered, the value, decidedBy person, by and requestSeq',
+        seen(undefined, ev),
+      );
     },
   },
   {
@@ -112,38 +270,72 @@ export default defineChecks<HostCheckContext>([
       const bob = await ctx.peer(b);
       const carol = await ctx.peer(c);
       const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: c, role: 'approver' }, { principal: bot, role: 'agent' }]);
+      const sid = await ctx.session(alice, [
+        { principal: b, role: 'member' },
+        { principal: c, role: 'approver' },
+        { principal: bot, role: 'agent' },
+      ]);
       await ctx.follow(alice, sid);
       await ctx.ok(agent, sid, 'input.request', { requestId: 'race', prompt: 'who is first?' });
-      const [rb, rc] = await Promise.all([bob.command(sid, 'input.answer', { requestId: 'race', value: 'bob' }), carol.command(sid, 'input.answer', { requestId: 'race', value: 'carol' })]);
+      const [rb, rc] = await Promise.all([
+        bob.command(sid, 'input.answer', { requestId: 'race', value: 'bob' }),
+        carol.command(sid, 'input.answer', { requestId: 'race', value: 'carol' }),
+      ]);
       const acks = [rb, rc].filter((r) => r?.type === 'ack');
       const conflicts = [rb, rc].filter((r) => r?.type === 'error' && r.data?.code === 'CONFLICT');
-      t.expect('HOST-INPUT-5', acks.length === 1 && conflicts.length === 1, 'of two concurrent answers one is acked and the other refused with CONFLICT', { payload: excerpt([rb, rc]) });
+      t.expect(
+        'HOST-INPUT-5',
+        acks.length === 1 && conflicts.length === 1,
+        'of two concurrent answers one is acked and the other refused with CONFLICT',
+        { payload: excerpt([rb, rc]) },
+      );
       const late = await alice.command(sid, 'input.answer', { requestId: 'race', value: 'alice' });
       t.errorCode('HOST-INPUT-5', late, 'CONFLICT', 'a third, later answer', alice.replyTo);
       const head = await ctx.ok(alice, sid, 'message.send', text('after'));
       await ctx.waitSeq(alice, sid, head);
       await ctx.sleep(200);
       const live = alice.events(sid).filter((e) => e.type === 'input.resolved' && e.data?.requestId === 'race');
-      t.expect('HOST-INPUT-5', live.length === 1, 'exactly one input.resolved for the request is published', { topic: `tether/v1/sessions/${sid}/events`, payload: excerpt(live) });
+      t.expect('HOST-INPUT-5', live.length === 1, 'exactly one input.resolved for the request is published', {
+        topic: `tether/v1/sessions/${sid}/events`,
+        payload: excerpt(live),
+      });
       const log = await ctx.log(alice, sid);
-      t.expect('HOST-INPUT-5', log.filter((e) => e.type === 'input.resolved').length === 1, 'the log holds exactly one input.resolved', { payload: excerpt(log.filter((e) => e.type === 'input.resolved')) });
+      t.expect('HOST-INPUT-5', log.filter((e) => e.type === 'input.resolved').length === 1, 'the log holds exactly one input.resolved', {
+        payload: excerpt(log.filter((e) => e.type === 'input.resolved')),
+      });
     },
   },
   {
     id: 'host.input.deadline-default',
     profile: 'host',
     covers: ['INPUT-DEADLINE-1', 'INPUT-DEADLINE-4', 'ENV-SENDER-2'],
-    description: 'At the deadline of a request with policy default the host appends input.resolved (outcome default, the value, decidedBy timeout, by and sender @host, no cid), within a second.',
+    description:
+      'At the deadline of a request with policy default the host appends input.resolved (outcome default, the value, decidedBy timeout, by and sender @host, no cid), within a second.',
     timeoutMs: 15000,
     async run(ctx, t) {
       const s = await deadlineScenario(ctx, { policy: 'default', value: { approve: false } }, 0);
       // The peer waits up to its reply timeout (5 s by default), well past the deadline 1 s ahead.
       const ev = await s.alice.waitForEvent(s.sid, (e) => e.type === 'input.resolved', 'the timeout resolution').catch(() => undefined);
-      t.equal('INPUT-DEADLINE-1', ev?.data, { requestId: 'q1', outcome: 'default', value: { approve: false }, decidedBy: 'timeout', by: '@host', requestSeq: s.reqSeq }, 'input.resolved with outcome default, the value, decidedBy timeout, by @host', seen(`tether/v1/sessions/${s.sid}/events`, ev ?? 'no input.resolved within 5 s of the deadline'));
-      t.expect('ENV-SENDER-2', ev?.sender === '@host' && ev !== undefined && !('cid' in ev), 'the host-originated event has sender @host and no cid', seen(`tether/v1/sessions/${s.sid}/events`, ev));
+      t.equal(
+        'INPUT-DEADLINE-1',
+        ev?.data,
+        { requestId: 'q1', outcome: 'default', value: { approve: false }, decidedBy: 'timeout', by: '@host', requestSeq: s.reqSeq },
+        'input.resolved with outcome default, the value, decidedBy timeout, by @host',
+        seen(`tether/v1/sessions/${s.sid}/events`, ev ?? 'no input.resolved within 5 s of the deadline'),
+      );
+      t.expect(
+        'ENV-SENDER-2',
+        ev?.sender === '@host' && ev !== undefined && !('cid' in ev),
+        'the host-originated event has sender @host and no cid',
+        seen(`tether/v1/sessions/${s.sid}/events`, ev),
+      );
       const late = ev ? Date.parse(ev.time) - Date.parse(s.deadline) : Infinity;
-      t.expect('INPUT-DEADLINE-4', late <= 1000, `the resolution was appended within one second of the deadline (${late} ms)`, seen(undefined, ev));
+      t.expect(
+        'INPUT-DEADLINE-4',
+        late <= 1000,
+        `the resolution was appended within one second of the deadline (${late} ms)`,
+        seen(undefined, ev),
+      );
       const after = await s.bob.command(s.sid, 'input.answer', { requestId: 'q1', value: { approve: true } });
       t.errorCode('INPUT-DEADLINE-1', after, 'CONFLICT', 'an answer after the timeout resolution', s.bob.replyTo);
     },
@@ -152,13 +344,20 @@ export default defineChecks<HostCheckContext>([
     id: 'host.input.deadline-fail',
     profile: 'host',
     covers: ['INPUT-DEADLINE-2'],
-    description: 'At the deadline of a request with policy fail the host appends input.resolved with outcome failed, no value, decidedBy timeout, by and sender @host.',
+    description:
+      'At the deadline of a request with policy fail the host appends input.resolved with outcome failed, no value, decidedBy timeout, by and sender @host.',
     timeoutMs: 15000,
     async run(ctx, t) {
       const s = await deadlineScenario(ctx, { policy: 'fail' }, 0);
       const ev = await s.alice.waitForEvent(s.sid, (e) => e.type === 'input.resolved', 'the timeout resolution').catch(() => undefined);
-      t.equal('INPUT-DEADLINE-2', ev?.data, { requestId: 'q1', outcome: 'failed', decidedBy: 'timeout', by: '@host', requestSeq: s.reqSeq }, 'input.resolved with outcome failed, no value, decidedBy timeout, by @host', seen(`tether/v1/sessions/${s.sid}/events`, ev ?? 'no input.resolved after the deadline'));
-      t.expect('INPUT-DEADLINE-2', ev?.sender === '@host', 'the resolution\'s sender is @host', seen(undefined, ev));
+      t.equal(
+        'INPUT-DEADLINE-2',
+        ev?.data,
+        { requestId: 'q1', outcome: 'failed', decidedBy: 'timeout', by: '@host', requestSeq: s.reqSeq },
+        'input.resolved with outcome failed, no value, decidedBy timeout, by @host',
+        seen(`tether/v1/sessions/${s.sid}/events`, ev ?? 'no input.resolved after the deadline'),
+      );
+      t.expect('INPUT-DEADLINE-2', ev?.sender === '@host', "the resolution's sender is @host", seen(undefined, ev));
     },
   },
   {

@@ -19,18 +19,51 @@ export default defineChecks<HostCheckContext>([
       const carol = await ctx.peer(c);
       const sid = await ctx.session(alice, [{ principal: b, role: 'viewer' }]);
       const expect = (reply: D, code: string, what: string) => t.errorCode('HOST-ORDER-1', reply, code, what, alice.replyTo);
-      expect(await alice.command(sid, 'message.teleport', {}, { raw: { v: 2 } }), 'VERSION_UNSUPPORTED', 'v 2 with an unknown type (step 5 before 6)');
-      expect(await alice.command(sid, 'message.teleport', { msgId: 42 }), 'UNKNOWN_TYPE', 'an unknown type with odd data (step 6 before 7)');
-      expect(await alice.command(ctx.sid(), 'message.send', { msgId: 'm/1' }), 'SCHEMA_INVALID', 'invalid data for a session that does not exist (step 7 before 11)');
-      expect(await carol.command(sid, 'session.close', {}), 'NOT_PARTICIPANT', 'an owner-only command from a non-participant (step 13 before 14)');
-      expect(await bob.command(sid, 'message.delta', { msgId: 'nope', i: 3, text: 'x' }), 'FORBIDDEN', 'a viewer\'s chunk for a stream that is not open (step 14 before 16)');
+      expect(
+        await alice.command(sid, 'message.teleport', {}, { raw: { v: 2 } }),
+        'VERSION_UNSUPPORTED',
+        'v 2 with an unknown type (step 5 before 6)',
+      );
+      expect(
+        await alice.command(sid, 'message.teleport', { msgId: 42 }),
+        'UNKNOWN_TYPE',
+        'an unknown type with odd data (step 6 before 7)',
+      );
+      expect(
+        await alice.command(ctx.sid(), 'message.send', { msgId: 'm/1' }),
+        'SCHEMA_INVALID',
+        'invalid data for a session that does not exist (step 7 before 11)',
+      );
+      expect(
+        await carol.command(sid, 'session.close', {}),
+        'NOT_PARTICIPANT',
+        'an owner-only command from a non-participant (step 13 before 14)',
+      );
+      expect(
+        await bob.command(sid, 'message.delta', { msgId: 'nope', i: 3, text: 'x' }),
+        'FORBIDDEN',
+        "a viewer's chunk for a stream that is not open (step 14 before 16)",
+      );
       const id = alice.nextId();
       await ctx.ok(alice, sid, 'message.send', text('m1'), { id });
-      expect(await alice.command(sid, 'message.delta', { msgId: 'nope', i: 0, text: 'x' }, { id }), 'ID_REUSED', 'a reused id with another type that would also fail its type rules (step 10 before 16)');
+      expect(
+        await alice.command(sid, 'message.delta', { msgId: 'nope', i: 0, text: 'x' }, { id }),
+        'ID_REUSED',
+        'a reused id with another type that would also fail its type rules (step 10 before 16)',
+      );
       await ctx.ok(alice, sid, 'session.close', {});
       const dup = await alice.command(sid, 'message.send', text('m1'), { id });
-      t.expect('HOST-ORDER-1', dup?.type === 'ack' && dup.data?.duplicate === true, 'a repeat of an accepted command after the close gets its duplicate ack (step 10 before 12)', seen(alice.replyTo, dup, 'ack duplicate:true'));
-      expect(await carol.command(sid, 'message.send', text('m2')), 'SESSION_CLOSED', 'a non-participant\'s command to a closed session (step 12 before 13)');
+      t.expect(
+        'HOST-ORDER-1',
+        dup?.type === 'ack' && dup.data?.duplicate === true,
+        'a repeat of an accepted command after the close gets its duplicate ack (step 10 before 12)',
+        seen(alice.replyTo, dup, 'ack duplicate:true'),
+      );
+      expect(
+        await carol.command(sid, 'message.send', text('m2')),
+        'SESSION_CLOSED',
+        "a non-participant's command to a closed session (step 12 before 13)",
+      );
     },
   },
   {
@@ -44,19 +77,55 @@ export default defineChecks<HostCheckContext>([
       const bob = await ctx.peer(b);
       const carol = await ctx.peer(c);
       const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: c, role: 'approver' }, { principal: bot, role: 'agent' }]);
+      const sid = await ctx.session(alice, [
+        { principal: b, role: 'member' },
+        { principal: c, role: 'approver' },
+        { principal: bot, role: 'agent' },
+      ]);
       const expect = (reply: D, code: string, what: string) => t.errorCode('HOST-ORDER-3', reply, code, what);
       const head = await ctx.ok(alice, sid, 'message.send', text('used'));
-      expect(await alice.command(sid, 'message.send', { ...text('used'), replyToSeq: head + 50 }), 'SCHEMA_INVALID', 'message.send with replyToSeq beyond the head and a used msgId (HOST-MSG-1 before HOST-STREAM-1)');
-      expect(await agent.command(sid, 'message.start', { msgId: 'used', role: 'agent', runId: 'none' }), 'RUN_NOT_FOUND', 'message.start naming no open run with a used msgId (HOST-STREAM-6 before HOST-STREAM-1)');
-      expect(await bob.command(sid, 'message.delta', { msgId: 'none', i: 0, text: 'x' }), 'STREAM_NOT_OPEN', 'a chunk of no open stream from a non-starter (HOST-STREAM-2 before HOST-STREAM-3)');
-      expect(await alice.command(sid, 'run.finish', { runId: 'none', status: 'completed' }), 'RUN_NOT_FOUND', 'run.finish of no open run from a non-starter (HOST-RUN-2 before HOST-RUN-4)');
+      expect(
+        await alice.command(sid, 'message.send', { ...text('used'), replyToSeq: head + 50 }),
+        'SCHEMA_INVALID',
+        'message.send with replyToSeq beyond the head and a used msgId (HOST-MSG-1 before HOST-STREAM-1)',
+      );
+      expect(
+        await agent.command(sid, 'message.start', { msgId: 'used', role: 'agent', runId: 'none' }),
+        'RUN_NOT_FOUND',
+        'message.start naming no open run with a used msgId (HOST-STREAM-6 before HOST-STREAM-1)',
+      );
+      expect(
+        await bob.command(sid, 'message.delta', { msgId: 'none', i: 0, text: 'x' }),
+        'STREAM_NOT_OPEN',
+        'a chunk of no open stream from a non-starter (HOST-STREAM-2 before HOST-STREAM-3)',
+      );
+      expect(
+        await alice.command(sid, 'run.finish', { runId: 'none', status: 'completed' }),
+        'RUN_NOT_FOUND',
+        'run.finish of no open run from a non-starter (HOST-RUN-2 before HOST-RUN-4)',
+      );
       await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'ok?', to: [b] });
-      expect(await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'x', runId: 'none' }), 'RUN_NOT_FOUND', 'input.request naming no open run with a used requestId (HOST-INPUT-11 before HOST-INPUT-1)');
-      expect(await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'x', answerSchema: { type: 'nope' } }), 'CONFLICT', 'input.request with a used requestId and an invalid schema (HOST-INPUT-1 before HOST-INPUT-2)');
+      expect(
+        await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'x', runId: 'none' }),
+        'RUN_NOT_FOUND',
+        'input.request naming no open run with a used requestId (HOST-INPUT-11 before HOST-INPUT-1)',
+      );
+      expect(
+        await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'x', answerSchema: { type: 'nope' } }),
+        'CONFLICT',
+        'input.request with a used requestId and an invalid schema (HOST-INPUT-1 before HOST-INPUT-2)',
+      );
       await ctx.ok(bob, sid, 'input.answer', { requestId: 'q1', value: 1 });
-      expect(await carol.command(sid, 'input.answer', { requestId: 'q1', value: 2 }), 'CONFLICT', 'an answer to a resolved request from a principal not in `to` (HOST-INPUT-5 before HOST-INPUT-6)');
-      expect(await alice.command(sid, 'participant.remove', { principal: `${a}-nobody` }), 'CONFLICT', 'removing a non-participant (CMD-PART-3)');
+      expect(
+        await carol.command(sid, 'input.answer', { requestId: 'q1', value: 2 }),
+        'CONFLICT',
+        'an answer to a resolved request from a principal not in `to` (HOST-INPUT-5 before HOST-INPUT-6)',
+      );
+      expect(
+        await alice.command(sid, 'participant.remove', { principal: `${a}-nobody` }),
+        'CONFLICT',
+        'removing a non-participant (CMD-PART-3)',
+      );
     },
   },
   {
@@ -78,7 +147,9 @@ export default defineChecks<HostCheckContext>([
       await t.need('acks of 30 commands', () => Promise.all(sends));
       const log = await ctx.log(alice, sid);
       const order = log.filter((e) => ids.includes(e.cid)).map((e) => e.cid);
-      t.equal('HOST-ORDER-2', order, ids, 'the events of 30 commands published back to back carry their cids in publish order', { payload: excerpt(order) });
+      t.equal('HOST-ORDER-2', order, ids, 'the events of 30 commands published back to back carry their cids in publish order', {
+        payload: excerpt(order),
+      });
     },
   },
   {
@@ -108,15 +179,30 @@ export default defineChecks<HostCheckContext>([
       ];
       for (const [code, send, what] of cases) {
         const reply = await send();
-        t.expect('HOST-REPLY-1', reply?.type === 'error' && typeof reply.data?.message === 'string', `${what} gets an error reply with a message`, seen(alice.replyTo, reply));
+        t.expect(
+          'HOST-REPLY-1',
+          reply?.type === 'error' && typeof reply.data?.message === 'string',
+          `${what} gets an error reply with a message`,
+          seen(alice.replyTo, reply),
+        );
         if (reply?.type !== 'error') continue;
         const got = reply.data.code as string;
         t.expect('ERR-CODE-3', rules.has(got), `the error code of ${what} is one of the error table`, seen(alice.replyTo, reply));
         // steer.apply from an owner may be FORBIDDEN first (the verb table), which is also a correct first failure.
         const acceptable = code === 'STEER_NOT_FOUND' ? [code, 'FORBIDDEN'] : [code];
-        t.expect('ERR-CODE-3', acceptable.includes(got), `${what} is refused with ${acceptable.join(' or ')}, the code whose row describes the case`, seen(alice.replyTo, reply, acceptable.join(' or ')));
+        t.expect(
+          'ERR-CODE-3',
+          acceptable.includes(got),
+          `${what} is refused with ${acceptable.join(' or ')}, the code whose row describes the case`,
+          seen(alice.replyTo, reply, acceptable.join(' or ')),
+        );
         const named = rules.get(got) ?? [];
-        t.expect('HOST-REPLY-4', named.includes(reply.data.rule), `the error reply for ${what} (${got}) names a rule its row of the error table gives (${named.join(' or ')})`, seen(alice.replyTo, reply, `rule ${named.join(' or ')}`));
+        t.expect(
+          'HOST-REPLY-4',
+          named.includes(reply.data.rule),
+          `the error reply for ${what} (${got}) names a rule its row of the error table gives (${named.join(' or ')})`,
+          seen(alice.replyTo, reply, `rule ${named.join(' or ')}`),
+        );
       }
     },
   },

@@ -8,7 +8,13 @@ type D = Record<string, any>;
 
 async function stateAt(peer: WirePeer, sid: string, seq: number): Promise<D | undefined> {
   try {
-    return (await peer.waitFor((m) => m.topic === `tether/v1/sessions/${sid}/state` && (m.json?.headSeq ?? 0) >= seq, `session state at seq ${seq}`, 3000)).json;
+    return (
+      await peer.waitFor(
+        (m) => m.topic === `tether/v1/sessions/${sid}/state` && (m.json?.headSeq ?? 0) >= seq,
+        `session state at seq ${seq}`,
+        3000,
+      )
+    ).json;
   } catch {
     return peer.on(`tether/v1/sessions/${sid}/state`).at(-1)?.json;
   }
@@ -19,30 +25,71 @@ export default defineChecks<HostCheckContext>([
     id: 'host.run.lifecycle',
     profile: 'host',
     covers: ['HOST-RUN-3', 'HOST-RUN-5', 'HOST-RUN-2', 'HOST-RUN-6', 'HOST-RUN-1'],
-    description: 'run.started opens a run in openRuns; run.cancel_requested keeps it open; run.finished removes it; finishing or cancelling it again gets RUN_NOT_FOUND.',
+    description:
+      'run.started opens a run in openRuns; run.cancel_requested keeps it open; run.finished removes it; finishing or cancelling it again gets RUN_NOT_FOUND.',
     async run(ctx, t) {
       const [a, bot] = ctx.principals(2);
       const alice = await ctx.peer(a);
       const agent = await ctx.peer(bot);
       const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
       await ctx.follow(alice, sid);
-      t.errorCode('HOST-RUN-2', await alice.command(sid, 'run.cancel', { runId: 'none' }), 'RUN_NOT_FOUND', 'run.cancel of a run never started');
-      t.errorCode('HOST-RUN-2', await agent.command(sid, 'run.finish', { runId: 'none', status: 'completed' }), 'RUN_NOT_FOUND', 'run.finish of a run never started');
+      t.errorCode(
+        'HOST-RUN-2',
+        await alice.command(sid, 'run.cancel', { runId: 'none' }),
+        'RUN_NOT_FOUND',
+        'run.cancel of a run never started',
+      );
+      t.errorCode(
+        'HOST-RUN-2',
+        await agent.command(sid, 'run.finish', { runId: 'none', status: 'completed' }),
+        'RUN_NOT_FOUND',
+        'run.finish of a run never started',
+      );
       const started = await ctx.ok(agent, sid, 'run.start', { runId: 'r1', title: 'work' });
       const s1 = await stateAt(alice, sid, started);
       const run = (s1?.openRuns ?? []).find((r: D) => r.runId === 'r1');
-      t.expect('HOST-RUN-3', run?.agent === bot && run?.startedSeq === started, 'openRuns lists the run with agent = its sender and startedSeq = the run.started seq', seen(`tether/v1/sessions/${sid}/state`, s1));
+      t.expect(
+        'HOST-RUN-3',
+        run?.agent === bot && run?.startedSeq === started,
+        'openRuns lists the run with agent = its sender and startedSeq = the run.started seq',
+        seen(`tether/v1/sessions/${sid}/state`, s1),
+      );
       t.errorCode('HOST-RUN-1', await agent.command(sid, 'run.start', { runId: 'r1' }), 'CONFLICT', 'run.start of a runId that is open');
       const cancel = await ctx.ok(alice, sid, 'run.cancel', { runId: 'r1', reason: 'stop' });
       const s2 = await stateAt(alice, sid, cancel);
-      t.expect('HOST-RUN-6', (s2?.openRuns ?? []).some((r: D) => r.runId === 'r1') || (s2?.headSeq ?? 0) < cancel, 'the run is still open after run.cancel_requested', seen(`tether/v1/sessions/${sid}/state`, s2));
-      t.acked('HOST-RUN-6', await alice.command(sid, 'run.cancel', { runId: 'r1' }), 'a second run.cancel of the still open run', alice.replyTo);
+      t.expect(
+        'HOST-RUN-6',
+        (s2?.openRuns ?? []).some((r: D) => r.runId === 'r1') || (s2?.headSeq ?? 0) < cancel,
+        'the run is still open after run.cancel_requested',
+        seen(`tether/v1/sessions/${sid}/state`, s2),
+      );
+      t.acked(
+        'HOST-RUN-6',
+        await alice.command(sid, 'run.cancel', { runId: 'r1' }),
+        'a second run.cancel of the still open run',
+        alice.replyTo,
+      );
       const finished = await ctx.ok(agent, sid, 'run.finish', { runId: 'r1', status: 'cancelled' });
       const s3 = await stateAt(alice, sid, finished);
-      t.expect('HOST-RUN-5', s3?.headSeq >= finished && !(s3?.openRuns ?? []).some((r: D) => r.runId === 'r1'), 'run.finished removes the run from openRuns', seen(`tether/v1/sessions/${sid}/state`, s3));
-      t.errorCode('HOST-RUN-2', await agent.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }), 'RUN_NOT_FOUND', 'run.finish of a finished run');
+      t.expect(
+        'HOST-RUN-5',
+        s3?.headSeq >= finished && !(s3?.openRuns ?? []).some((r: D) => r.runId === 'r1'),
+        'run.finished removes the run from openRuns',
+        seen(`tether/v1/sessions/${sid}/state`, s3),
+      );
+      t.errorCode(
+        'HOST-RUN-2',
+        await agent.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }),
+        'RUN_NOT_FOUND',
+        'run.finish of a finished run',
+      );
       t.errorCode('HOST-RUN-2', await alice.command(sid, 'run.cancel', { runId: 'r1' }), 'RUN_NOT_FOUND', 'run.cancel of a finished run');
-      t.errorCode('HOST-RUN-1', await agent.command(sid, 'run.start', { runId: 'r1' }), 'CONFLICT', 'run.start of a runId used by a finished run');
+      t.errorCode(
+        'HOST-RUN-1',
+        await agent.command(sid, 'run.start', { runId: 'r1' }),
+        'CONFLICT',
+        'run.start of a runId used by a finished run',
+      );
     },
   },
   {
@@ -55,18 +102,37 @@ export default defineChecks<HostCheckContext>([
       const alice = await ctx.peer(a);
       const agent = await ctx.peer(bot);
       const other = await ctx.peer(bot2);
-      const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }, { principal: bot2, role: 'agent' }]);
+      const sid = await ctx.session(alice, [
+        { principal: bot, role: 'agent' },
+        { principal: bot2, role: 'agent' },
+      ]);
       await ctx.ok(agent, sid, 'run.start', { runId: 'r1' });
-      t.errorCode('HOST-RUN-4', await alice.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }), 'FORBIDDEN', 'the owner finishing the agent\'s run');
-      t.errorCode('HOST-RUN-4', await other.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }), 'FORBIDDEN', 'another agent finishing the run');
-      t.acked('HOST-RUN-4', await agent.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }), 'the starter finishing its run', agent.replyTo);
+      t.errorCode(
+        'HOST-RUN-4',
+        await alice.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }),
+        'FORBIDDEN',
+        "the owner finishing the agent's run",
+      );
+      t.errorCode(
+        'HOST-RUN-4',
+        await other.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }),
+        'FORBIDDEN',
+        'another agent finishing the run',
+      );
+      t.acked(
+        'HOST-RUN-4',
+        await agent.command(sid, 'run.finish', { runId: 'r1', status: 'completed' }),
+        'the starter finishing its run',
+        agent.replyTo,
+      );
     },
   },
   {
     id: 'host.steer.chains',
     profile: 'host',
     covers: ['HOST-STEER-1', 'HOST-STEER-3', 'HOST-STEER-4', 'HOST-STEER-2'],
-    description: 'steer events link to the latest earlier steer of the same chain (runId or none) in supersedes; lastSteerSeq follows; unknown runs and non-steer seqs are refused.',
+    description:
+      'steer events link to the latest earlier steer of the same chain (runId or none) in supersedes; lastSteerSeq follows; unknown runs and non-steer seqs are refused.',
     async run(ctx, t) {
       const [a, bot] = ctx.principals(2);
       const alice = await ctx.peer(a);
@@ -82,15 +148,60 @@ export default defineChecks<HostCheckContext>([
       const s5 = await ctx.ok(alice, sid, 'steer', { text: 'general again' });
       const log = await ctx.log(alice, sid);
       const sup = (seq: number) => log.find((e) => e.seq === seq)?.data?.supersedes;
-      t.equal('HOST-STEER-1', [sup(s1), sup(s2), sup(s3)], [undefined, undefined, undefined], 'the first steer of each chain has no supersedes', { payload: excerpt(log.filter((e) => e.type === 'steer')) });
-      t.equal('HOST-STEER-1', sup(s4), s2, 'a steer of run r1 supersedes the latest earlier steer of r1', seen(undefined, log.find((e) => e.seq === s4)));
-      t.equal('HOST-STEER-1', sup(s5), s1, 'a steer without runId supersedes the latest earlier steer without runId', seen(undefined, log.find((e) => e.seq === s5)));
+      t.equal(
+        'HOST-STEER-1',
+        [sup(s1), sup(s2), sup(s3)],
+        [undefined, undefined, undefined],
+        'the first steer of each chain has no supersedes',
+        { payload: excerpt(log.filter((e) => e.type === 'steer')) },
+      );
+      t.equal(
+        'HOST-STEER-1',
+        sup(s4),
+        s2,
+        'a steer of run r1 supersedes the latest earlier steer of r1',
+        seen(
+          undefined,
+          log.find((e) => e.seq === s4),
+        ),
+      );
+      t.equal(
+        'HOST-STEER-1',
+        sup(s5),
+        s1,
+        'a steer without runId supersedes the latest earlier steer without runId',
+        seen(
+          undefined,
+          log.find((e) => e.seq === s5),
+        ),
+      );
       const st = await stateAt(alice, sid, s5);
-      t.equal('HOST-STEER-3', st?.lastSteerSeq, s5, 'the session state\'s lastSteerSeq is the seq of the latest steer', seen(`tether/v1/sessions/${sid}/state`, st));
-      t.errorCode('HOST-STEER-4', await alice.command(sid, 'steer', { runId: 'nope', text: 'x' }), 'RUN_NOT_FOUND', 'a steer naming a run that does not exist');
+      t.equal(
+        'HOST-STEER-3',
+        st?.lastSteerSeq,
+        s5,
+        "the session state's lastSteerSeq is the seq of the latest steer",
+        seen(`tether/v1/sessions/${sid}/state`, st),
+      );
+      t.errorCode(
+        'HOST-STEER-4',
+        await alice.command(sid, 'steer', { runId: 'nope', text: 'x' }),
+        'RUN_NOT_FOUND',
+        'a steer naming a run that does not exist',
+      );
       const msg = await ctx.ok(alice, sid, 'message.send', text('m1'));
-      t.errorCode('HOST-STEER-2', await agent.command(sid, 'steer.apply', { steerSeq: msg }), 'STEER_NOT_FOUND', 'steer.apply naming the seq of a message');
-      t.errorCode('HOST-STEER-2', await agent.command(sid, 'steer.apply', { steerSeq: msg + 100 }), 'STEER_NOT_FOUND', 'steer.apply naming a seq beyond the head');
+      t.errorCode(
+        'HOST-STEER-2',
+        await agent.command(sid, 'steer.apply', { steerSeq: msg }),
+        'STEER_NOT_FOUND',
+        'steer.apply naming the seq of a message',
+      );
+      t.errorCode(
+        'HOST-STEER-2',
+        await agent.command(sid, 'steer.apply', { steerSeq: msg + 100 }),
+        'STEER_NOT_FOUND',
+        'steer.apply naming a seq beyond the head',
+      );
       t.acked('HOST-STEER-2', await agent.command(sid, 'steer.apply', { steerSeq: s4 }), 'steer.apply naming a steer', agent.replyTo);
     },
   },

@@ -6,7 +6,14 @@ import type { WirePeer } from '../wire-peer.ts';
 
 type D = Record<string, any>;
 
-async function indexEntry(ctx: HostCheckContext, principal: string, sid: string, pred: (j: D | undefined, raw: Buffer) => boolean, what: string, waitMs = 2000) {
+async function indexEntry(
+  ctx: HostCheckContext,
+  principal: string,
+  sid: string,
+  pred: (j: D | undefined, raw: Buffer) => boolean,
+  what: string,
+  waitMs = 2000,
+) {
   const peer = await ctx.peer(principal);
   await ctx.subscribe(peer, `tether/v1/users/${principal}/sessions/${sid}`);
   try {
@@ -18,7 +25,11 @@ async function indexEntry(ctx: HostCheckContext, principal: string, sid: string,
 
 async function stateOf(ctx: HostCheckContext, peer: WirePeer, sid: string, minSeq: number): Promise<D | undefined> {
   try {
-    const m = await peer.waitFor((x) => x.topic === `tether/v1/sessions/${sid}/state` && (x.json?.headSeq ?? 0) >= minSeq, `session state at seq ${minSeq}`, 3000);
+    const m = await peer.waitFor(
+      (x) => x.topic === `tether/v1/sessions/${sid}/state` && (x.json?.headSeq ?? 0) >= minSeq,
+      `session state at seq ${minSeq}`,
+      3000,
+    );
     return m.json;
   } catch {
     return ctx.last(peer, `tether/v1/sessions/${sid}/state`)?.json;
@@ -30,19 +41,50 @@ export default defineChecks<HostCheckContext>([
     id: 'host.session.create',
     profile: 'host',
     covers: ['HOST-CREATE-3', 'CMD-INDEX-1'],
-    description: 'session.created is seq 1 with the creator first as owner, then the listed participants in order; every participant gets a retained index entry.',
+    description:
+      'session.created is seq 1 with the creator first as owner, then the listed participants in order; every participant gets a retained index entry.',
     async run(ctx, t) {
       const [a, b, c] = ctx.principals(3);
       const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: c, role: 'viewer' }], 'index me');
+      const sid = await ctx.session(
+        alice,
+        [
+          { principal: b, role: 'member' },
+          { principal: c, role: 'viewer' },
+        ],
+        'index me',
+      );
       const log = await ctx.log(alice, sid);
       const first = log[0];
-      t.expect('HOST-CREATE-3', first?.seq === 1 && first?.type === 'session.created' && first?.sender === a, 'the first event is session.created at seq 1 from the creator', seen(undefined, first));
-      t.equal('HOST-CREATE-3', first?.data?.participants, [{ principal: a, role: 'owner' }, { principal: b, role: 'member' }, { principal: c, role: 'viewer' }], 'participants: the creator first as owner, then the listed ones in order', seen(undefined, first));
-      for (const [p, role] of [[a, 'owner'], [b, 'member'], [c, 'viewer']]) {
+      t.expect(
+        'HOST-CREATE-3',
+        first?.seq === 1 && first?.type === 'session.created' && first?.sender === a,
+        'the first event is session.created at seq 1 from the creator',
+        seen(undefined, first),
+      );
+      t.equal(
+        'HOST-CREATE-3',
+        first?.data?.participants,
+        [
+          { principal: a, role: 'owner' },
+          { principal: b, role: 'member' },
+          { principal: c, role: 'viewer' },
+        ],
+        'participants: the creator first as owner, then the listed ones in order',
+        seen(undefined, first),
+      );
+      for (const [p, role] of [
+        [a, 'owner'],
+        [b, 'member'],
+        [c, 'viewer'],
+      ]) {
         const m = await indexEntry(ctx, p, sid, (j) => j?.sid === sid, `index entry of ${p}`);
-        t.expect('CMD-INDEX-1', m?.json?.sid === sid && m.json.role === role && m.json.status === 'open' && m.json.title === 'index me' && m.json.createdBy === a,
-          `${p} gets a retained index entry (role ${role}, status open, title, createdBy)`, seen(`tether/v1/users/${p}/sessions/${sid}`, m?.json ?? 'nothing retained'));
+        t.expect(
+          'CMD-INDEX-1',
+          m?.json?.sid === sid && m.json.role === role && m.json.status === 'open' && m.json.title === 'index me' && m.json.createdBy === a,
+          `${p} gets a retained index entry (role ${role}, status open, title, createdBy)`,
+          seen(`tether/v1/users/${p}/sessions/${sid}`, m?.json ?? 'nothing retained'),
+        );
       }
     },
   },
@@ -60,9 +102,25 @@ export default defineChecks<HostCheckContext>([
       const first = await alice.command(sid, 'session.create', { title: 'once' }, { id });
       if (first?.type !== 'ack') t.notTestable(`session.create was refused: ${excerpt(first)}`);
       const repeat = await alice.command(sid, 'session.create', { title: 'once' }, { id });
-      t.equal('HOST-CREATE-2', repeat?.data, { sid, seq: 1, duplicate: true }, 'a repeat of the creating command gets the original ack', seen(alice.replyTo, repeat));
-      t.errorCode('HOST-CREATE-2', await alice.command(sid, 'session.create', { title: 'twice' }), 'SESSION_EXISTS', 'a second session.create by the creator with a new id');
-      t.errorCode('HOST-CREATE-2', await bob.command(sid, 'session.create', {}), 'SESSION_EXISTS', 'session.create of the sid by another principal');
+      t.equal(
+        'HOST-CREATE-2',
+        repeat?.data,
+        { sid, seq: 1, duplicate: true },
+        'a repeat of the creating command gets the original ack',
+        seen(alice.replyTo, repeat),
+      );
+      t.errorCode(
+        'HOST-CREATE-2',
+        await alice.command(sid, 'session.create', { title: 'twice' }),
+        'SESSION_EXISTS',
+        'a second session.create by the creator with a new id',
+      );
+      t.errorCode(
+        'HOST-CREATE-2',
+        await bob.command(sid, 'session.create', {}),
+        'SESSION_EXISTS',
+        'session.create of the sid by another principal',
+      );
     },
   },
   {
@@ -73,14 +131,33 @@ export default defineChecks<HostCheckContext>([
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
       const alice = await ctx.peer(a);
-      const twice = await alice.command(ctx.sid(), 'session.create', { participants: [{ principal: b, role: 'member' }, { principal: b, role: 'viewer' }] });
+      const twice = await alice.command(ctx.sid(), 'session.create', {
+        participants: [
+          { principal: b, role: 'member' },
+          { principal: b, role: 'viewer' },
+        ],
+      });
       t.errorCode('HOST-CREATE-4', twice, 'SCHEMA_INVALID', 'session.create listing a principal twice', alice.replyTo);
       const sid = ctx.sid();
-      const self = await alice.command(sid, 'session.create', { participants: [{ principal: a, role: 'viewer' }, { principal: b, role: 'member' }] });
+      const self = await alice.command(sid, 'session.create', {
+        participants: [
+          { principal: a, role: 'viewer' },
+          { principal: b, role: 'member' },
+        ],
+      });
       t.acked('HOST-CREATE-4', self, 'session.create listing the creator (ignored) and another principal', alice.replyTo);
       if (self?.type !== 'ack') return;
       const [created] = await ctx.log(alice, sid);
-      t.equal('HOST-CREATE-4', created?.data?.participants, [{ principal: a, role: 'owner' }, { principal: b, role: 'member' }], 'the creator stays owner; its own entry is ignored', seen(undefined, created));
+      t.equal(
+        'HOST-CREATE-4',
+        created?.data?.participants,
+        [
+          { principal: a, role: 'owner' },
+          { principal: b, role: 'member' },
+        ],
+        'the creator stays owner; its own entry is ignored',
+        seen(undefined, created),
+      );
     },
   },
   {
@@ -92,8 +169,19 @@ export default defineChecks<HostCheckContext>([
       const [a] = ctx.principals(1);
       const alice = await ctx.peer(a);
       const sid = ctx.sid();
-      for (const [type, data] of [['message.send', text('m1')], ['session.close', {}], ['participant.add', { principal: a, role: 'member' }], ['run.start', { runId: 'r1' }]] as [string, D][]) {
-        t.errorCode('HOST-CREATE-1', await alice.command(sid, type, data), 'SESSION_NOT_FOUND', `${type} for a sid that has no log`, alice.replyTo);
+      for (const [type, data] of [
+        ['message.send', text('m1')],
+        ['session.close', {}],
+        ['participant.add', { principal: a, role: 'member' }],
+        ['run.start', { runId: 'r1' }],
+      ] as [string, D][]) {
+        t.errorCode(
+          'HOST-CREATE-1',
+          await alice.command(sid, type, data),
+          'SESSION_NOT_FOUND',
+          `${type} for a sid that has no log`,
+          alice.replyTo,
+        );
       }
       const reply = await alice.request('history.get', { sid });
       t.errorCode('HOST-HISTORY-1', reply, 'SESSION_NOT_FOUND', 'history.get for a sid that has no log', alice.replyTo);
@@ -103,26 +191,45 @@ export default defineChecks<HostCheckContext>([
     id: 'host.session.close',
     profile: 'host',
     covers: ['HOST-CLOSE-2', 'HOST-CLOSE-1', 'HOST-CLOSE-3', 'HIST-PAGE-6', 'CMD-INDEX-1'],
-    description: 'After session.closed the status is closed, every command gets SESSION_CLOSED, no deadline event is appended, and history still answers.',
+    description:
+      'After session.closed the status is closed, every command gets SESSION_CLOSED, no deadline event is appended, and history still answers.',
     timeoutMs: 15000,
     async run(ctx, t) {
       const [a, b, bot] = ctx.principals(3);
       const alice = await ctx.peer(a);
       const bob = await ctx.peer(b);
       const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }, { principal: bot, role: 'agent' }]);
+      const sid = await ctx.session(alice, [
+        { principal: b, role: 'member' },
+        { principal: bot, role: 'agent' },
+      ]);
       await ctx.follow(bob, sid);
       await ctx.ok(agent, sid, 'run.start', { runId: 'r1' });
       await ctx.ok(agent, sid, 'message.start', { msgId: 's1', role: 'agent', runId: 'r1' });
       const seqNow = await ctx.ok(alice, sid, 'message.send', text('m1'));
       const hostNow = Date.parse((await ctx.waitSeq(bob, sid, seqNow)).time);
       const deadline = new Date(Math.max(hostNow, Date.now()) + 500).toISOString();
-      await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'ok?', deadline, onTimeout: { policy: 'default', value: 'yes' } });
+      await ctx.ok(agent, sid, 'input.request', {
+        requestId: 'q1',
+        prompt: 'ok?',
+        deadline,
+        onTimeout: { policy: 'default', value: 'yes' },
+      });
       const closedSeq = await ctx.ok(alice, sid, 'session.close', { reason: 'done' });
       const state = await stateOf(ctx, bob, sid, closedSeq);
-      t.expect('HOST-CLOSE-2', state?.status === 'closed' && state?.headSeq >= closedSeq, 'the session state shows status closed after session.closed', seen(`tether/v1/sessions/${sid}/state`, state));
+      t.expect(
+        'HOST-CLOSE-2',
+        state?.status === 'closed' && state?.headSeq >= closedSeq,
+        'the session state shows status closed after session.closed',
+        seen(`tether/v1/sessions/${sid}/state`, state),
+      );
       const entry = await indexEntry(ctx, b, sid, (j) => j?.status === 'closed', `closed index entry of ${b}`);
-      t.expect('CMD-INDEX-1', entry?.json?.status === 'closed', 'the index entries are republished with status closed', seen(`tether/v1/users/${b}/sessions/${sid}`, entry?.json));
+      t.expect(
+        'CMD-INDEX-1',
+        entry?.json?.status === 'closed',
+        'the index entries are republished with status closed',
+        seen(`tether/v1/users/${b}/sessions/${sid}`, entry?.json),
+      );
       const attempts: [WirePeer, string, D][] = [
         [alice, 'message.send', text('m2')],
         [bob, 'message.send', text('m3')],
@@ -132,20 +239,32 @@ export default defineChecks<HostCheckContext>([
         [alice, 'session.close', {}],
         [alice, 'participant.add', { principal: b, role: 'viewer' }],
       ];
-      for (const [who, type, data] of attempts) t.errorCode('HOST-CLOSE-1', await who.command(sid, type, data), 'SESSION_CLOSED', `${type} after the close`, who.replyTo);
+      for (const [who, type, data] of attempts)
+        t.errorCode('HOST-CLOSE-1', await who.command(sid, type, data), 'SESSION_CLOSED', `${type} after the close`, who.replyTo);
       await ctx.sleep(Math.max(0, Date.parse(deadline) - Date.now()) + 900);
       const log = await ctx.log(bob, sid);
       const after = log.filter((e) => e.seq > closedSeq);
-      t.expect('HOST-CLOSE-3', after.length === 0, 'nothing is appended after session.closed, not even the resolution of a passed deadline', { payload: excerpt(after) });
+      t.expect(
+        'HOST-CLOSE-3',
+        after.length === 0,
+        'nothing is appended after session.closed, not even the resolution of a passed deadline',
+        { payload: excerpt(after) },
+      );
       const page = await bob.request('history.get', { sid, after: 0, compact: false });
-      t.expect('HIST-PAGE-6', page?.type === 'history.page' && page.data.events.length === closedSeq && page.data.headSeq === closedSeq, 'history.get of the closed session answers like that of an open one', seen(bob.replyTo, page));
+      t.expect(
+        'HIST-PAGE-6',
+        page?.type === 'history.page' && page.data.events.length === closedSeq && page.data.headSeq === closedSeq,
+        'history.get of the closed session answers like that of an open one',
+        seen(bob.replyTo, page),
+      );
     },
   },
   {
     id: 'host.participant.roles',
     profile: 'host',
     covers: ['CMD-PART-1', 'CMD-PART-2', 'CMD-INDEX-1', 'CMD-INDEX-2', 'SEC-ACL-4'],
-    description: 'participant.joined sets or replaces a role; participant.left removes the principal (NOT_PARTICIPANT after) and clears its index entry.',
+    description:
+      'participant.joined sets or replaces a role; participant.left removes the principal (NOT_PARTICIPANT after) and clears its index entry.',
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
       const alice = await ctx.peer(a);
@@ -154,20 +273,56 @@ export default defineChecks<HostCheckContext>([
       await ctx.follow(alice, sid);
       await ctx.ok(alice, sid, 'participant.add', { principal: b, role: 'viewer' });
       const granted = await bob.subscribe(`tether/v1/sessions/${sid}/events`);
-      t.expect('SEC-ACL-4', granted === 1, 'a principal may subscribe to the session\'s events as soon as its participant.joined is acked', { topic: `tether/v1/sessions/${sid}/events`, actual: `SUBACK ${granted}` });
-      t.errorCode('CMD-PART-1', await bob.command(sid, 'message.send', text('v1')), 'FORBIDDEN', 'a viewer\'s message.send', bob.replyTo);
+      t.expect('SEC-ACL-4', granted === 1, "a principal may subscribe to the session's events as soon as its participant.joined is acked", {
+        topic: `tether/v1/sessions/${sid}/events`,
+        actual: `SUBACK ${granted}`,
+      });
+      t.errorCode('CMD-PART-1', await bob.command(sid, 'message.send', text('v1')), 'FORBIDDEN', "a viewer's message.send", bob.replyTo);
       const promoted = await ctx.ok(alice, sid, 'participant.add', { principal: b, role: 'member' });
-      t.acked('CMD-PART-1', await bob.command(sid, 'message.send', text('m1')), 'the same principal\'s message.send after participant.add changed its role to member', bob.replyTo);
+      t.acked(
+        'CMD-PART-1',
+        await bob.command(sid, 'message.send', text('m1')),
+        "the same principal's message.send after participant.add changed its role to member",
+        bob.replyTo,
+      );
       const st = await stateOf(ctx, alice, sid, promoted);
       const roles = (st?.participants ?? []).filter((p: D) => p.principal === b);
-      t.equal('CMD-PART-1', roles, [{ principal: b, role: 'member' }], 'the state lists the principal once, with the new role', seen(`tether/v1/sessions/${sid}/state`, st));
+      t.equal(
+        'CMD-PART-1',
+        roles,
+        [{ principal: b, role: 'member' }],
+        'the state lists the principal once, with the new role',
+        seen(`tether/v1/sessions/${sid}/state`, st),
+      );
       const entry = await indexEntry(ctx, b, sid, (j) => j?.role === 'member', `index entry of ${b} as member`);
-      t.expect('CMD-INDEX-1', entry?.json?.role === 'member', 'the index entry is republished when the role changes', seen(`tether/v1/users/${b}/sessions/${sid}`, entry?.json));
+      t.expect(
+        'CMD-INDEX-1',
+        entry?.json?.role === 'member',
+        'the index entry is republished when the role changes',
+        seen(`tether/v1/users/${b}/sessions/${sid}`, entry?.json),
+      );
       await ctx.ok(alice, sid, 'participant.remove', { principal: b });
-      t.errorCode('CMD-PART-2', await bob.command(sid, 'message.send', text('m2')), 'NOT_PARTICIPANT', 'a removed principal\'s message.send', bob.replyTo);
-      t.errorCode('CMD-PART-2', await bob.request('history.get', { sid }), 'NOT_PARTICIPANT', 'a removed principal\'s history.get', bob.replyTo);
+      t.errorCode(
+        'CMD-PART-2',
+        await bob.command(sid, 'message.send', text('m2')),
+        'NOT_PARTICIPANT',
+        "a removed principal's message.send",
+        bob.replyTo,
+      );
+      t.errorCode(
+        'CMD-PART-2',
+        await bob.request('history.get', { sid }),
+        'NOT_PARTICIPANT',
+        "a removed principal's history.get",
+        bob.replyTo,
+      );
       const cleared = await indexEntry(ctx, b, sid, (_j, raw) => raw.length === 0, 'cleared index entry', 500);
-      t.expect('CMD-INDEX-2', cleared === undefined || cleared.payload.length === 0, 'the removed principal\'s index entry is cleared (no retained entry, or an empty payload)', seen(`tether/v1/users/${b}/sessions/${sid}`, cleared?.payload.toString() ?? 'nothing retained'));
+      t.expect(
+        'CMD-INDEX-2',
+        cleared === undefined || cleared.payload.length === 0,
+        "the removed principal's index entry is cleared (no retained entry, or an empty payload)",
+        seen(`tether/v1/users/${b}/sessions/${sid}`, cleared?.payload.toString() ?? 'nothing retained'),
+      );
     },
   },
   {
@@ -180,37 +335,75 @@ export default defineChecks<HostCheckContext>([
       const alice = await ctx.peer(a);
       const sid = await ctx.session(alice, [{ principal: b, role: 'member' }]);
       t.errorCode('ROLE-OWNER-1', await alice.command(sid, 'participant.remove', { principal: a }), 'CONFLICT', 'removing the last owner');
-      t.errorCode('ROLE-OWNER-1', await alice.command(sid, 'participant.add', { principal: a, role: 'member' }), 'CONFLICT', 'demoting the last owner');
-      t.errorCode('CMD-PART-3', await alice.command(sid, 'participant.remove', { principal: c }), 'CONFLICT', 'removing a principal who is not a participant');
+      t.errorCode(
+        'ROLE-OWNER-1',
+        await alice.command(sid, 'participant.add', { principal: a, role: 'member' }),
+        'CONFLICT',
+        'demoting the last owner',
+      );
+      t.errorCode(
+        'CMD-PART-3',
+        await alice.command(sid, 'participant.remove', { principal: c }),
+        'CONFLICT',
+        'removing a principal who is not a participant',
+      );
       await ctx.ok(alice, sid, 'participant.add', { principal: b, role: 'owner' });
-      t.acked('ROLE-OWNER-1', await alice.command(sid, 'participant.add', { principal: a, role: 'member' }), 'demoting an owner while another owner remains', alice.replyTo);
+      t.acked(
+        'ROLE-OWNER-1',
+        await alice.command(sid, 'participant.add', { principal: a, role: 'member' }),
+        'demoting an owner while another owner remains',
+        alice.replyTo,
+      );
     },
   },
   {
     id: 'host.sessions.list',
     profile: 'host',
     covers: ['REQ-LIST-1'],
-    description: 'sessions.list returns the requester\'s index entries, filtered by status, most recently updated first, at most limit.',
+    description: "sessions.list returns the requester's index entries, filtered by status, most recently updated first, at most limit.",
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
       const alice = await ctx.peer(a);
       const bob = await ctx.peer(b);
       const s1 = await ctx.session(alice, [{ principal: b, role: 'viewer' }], 'first');
       const s2 = await ctx.session(alice, [{ principal: b, role: 'member' }], 'second');
-      const s3 = await ctx.session(alice, [], 'not bob\'s');
+      const s3 = await ctx.session(alice, [], "not bob's");
       await ctx.sleep(5);
       await ctx.ok(alice, s1, 'message.send', text('bump'));
       await ctx.ok(alice, s2, 'session.close', {});
       const all = await bob.request('sessions.list', { limit: 500 });
       const sids = (all?.data?.sessions ?? []).map((e: D) => e.sid);
-      t.expect('REQ-LIST-1', sids.includes(s1) && sids.includes(s2) && !sids.includes(s3), 'the list holds the sessions the requester takes part in and no other', seen(bob.replyTo, all));
+      t.expect(
+        'REQ-LIST-1',
+        sids.includes(s1) && sids.includes(s2) && !sids.includes(s3),
+        'the list holds the sessions the requester takes part in and no other',
+        seen(bob.replyTo, all),
+      );
       const e1 = (all?.data?.sessions ?? []).find((e: D) => e.sid === s1);
-      t.expect('REQ-LIST-1', e1?.role === 'viewer' && e1?.v === 1 && e1?.title === 'first', 'the entries are the requester\'s index entries', seen(bob.replyTo, e1));
+      t.expect(
+        'REQ-LIST-1',
+        e1?.role === 'viewer' && e1?.v === 1 && e1?.title === 'first',
+        "the entries are the requester's index entries",
+        seen(bob.replyTo, e1),
+      );
       const times = (all?.data?.sessions ?? []).map((e: D) => Date.parse(e.updatedAt));
-      t.expect('REQ-LIST-1', times.every((x: number, i: number) => i === 0 || x <= times[i - 1]), 'most recently updated first', seen(bob.replyTo, all?.data?.sessions?.map((e: D) => [e.sid, e.updatedAt])));
+      t.expect(
+        'REQ-LIST-1',
+        times.every((x: number, i: number) => i === 0 || x <= times[i - 1]),
+        'most recently updated first',
+        seen(
+          bob.replyTo,
+          all?.data?.sessions?.map((e: D) => [e.sid, e.updatedAt]),
+        ),
+      );
       const open = await bob.request('sessions.list', { status: 'open', limit: 500 });
       const openSids = (open?.data?.sessions ?? []).map((e: D) => e.sid);
-      t.expect('REQ-LIST-1', openSids.includes(s1) && !openSids.includes(s2) && (open?.data?.sessions ?? []).every((e: D) => e.status === 'open'), 'status open leaves out closed sessions', seen(bob.replyTo, open));
+      t.expect(
+        'REQ-LIST-1',
+        openSids.includes(s1) && !openSids.includes(s2) && (open?.data?.sessions ?? []).every((e: D) => e.status === 'open'),
+        'status open leaves out closed sessions',
+        seen(bob.replyTo, open),
+      );
       const one = await bob.request('sessions.list', { limit: 1 });
       t.expect('REQ-LIST-1', one?.data?.sessions?.length === 1, 'limit 1 returns one entry', seen(bob.replyTo, one));
     },

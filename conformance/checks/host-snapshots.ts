@@ -16,7 +16,9 @@ async function hostBirth(ctx: HostCheckContext, t: Probe, principal: string) {
   const watcher = await ctx.peer(principal);
   const topic = `tether/v1/host/${ctx.hostId}/state`;
   await ctx.subscribe(watcher, topic);
-  const birth = await t.need('the retained host state', () => watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online', 'host birth', 2000));
+  const birth = await t.need('the retained host state', () =>
+    watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online', 'host birth', 2000),
+  );
   return { watcher, topic, birth };
 }
 
@@ -25,7 +27,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.snapshot.session-state',
     profile: 'host',
     covers: ['HOST-SNAPSHOT-1', 'HOST-SNAPSHOT-2', 'HOST-SNAPSHOT-4', 'HOST-SNAPSHOT-5', 'TOPIC-RETAIN-1'],
-    description: 'After every structural change a newcomer gets a retained SessionState that matches the log at its headSeq; published states never go back; each follows its batch.',
+    description:
+      'After every structural change a newcomer gets a retained SessionState that matches the log at its headSeq; published states never go back; each follows its batch.',
     async run(ctx, t) {
       const [a, b, bot] = ctx.principals(3);
       const alice = await ctx.peer(a);
@@ -57,30 +60,62 @@ export default defineChecks<HostCheckContext>([
         await ctx.subscribe(newcomer, topic);
         let got: D | undefined;
         try {
-          got = (await newcomer.waitFor((m) => m.topic === topic && (m.json?.headSeq ?? 0) >= seq, `retained state after ${what}`, 1500)).json;
+          got = (await newcomer.waitFor((m) => m.topic === topic && (m.json?.headSeq ?? 0) >= seq, `retained state after ${what}`, 1500))
+            .json;
         } catch {
           got = newcomer.on(topic).at(-1)?.json;
         }
-        const ok = t.expect('HOST-SNAPSHOT-1', got !== undefined && got.headSeq >= seq, `after ${what} (seq ${seq}) a new subscriber gets a state with headSeq >= ${seq}`, seen(topic, got ?? 'no state within 2 s'));
-        t.expect('TOPIC-RETAIN-1', newcomer.on(topic).length > 0, `the session state after ${what} is retained (a new subscriber receives it)`, seen(topic, got ?? 'nothing retained'));
+        const ok = t.expect(
+          'HOST-SNAPSHOT-1',
+          got !== undefined && got.headSeq >= seq,
+          `after ${what} (seq ${seq}) a new subscriber gets a state with headSeq >= ${seq}`,
+          seen(topic, got ?? 'no state within 2 s'),
+        );
+        t.expect(
+          'TOPIC-RETAIN-1',
+          newcomer.on(topic).length > 0,
+          `the session state after ${what} is retained (a new subscriber receives it)`,
+          seen(topic, got ?? 'nothing retained'),
+        );
         await newcomer.close();
         if (!ok) {
           missing++;
           continue;
         }
         const log = await ctx.log(alice, sid);
-        const diff = stateDiff(got!, modelOf(sid, log.filter((e) => e.seq <= got!.headSeq)));
-        t.expect('HOST-SNAPSHOT-2', diff.length === 0, `the state after ${what} describes the session exactly as the log at headSeq ${got!.headSeq}`, { topic, payload: excerpt(got), actual: excerpt(diff) });
+        const diff = stateDiff(
+          got!,
+          modelOf(
+            sid,
+            log.filter((e) => e.seq <= got!.headSeq),
+          ),
+        );
+        t.expect(
+          'HOST-SNAPSHOT-2',
+          diff.length === 0,
+          `the state after ${what} describes the session exactly as the log at headSeq ${got!.headSeq}`,
+          { topic, payload: excerpt(got), actual: excerpt(diff) },
+        );
       }
       const states = alice.on(topic).filter((m) => m.json);
       const heads = states.map((m) => m.json!.headSeq as number);
-      t.expect('HOST-SNAPSHOT-4', heads.every((h, i) => i === 0 || h >= heads[i - 1]), 'the headSeq of published states never decreases', { topic, payload: excerpt(heads) });
+      t.expect(
+        'HOST-SNAPSHOT-4',
+        heads.every((h, i) => i === 0 || h >= heads[i - 1]),
+        'the headSeq of published states never decreases',
+        { topic, payload: excerpt(heads) },
+      );
       const batches = alice.on(`tether/v1/sessions/${sid}/events`);
       for (const m of states) {
         const head = m.json!.headSeq as number;
         const batch = batches.find((b) => (b.json?.events ?? []).some((e: D) => e.seq === head));
         if (head <= 1) continue;
-        t.expect('HOST-SNAPSHOT-5', batch !== undefined && (batch.at ?? 0) <= (m.at ?? 0), `the state at headSeq ${head} arrived after the batch holding seq ${head}`, { topic, payload: excerpt(m.json) });
+        t.expect(
+          'HOST-SNAPSHOT-5',
+          batch !== undefined && (batch.at ?? 0) <= (m.at ?? 0),
+          `the state at headSeq ${head} arrived after the batch holding seq ${head}`,
+          { topic, payload: excerpt(m.json) },
+        );
       }
     },
   },
@@ -96,25 +131,42 @@ export default defineChecks<HostCheckContext>([
       await ctx.subscribe(p, topic);
       const m = await p.waitFor((x) => x.topic === topic, 'retained host state', 2000).catch(() => undefined);
       const v = validate('HostState', m?.json);
-      t.expect('HOST-LIVE-1', v.ok && m!.json!.status === 'online' && m!.retain === true, 'a retained, valid HostState with status online', seen(topic, m?.json ?? 'nothing retained', v.ok ? undefined : v.message));
-      t.expect('HOST-LIVE-1', Number.isInteger(m?.json?.epoch) && m!.json!.epoch >= 1 && Array.isArray(m?.json?.features), 'it carries the epoch and the features', seen(topic, m?.json));
+      t.expect(
+        'HOST-LIVE-1',
+        v.ok && m!.json!.status === 'online' && m!.retain === true,
+        'a retained, valid HostState with status online',
+        seen(topic, m?.json ?? 'nothing retained', v.ok ? undefined : v.message),
+      );
+      t.expect(
+        'HOST-LIVE-1',
+        Number.isInteger(m?.json?.epoch) && m!.json!.epoch >= 1 && Array.isArray(m?.json?.features),
+        'it carries the epoch and the features',
+        seen(topic, m?.json),
+      );
       t.expect('VER-MINOR-1', /^1\.[0-9]+$/.test(String(m?.json?.protocol)), 'protocol is a 1.x version', seen(topic, m?.json));
       const names = ['maxPayloadBytes', 'maxIdLength', 'commandsPerSecond', 'maxHistoryPage', 'maxSessionsPerPrincipal', 'retentionEvents'];
       const missing = names.filter((n) => !Number.isInteger(m?.json?.limits?.[n]));
-      t.expect('HOST-LIMIT-2', missing.length === 0, 'the birth advertises every limit of the limits table', seen(topic, m?.json?.limits, `no missing limit (missing: ${missing.join(', ')})`));
+      t.expect(
+        'HOST-LIMIT-2',
+        missing.length === 0,
+        'the birth advertises every limit of the limits table',
+        seen(topic, m?.json?.limits, `no missing limit (missing: ${missing.join(', ')})`),
+      );
     },
   },
   {
     id: 'host.live.will',
     profile: 'host',
     covers: ['HOST-LIVE-2', 'MQTT-CLIENTID-2', 'LIVE-EPOCH-1', 'MQTT-SESSION-1', 'MQTT-SESSION-3'],
-    description: 'When the host\'s MQTT session (client id tether-host-{hostId}) is taken over, its Will marks it offline with its epoch; it returns with a greater epoch, subscribed again, and processes the command the broker kept for it.',
+    description:
+      "When the host's MQTT session (client id tether-host-{hostId}) is taken over, its Will marks it offline with its epoch; it returns with a greater epoch, subscribed again, and processes the command the broker kept for it.",
     exclusive: true,
     timeoutMs: 30000,
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
       const { watcher, topic, birth } = await hostBirth(ctx, t, a);
-      if (birth.json?.embedded === true) t.skip('the host is embedded in the broker (HOST-EMBED-1): it has no MQTT session and no Will; host.live.embedded checks it');
+      if (birth.json?.embedded === true)
+        t.skip('the host is embedded in the broker (HOST-EMBED-1): it has no MQTT session and no Will; host.live.embedded checks it');
       const epoch = birth.json!.epoch as number;
       const sid = await ctx.session(watcher);
       const since = watcher.log.length;
@@ -122,65 +174,146 @@ export default defineChecks<HostCheckContext>([
       // Take over the host's MQTT session with a connection that never acknowledges: a command
       // published now stays in flight in that session and must reach the host when it returns.
       const intruder = await t.need(`a connection with client id tether-host-${ctx.hostId}`, () =>
-        silentSession(ctx.target.opts.url, { clientId: `tether-host-${ctx.hostId}`, username: b, password: pw, ca: ctx.target.opts.mqtt?.ca as Buffer | undefined }),
+        silentSession(ctx.target.opts.url, {
+          clientId: `tether-host-${ctx.hostId}`,
+          username: b,
+          password: pw,
+          ca: ctx.target.opts.mqtt?.ca as Buffer | undefined,
+        }),
       );
-      if (intruder.returnCode !== 0) t.notTestable(`the broker refused the client id tether-host-${ctx.hostId} (CONNACK ${intruder.returnCode}; SEC-CLIENTID-1 allows that), so the host's connection cannot be cut through the protocol`);
+      if (intruder.returnCode !== 0)
+        t.notTestable(
+          `the broker refused the client id tether-host-${ctx.hostId} (CONNACK ${intruder.returnCode}; SEC-CLIENTID-1 allows that), so the host's connection cannot be cut through the protocol`,
+        );
       const queuedId = watcher.nextId('queued');
       const replyP = watcher.command(sid, 'message.send', text('kept by the broker'), { id: queuedId }).catch(() => undefined);
       await ctx.sleep(300);
       intruder.drop();
-      const will = await watcher.waitFor((m) => m.topic === topic && m.json?.status === 'offline', 'the host\'s Will', 1500, since).catch(() => undefined);
-      const reborn = await watcher.waitFor((m) => m.topic === topic && m.json?.status === 'online' && m.json?.epoch !== epoch, 'the host\'s new birth', 20000, since).catch(() => undefined);
-      t.expect('MQTT-CLIENTID-2', will !== undefined || reborn !== undefined, `taking over client id tether-host-${ctx.hostId} cut the host's connection (a Will or a new birth followed)`, seen(topic, (will ?? reborn)?.json ?? 'no new state within 20 s'));
-      if (will) t.expect('HOST-LIVE-2', will.json?.epoch === epoch && validate('HostState', will.json).ok, `the Will is a HostState offline with the birth's epoch ${epoch}`, seen(topic, will.json));
-      else t.expect('HOST-LIVE-2', false, 'Not testable: the broker published no Will when the session was taken over (Mosquitto does not), so the host\'s Will was not observable', { topic });
-      t.expect('LIVE-EPOCH-1', reborn !== undefined && reborn.json!.epoch > epoch, `the new connection's birth has an epoch above ${epoch}`, seen(topic, reborn?.json ?? 'no new birth within 20 s'));
+      const will = await watcher
+        .waitFor((m) => m.topic === topic && m.json?.status === 'offline', "the host's Will", 1500, since)
+        .catch(() => undefined);
+      const reborn = await watcher
+        .waitFor((m) => m.topic === topic && m.json?.status === 'online' && m.json?.epoch !== epoch, "the host's new birth", 20000, since)
+        .catch(() => undefined);
+      t.expect(
+        'MQTT-CLIENTID-2',
+        will !== undefined || reborn !== undefined,
+        `taking over client id tether-host-${ctx.hostId} cut the host's connection (a Will or a new birth followed)`,
+        seen(topic, (will ?? reborn)?.json ?? 'no new state within 20 s'),
+      );
+      if (will)
+        t.expect(
+          'HOST-LIVE-2',
+          will.json?.epoch === epoch && validate('HostState', will.json).ok,
+          `the Will is a HostState offline with the birth's epoch ${epoch}`,
+          seen(topic, will.json),
+        );
+      else
+        t.expect(
+          'HOST-LIVE-2',
+          false,
+          "Not testable: the broker published no Will when the session was taken over (Mosquitto does not), so the host's Will was not observable",
+          { topic },
+        );
+      t.expect(
+        'LIVE-EPOCH-1',
+        reborn !== undefined && reborn.json!.epoch > epoch,
+        `the new connection's birth has an epoch above ${epoch}`,
+        seen(topic, reborn?.json ?? 'no new birth within 20 s'),
+      );
       const reply = await replyP;
-      if (intruder.received === 0 && reply?.type !== 'ack') t.expect('MQTT-SESSION-1', false, 'Not testable: the broker did not hand the host\'s MQTT session (its subscriptions) to the takeover connection, so no command could be kept for the host', { topic: `tether/v1/sessions/${sid}/submit/${a}` });
-      else t.expect('MQTT-SESSION-1', reply?.type === 'ack', 'a command the broker kept in the host\'s MQTT session is processed when the host returns (stable client id, clean session 0)', seen(watcher.replyTo, reply ?? 'no reply'));
+      if (intruder.received === 0 && reply?.type !== 'ack')
+        t.expect(
+          'MQTT-SESSION-1',
+          false,
+          "Not testable: the broker did not hand the host's MQTT session (its subscriptions) to the takeover connection, so no command could be kept for the host",
+          { topic: `tether/v1/sessions/${sid}/submit/${a}` },
+        );
+      else
+        t.expect(
+          'MQTT-SESSION-1',
+          reply?.type === 'ack',
+          "a command the broker kept in the host's MQTT session is processed when the host returns (stable client id, clean session 0)",
+          seen(watcher.replyTo, reply ?? 'no reply'),
+        );
       const after = await watcher.command(sid, 'message.send', text('after the return')).catch((err: Error) => ({ error: err.message }));
-      t.expect('MQTT-SESSION-3', (after as D)?.type === 'ack', 'the host serves new commands after reconnecting (it subscribed again)', seen(watcher.replyTo, after));
+      t.expect(
+        'MQTT-SESSION-3',
+        (after as D)?.type === 'ack',
+        'the host serves new commands after reconnecting (it subscribed again)',
+        seen(watcher.replyTo, after),
+      );
     },
   },
   {
     id: 'host.live.embedded',
     profile: 'host',
     covers: ['HOST-EMBED-1', 'HOST-EMBED-2'],
-    description: 'A host that says it is embedded in the broker (HostState embedded: true) has its client id tether-host-{hostId} refused with CONNACK 2, and keeps serving commands after the attempt.',
+    description:
+      'A host that says it is embedded in the broker (HostState embedded: true) has its client id tether-host-{hostId} refused with CONNACK 2, and keeps serving commands after the attempt.',
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
       const { watcher, topic, birth } = await hostBirth(ctx, t, a);
-      if (birth.json?.embedded !== true) t.skip('the host does not say it is embedded (no embedded: true in its HostState); host.live.will checks its MQTT session');
-      t.expect('HOST-EMBED-1', validate('HostState', birth.json).ok && birth.json?.embedded === true, 'the birth is a valid HostState with embedded: true', seen(topic, birth.json));
-      const pw = ctx.target.opts.users?.find((u) => u.name === b)?.password;
-      const intruder = await silentSession(ctx.target.opts.url, { clientId: `tether-host-${ctx.hostId}`, username: b, password: pw, ca: ctx.target.opts.mqtt?.ca as Buffer | undefined }).catch(
-        (err: Error) => ({ returnCode: -1, received: 0, drop: () => {}, error: err.message }),
+      if (birth.json?.embedded !== true)
+        t.skip('the host does not say it is embedded (no embedded: true in its HostState); host.live.will checks its MQTT session');
+      t.expect(
+        'HOST-EMBED-1',
+        validate('HostState', birth.json).ok && birth.json?.embedded === true,
+        'the birth is a valid HostState with embedded: true',
+        seen(topic, birth.json),
       );
+      const pw = ctx.target.opts.users?.find((u) => u.name === b)?.password;
+      const intruder = await silentSession(ctx.target.opts.url, {
+        clientId: `tether-host-${ctx.hostId}`,
+        username: b,
+        password: pw,
+        ca: ctx.target.opts.mqtt?.ca as Buffer | undefined,
+      }).catch((err: Error) => ({ returnCode: -1, received: 0, drop: () => {}, error: err.message }));
       intruder.drop();
-      t.expect('HOST-EMBED-2', intruder.returnCode === 2, `a CONNECT with client id tether-host-${ctx.hostId} is refused with return code 2`, { expected: 'CONNACK 2', actual: `CONNACK ${intruder.returnCode}` });
+      t.expect(
+        'HOST-EMBED-2',
+        intruder.returnCode === 2,
+        `a CONNECT with client id tether-host-${ctx.hostId} is refused with return code 2`,
+        { expected: 'CONNACK 2', actual: `CONNACK ${intruder.returnCode}` },
+      );
       const sid = await ctx.session(watcher);
       const after = await watcher.command(sid, 'message.send', text('after the attempt')).catch((err: Error) => ({ error: err.message }));
-      t.expect('HOST-EMBED-1', (after as D)?.type === 'ack', 'the host still serves commands after the attempt', seen(watcher.replyTo, after));
+      t.expect(
+        'HOST-EMBED-1',
+        (after as D)?.type === 'ack',
+        'the host still serves commands after the attempt',
+        seen(watcher.replyTo, after),
+      );
     },
   },
   {
     id: 'host.broker.clientid-takeover',
     profile: 'host',
     covers: ['SEC-CLIENTID-1'],
-    description: 'The broker should refuse a CONNECT reusing the client id of another principal\'s session.',
+    description: "The broker should refuse a CONNECT reusing the client id of another principal's session.",
     async run(ctx, t) {
       const [a, b] = ctx.principals(2);
       const clientId = `${a}.own${randomBytes(3).toString('hex')}`;
       const alice = await ctx.peer(a, { clientId, clean: false });
       const pw = ctx.target.opts.users?.find((u) => u.name === b)?.password;
-      const intruder = mqtt.connect(ctx.target.opts.url, { ...ctx.target.opts.mqtt, clientId, username: b, password: pw, clean: true, reconnectPeriod: 0, connectTimeout: 5000 });
+      const intruder = mqtt.connect(ctx.target.opts.url, {
+        ...ctx.target.opts.mqtt,
+        clientId,
+        username: b,
+        password: pw,
+        clean: true,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      });
       const accepted = await new Promise<boolean>((resolve) => {
         intruder.once('connect', () => resolve(true));
         intruder.once('error', () => resolve(false));
         intruder.once('close', () => resolve(false));
       });
       intruder.end(true);
-      t.expect('SEC-CLIENTID-1', !accepted, `${b} connecting with ${a}'s client id is refused`, { actual: accepted ? 'CONNACK accepted; the session of the other principal was taken over' : 'refused' });
+      t.expect('SEC-CLIENTID-1', !accepted, `${b} connecting with ${a}'s client id is refused`, {
+        actual: accepted ? 'CONNACK accepted; the session of the other principal was taken over' : 'refused',
+      });
       void alice;
     },
   },

@@ -9,7 +9,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.envelope.lone-surrogate',
     profile: 'host',
     covers: ['ENV-JSON-3'],
-    description: 'A command whose strings hold a lone surrogate escape ("\\ud83d" without its pair) is refused with BAD_JSON; an escaped surrogate pair is accepted.',
+    description:
+      'A command whose strings hold a lone surrogate escape ("\\ud83d" without its pair) is refused with BAD_JSON; an escaped surrogate pair is accepted.',
     async run(ctx, t) {
       const [a] = ctx.principals(1);
       const alice = await ctx.peer(a);
@@ -20,7 +21,10 @@ export default defineChecks<HostCheckContext>([
         ['a lone low surrogate', '\\ude00x'],
       ] as const) {
         const id = alice.nextId();
-        await alice.publish(submit, `{"v":1,"id":"${id}","type":"message.send","replyTo":"${alice.replyTo}","data":{"msgId":"${id}","role":"user","parts":[{"kind":"text","text":"${escaped}"}]}}`);
+        await alice.publish(
+          submit,
+          `{"v":1,"id":"${id}","type":"message.send","replyTo":"${alice.replyTo}","data":{"msgId":"${id}","role":"user","parts":[{"kind":"text","text":"${escaped}"}]}}`,
+        );
         const r = await alice.waitFor((m) => m.json?.re === id, `reply to ${what}`);
         t.errorCode('ENV-JSON-3', r.json, 'BAD_JSON', `a text with ${what}`, r.topic);
       }

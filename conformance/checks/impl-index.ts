@@ -7,5 +7,15 @@ import { connectionChecks } from './impl-connection.ts';
 import { deliveryChecks } from './impl-delivery.ts';
 import { resumeChecks } from './impl-resume.ts';
 
-export const CLIENT_CHECKS: Check<ImplCheckContext>[] = [...connectionChecks('client'), ...resumeChecks('client'), ...deliveryChecks('client'), ...clientOnly];
-export const AGENT_CHECKS: Check<ImplCheckContext>[] = [...connectionChecks('agent'), ...resumeChecks('agent'), ...deliveryChecks('agent'), ...agentOnly];
+export const CLIENT_CHECKS: Check<ImplCheckContext>[] = [
+  ...connectionChecks('client'),
+  ...resumeChecks('client'),
+  ...deliveryChecks('client'),
+  ...clientOnly,
+];
+export const AGENT_CHECKS: Check<ImplCheckContext>[] = [
+  ...connectionChecks('agent'),
+  ...resumeChecks('agent'),
+  ...deliveryChecks('agent'),
+  ...agentOnly,
+];

@@ -113,7 +113,15 @@ export function buildReport(opts: {
     let e = byId.get(id);
     if (!e) {
       const r = opts.requirements.get(id);
-      e = { id, level: r?.level ?? 'UNKNOWN', profiles: r?.profiles ?? [], text: r?.text ?? '(not in requirements.json)', status: 'not-run', checks: [], evidence: [] };
+      e = {
+        id,
+        level: r?.level ?? 'UNKNOWN',
+        profiles: r?.profiles ?? [],
+        text: r?.text ?? '(not in requirements.json)',
+        status: 'not-run',
+        checks: [],
+        evidence: [],
+      };
       byId.set(id, e);
     }
     return e;
@@ -141,9 +149,39 @@ export function buildReport(opts: {
   }
   for (const r of opts.requirements.values()) {
     if (!r.profiles.some((p) => scope.has(p)) || byId.has(r.id)) continue;
-    if (!r.testable) byId.set(r.id, { id: r.id, level: r.level, profiles: r.profiles, text: r.text, status: 'not-testable', checks: [], reason: r.reason, evidence: [] });
-    else if (opts.exclusions[r.id]) byId.set(r.id, { id: r.id, level: r.level, profiles: r.profiles, text: r.text, status: 'excluded', checks: [], reason: opts.exclusions[r.id], evidence: [] });
-    else if (!opts.only) byId.set(r.id, { id: r.id, level: r.level, profiles: r.profiles, text: r.text, status: 'not-run', checks: [], reason: 'no check of the profiles run covers it', evidence: [] });
+    if (!r.testable)
+      byId.set(r.id, {
+        id: r.id,
+        level: r.level,
+        profiles: r.profiles,
+        text: r.text,
+        status: 'not-testable',
+        checks: [],
+        reason: r.reason,
+        evidence: [],
+      });
+    else if (opts.exclusions[r.id])
+      byId.set(r.id, {
+        id: r.id,
+        level: r.level,
+        profiles: r.profiles,
+        text: r.text,
+        status: 'excluded',
+        checks: [],
+        reason: opts.exclusions[r.id],
+        evidence: [],
+      });
+    else if (!opts.only)
+      byId.set(r.id, {
+        id: r.id,
+        level: r.level,
+        profiles: r.profiles,
+        text: r.text,
+        status: 'not-run',
+        checks: [],
+        reason: 'no check of the profiles run covers it',
+        evidence: [],
+      });
   }
   const requirements = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   const reqCount: Record<RequirementStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0, excluded: 0, 'not-testable': 0, 'not-run': 0 };
@@ -163,8 +201,19 @@ export function buildReport(opts: {
   };
 }
 
-const md = (s: unknown) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const ICON: Record<string, string> = { pass: 'pass', fail: '**FAIL**', warn: 'warn', skip: 'skip', excluded: 'excluded', 'not-testable': 'not testable', 'not-run': 'not run' };
+const md = (s: unknown) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
+const ICON: Record<string, string> = {
+  pass: 'pass',
+  fail: '**FAIL**',
+  warn: 'warn',
+  skip: 'skip',
+  excluded: 'excluded',
+  'not-testable': 'not testable',
+  'not-run': 'not run',
+};
 
 export function renderMarkdown(report: Report): string {
   const s = report.summary;
@@ -172,11 +221,16 @@ export function renderMarkdown(report: Report): string {
     `# Tether conformance report`,
     '',
     `- profiles: ${report.profiles.join(', ')}`,
-    `- target: ${Object.entries(report.target).map(([k, v]) => `${k} \`${md(typeof v === 'string' ? v : JSON.stringify(v))}\``).join(', ')}`,
+    `- target: ${Object.entries(report.target)
+      .map(([k, v]) => `${k} \`${md(typeof v === 'string' ? v : JSON.stringify(v))}\``)
+      .join(', ')}`,
     `- started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s`,
     `- result: **${report.passed ? 'PASSED' : 'FAILED'}** (no MUST may fail; SHOULD failures are warnings)`,
     `- checks: ${s.checks.pass} pass, ${s.checks.fail} fail, ${s.checks.warn} warn, ${s.checks.skip} skip`,
-    `- requirements: ${Object.entries(s.requirements).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}`,
+    `- requirements: ${Object.entries(s.requirements)
+      .filter(([, n]) => n)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')}`,
     '',
     '## Requirements',
     '',
@@ -186,7 +240,14 @@ export function renderMarkdown(report: Report): string {
   for (const r of report.requirements) {
     const ev = r.evidence[0];
     const evidence = ev
-      ? [ev.expectation, ev.topic && `topic \`${ev.topic}\``, ev.expected && `expected ${ev.expected}`, ev.payload && `payload \`${ev.payload.slice(0, 160)}\``].filter(Boolean).join('; ')
+      ? [
+          ev.expectation,
+          ev.topic && `topic \`${ev.topic}\``,
+          ev.expected && `expected ${ev.expected}`,
+          ev.payload && `payload \`${ev.payload.slice(0, 160)}\``,
+        ]
+          .filter(Boolean)
+          .join('; ')
       : (r.reason ?? '');
     lines.push(`| ${r.id} | ${r.level} | ${ICON[r.status]} | ${r.checks.join(', ')} | ${md(evidence)} |`);
   }

@@ -75,11 +75,18 @@ export function evaluate<Ctx>(
     if (err instanceof Skip) ids[id] = { status: 'skip', reason };
     else if (failed) ids[id] = { status: severity === 'must' ? 'fail' : 'warn', reason: failed.expectation };
     else if (err) ids[id] = { status: severity === 'must' ? 'fail' : 'warn', reason };
-    else if (mine.length === 0) ids[id] = { status: severity === 'must' ? 'fail' : 'warn', reason: `check ${check.id} made no assertion for ${id}` };
+    else if (mine.length === 0)
+      ids[id] = { status: severity === 'must' ? 'fail' : 'warn', reason: `check ${check.id} made no assertion for ${id}` };
     else ids[id] = { status: 'pass' };
   }
   const statuses = Object.values(ids).map((r) => r.status);
-  const status: Status = statuses.includes('fail') ? 'fail' : statuses.includes('warn') ? 'warn' : statuses.every((s) => s === 'skip') && statuses.length ? 'skip' : 'pass';
+  const status: Status = statuses.includes('fail')
+    ? 'fail'
+    : statuses.includes('warn')
+      ? 'warn'
+      : statuses.every((s) => s === 'skip') && statuses.length
+        ? 'skip'
+        : 'pass';
   return {
     id: check.id,
     profile: check.profile,
@@ -95,7 +102,12 @@ export function evaluate<Ctx>(
   };
 }
 
-export async function runOne<Ctx>(check: Check<Ctx>, factory: ContextFactory<Ctx>, reqs: Map<string, Requirement>, timeoutMs: number): Promise<CheckResult> {
+export async function runOne<Ctx>(
+  check: Check<Ctx>,
+  factory: ContextFactory<Ctx>,
+  reqs: Map<string, Requirement>,
+  timeoutMs: number,
+): Promise<CheckResult> {
   const probe = new Probe(check.id, check.covers);
   const started = performance.now();
   const skip = factory.skipReason?.(check);

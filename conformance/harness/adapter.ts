@@ -90,7 +90,12 @@ export class AdapterProcess {
   async call(op: D, pred: (e: AdapterEvent) => boolean, what: string, timeoutMs = 8000): Promise<AdapterEvent> {
     const since = this.events.length;
     this.send(op);
-    return this.waitFor((e) => pred(e) || (e.event === 'error' && e.op === op.op && (e.ref === undefined || e.ref === op.ref)), what, timeoutMs, since);
+    return this.waitFor(
+      (e) => pred(e) || (e.event === 'error' && e.op === op.op && (e.ref === undefined || e.ref === op.ref)),
+      what,
+      timeoutMs,
+      since,
+    );
   }
 
   delivered(sid: string): AdapterEvent[] {

@@ -21,10 +21,30 @@ export class MosquittoSub {
   stderr = '';
   readonly exited: Promise<void>;
 
-  constructor(url: string, opts: { username: string; password?: string; clientId: string; topics: string[]; persistent?: boolean; cafile?: string }) {
+  constructor(
+    url: string,
+    opts: { username: string; password?: string; clientId: string; topics: string[]; persistent?: boolean; cafile?: string },
+  ) {
     const u = new URL(url);
-    if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') throw new Error(`mosquitto_sub needs an mqtt:// or mqtts:// URL, not ${u.protocol}`);
-    const args = ['-h', u.hostname.replace(/^\[|\]$/g, ''), '-p', u.port || (u.protocol === 'mqtts:' ? '8883' : '1883'), '-V', 'mqttv311', '-q', '1', '-i', opts.clientId, '-u', opts.username, '-d', '-F', '%t|%q|%r|%l|%x'];
+    if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:')
+      throw new Error(`mosquitto_sub needs an mqtt:// or mqtts:// URL, not ${u.protocol}`);
+    const args = [
+      '-h',
+      u.hostname.replace(/^\[|\]$/g, ''),
+      '-p',
+      u.port || (u.protocol === 'mqtts:' ? '8883' : '1883'),
+      '-V',
+      'mqttv311',
+      '-q',
+      '1',
+      '-i',
+      opts.clientId,
+      '-u',
+      opts.username,
+      '-d',
+      '-F',
+      '%t|%q|%r|%l|%x',
+    ];
     if (opts.password) args.push('-P', opts.password);
     if (opts.persistent) args.push('-c');
     if (opts.cafile) args.push('--cafile', opts.cafile);
@@ -56,13 +76,22 @@ export class MosquittoSub {
     } catch {
       json = undefined;
     }
-    this.messages.push({ topic: m[1], qos: Number(m[2]), retain: m[3] === '1', length: Number(m[4]), payload, json, at: performance.now() });
+    this.messages.push({
+      topic: m[1],
+      qos: Number(m[2]),
+      retain: m[3] === '1',
+      length: Number(m[4]),
+      payload,
+      json,
+      at: performance.now(),
+    });
   }
 
   async subscribed(timeoutMs = 5000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (this.subacks === 0) {
-      if (Date.now() > until || this.child.exitCode !== null) throw new Error(`mosquitto_sub did not subscribe: ${this.stderr.trim().slice(-300)}`);
+      if (Date.now() > until || this.child.exitCode !== null)
+        throw new Error(`mosquitto_sub did not subscribe: ${this.stderr.trim().slice(-300)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

@@ -26,14 +26,24 @@ const str = (s: string) => {
   return Buffer.concat([len, b]);
 };
 
-export function connectPacket(opts: { clientId: string; username?: string; password?: string; clean: boolean; keepalive?: number }): Buffer {
+export function connectPacket(opts: {
+  clientId: string;
+  username?: string;
+  password?: string;
+  clean: boolean;
+  keepalive?: number;
+}): Buffer {
   let flags = opts.clean ? 0x02 : 0;
   if (opts.username !== undefined) flags |= 0x80;
   if (opts.password !== undefined) flags |= 0x40;
   const keep = Buffer.alloc(2);
   keep.writeUInt16BE(opts.keepalive ?? 60);
   const variable = Buffer.concat([str('MQTT'), Buffer.from([4, flags]), keep]);
-  const payload = Buffer.concat([str(opts.clientId), ...(opts.username !== undefined ? [str(opts.username)] : []), ...(opts.password !== undefined ? [str(opts.password)] : [])]);
+  const payload = Buffer.concat([
+    str(opts.clientId),
+    ...(opts.username !== undefined ? [str(opts.username)] : []),
+    ...(opts.password !== undefined ? [str(opts.password)] : []),
+  ]);
   const body = Buffer.concat([variable, payload]);
   return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
 }
@@ -47,17 +57,24 @@ export interface SilentSession {
   drop(): void;
 }
 
-export async function silentSession(url: string, opts: { clientId: string; username?: string; password?: string; ca?: Buffer | string }): Promise<SilentSession> {
+export async function silentSession(
+  url: string,
+  opts: { clientId: string; username?: string; password?: string; ca?: Buffer | string },
+): Promise<SilentSession> {
   const u = new URL(url);
   if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:'].includes(u.protocol)) throw new Error(`a raw MQTT session needs a TCP URL, not ${u.protocol}`);
   const { host, port } = hostPortOf(url);
-  const socket: net.Socket = u.protocol === 'mqtts:' || u.protocol === 'ssl:' ? tls.connect({ host, port, ca: opts.ca, servername: host }) : net.connect(port, host);
+  const socket: net.Socket =
+    u.protocol === 'mqtts:' || u.protocol === 'ssl:' ? tls.connect({ host, port, ca: opts.ca, servername: host }) : net.connect(port, host);
   const session: SilentSession = { returnCode: -1, received: 0, drop: () => socket.destroy() };
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => (socket.destroy(), reject(new Error('no CONNACK within 5 s'))), 5000);
     socket.once('error', (err) => (clearTimeout(timer), reject(err)));
-    socket.once('close', () => (clearTimeout(timer), session.returnCode === -1 ? reject(new Error('connection closed before CONNACK')) : undefined));
+    socket.once(
+      'close',
+      () => (clearTimeout(timer), session.returnCode === -1 ? reject(new Error('connection closed before CONNACK')) : undefined),
+    );
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       while (buf.length >= 2) {
@@ -82,7 +99,9 @@ export async function silentSession(url: string, opts: { clientId: string; usern
         }
       }
     });
-    socket.once('connect', () => socket.write(connectPacket({ clientId: opts.clientId, username: opts.username, password: opts.password, clean: false })));
+    socket.once('connect', () =>
+      socket.write(connectPacket({ clientId: opts.clientId, username: opts.username, password: opts.password, clean: false })),
+    );
     socket.once('secureConnect', () => undefined);
   });
 }

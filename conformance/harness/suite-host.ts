@@ -25,7 +25,13 @@ export interface Recorded {
   json?: D;
   qos?: number;
   retain?: boolean;
-  connect?: { clean: boolean; keepalive: number; protocolVersion: number; username?: string; will?: { topic: string; payload: Buffer; qos: number; retain: boolean } };
+  connect?: {
+    clean: boolean;
+    keepalive: number;
+    protocolVersion: number;
+    username?: string;
+    will?: { topic: string; payload: Buffer; qos: number; retain: boolean };
+  };
 }
 
 export type ForwardRule = (principal: string | undefined, topic: string, payload: Buffer) => 'pass' | 'drop' | 'hold';
@@ -109,7 +115,9 @@ export class SuiteHost {
     const key = `${topic}\u0000${body.toString('base64')}`;
     this.allowOnce.set(key, (this.allowOnce.get(key) ?? 0) + 64);
     return new Promise((resolve, reject) =>
-      this.tether.broker.publish({ cmd: 'publish', topic, payload: body, qos: 1, retain, dup: false } as never, (err?: Error) => (err ? reject(err) : resolve())),
+      this.tether.broker.publish({ cmd: 'publish', topic, payload: body, qos: 1, retain, dup: false } as never, (err?: Error) =>
+        err ? reject(err) : resolve(),
+      ),
     );
   }
 
@@ -136,7 +144,9 @@ export class SuiteHost {
             keepalive: Number(p.keepalive ?? 0),
             protocolVersion: Number(p.protocolVersion ?? 0),
             username,
-            will: p.will ? { topic: p.will.topic, payload: Buffer.from(p.will.payload ?? ''), qos: p.will.qos, retain: Boolean(p.will.retain) } : undefined,
+            will: p.will
+              ? { topic: p.will.topic, payload: Buffer.from(p.will.payload ?? ''), qos: p.will.qos, retain: Boolean(p.will.retain) }
+              : undefined,
           },
         });
       }
@@ -150,7 +160,17 @@ export class SuiteHost {
           const fromHost = Boolean(client.id?.startsWith('tether-host-'));
           const payload = Buffer.from(packet.payload as Buffer);
           if (principal && this.watched.has(principal)) {
-            this.log.push({ kind: 'publish', at: performance.now(), clientId: client.id, principal, topic: packet.topic, payload, json: parse(payload), qos: packet.qos, retain: packet.retain });
+            this.log.push({
+              kind: 'publish',
+              at: performance.now(),
+              clientId: client.id,
+              principal,
+              topic: packet.topic,
+              payload,
+              json: parse(payload),
+              qos: packet.qos,
+              retain: packet.retain,
+            });
           }
           for (const { rule, held } of this.publishRules) {
             const verdict = rule(principal, packet.topic, payload, fromHost);
@@ -166,7 +186,8 @@ export class SuiteHost {
     const authorizeSubscribe = broker.authorizeSubscribe.bind(broker);
     broker.authorizeSubscribe = (client, sub, done) => {
       const principal = this.principals.get(client);
-      if (principal && this.watched.has(principal)) this.log.push({ kind: 'subscribe', at: performance.now(), clientId: client.id, principal, topic: sub.topic, qos: sub.qos });
+      if (principal && this.watched.has(principal))
+        this.log.push({ kind: 'subscribe', at: performance.now(), clientId: client.id, principal, topic: sub.topic, qos: sub.qos });
       authorizeSubscribe(client, sub, done);
     };
     const authorizeForward = broker.authorizeForward.bind(broker);
@@ -189,7 +210,15 @@ export class SuiteHost {
           return null;
         }
       }
-      this.log.push({ kind: 'deliver', at: performance.now(), clientId: client.id, principal, topic: packet.topic, payload, json: parse(payload) });
+      this.log.push({
+        kind: 'deliver',
+        at: performance.now(),
+        clientId: client.id,
+        principal,
+        topic: packet.topic,
+        payload,
+        json: parse(payload),
+      });
       return out;
     };
   }

@@ -107,7 +107,10 @@ export class HostCheckContext {
 
   /** n distinct principals: generated names in anonymous mode, else taken (rotated) from the pool. */
   principals(n: number): string[] {
-    if (this.target.anonymous) return ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].slice(0, n).map((p, i) => (i < 6 ? `${p}-${this.suffix}` : `p${i}-${this.suffix}`));
+    if (this.target.anonymous)
+      return ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']
+        .slice(0, n)
+        .map((p, i) => (i < 6 ? `${p}-${this.suffix}` : `p${i}-${this.suffix}`));
     const pool = this.target.opts.users!;
     if (pool.length < n) this.t.notTestable(`this check needs ${n} distinct principals; ${pool.length} given (--user)`);
     return Array.from({ length: n }, (_, i) => pool[(this.rotation + i) % pool.length].name);
@@ -116,7 +119,8 @@ export class HostCheckContext {
   /** A principal whose quota may be exhausted: a fresh name (anonymous mode) or --spare-user. */
   sparePrincipal(): string {
     if (this.target.anonymous) return `spare-${this.suffix}`;
-    if (!this.target.opts.spare) this.t.notTestable('this check exhausts a principal\'s session quota: give one with --spare-user NAME:PASSWORD');
+    if (!this.target.opts.spare)
+      this.t.notTestable("this check exhausts a principal's session quota: give one with --spare-user NAME:PASSWORD");
     return this.target.opts.spare.name;
   }
 
@@ -126,7 +130,10 @@ export class HostCheckContext {
   }
 
   /** Connects a wire peer as `principal` (optionally through a TCP proxy); closed after the check. */
-  async peer(principal: string, opts: { clientId?: string; proxy?: TcpProxy; clean?: boolean; timeoutMs?: number } = {}): Promise<WirePeer> {
+  async peer(
+    principal: string,
+    opts: { clientId?: string; proxy?: TcpProxy; clean?: boolean; timeoutMs?: number } = {},
+  ): Promise<WirePeer> {
     const url = opts.proxy ? opts.proxy.url(this.target.opts.url) : this.target.opts.url;
     const extra: IClientOptions = { ...this.target.opts.mqtt };
     if (opts.proxy) extra.servername = hostPortOf(this.target.opts.url).host;
@@ -220,6 +227,10 @@ export class HostCheckContext {
 
 /** Text message data for message.send; the msgId is derived from the first argument (made a valid Id). */
 export const text = (msgId: string, body = msgId, role = 'user'): D => {
-  const id = msgId.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'm';
+  const id =
+    msgId
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 64) || 'm';
   return { msgId: id, role, parts: [{ kind: 'text', text: body }] };
 };

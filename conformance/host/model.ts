@@ -94,9 +94,21 @@ export function stateDiff(state: D, model: ModelState): string[] {
   cmp('status', state.status, model.status);
   cmp('title', state.title, model.title);
   cmp('createdBy', state.createdBy, model.createdBy);
-  cmp('participants', byKey(state.participants, 'principal', ['principal', 'role']), byKey(model.participants, 'principal', ['principal', 'role']));
-  cmp('openMessages', byKey(state.openMessages, 'msgId', ['msgId', 'sender', 'role', 'startedSeq', 'runId']), byKey(model.openMessages, 'msgId', ['msgId', 'sender', 'role', 'startedSeq', 'runId']));
-  cmp('openRuns', byKey(state.openRuns, 'runId', ['runId', 'agent', 'startedSeq']), byKey(model.openRuns, 'runId', ['runId', 'agent', 'startedSeq']));
+  cmp(
+    'participants',
+    byKey(state.participants, 'principal', ['principal', 'role']),
+    byKey(model.participants, 'principal', ['principal', 'role']),
+  );
+  cmp(
+    'openMessages',
+    byKey(state.openMessages, 'msgId', ['msgId', 'sender', 'role', 'startedSeq', 'runId']),
+    byKey(model.openMessages, 'msgId', ['msgId', 'sender', 'role', 'startedSeq', 'runId']),
+  );
+  cmp(
+    'openRuns',
+    byKey(state.openRuns, 'runId', ['runId', 'agent', 'startedSeq']),
+    byKey(model.openRuns, 'runId', ['runId', 'agent', 'startedSeq']),
+  );
   cmp('openInputs', byKey(state.openInputs, 'requestId', ['requestId', 'seq']), byKey(model.openInputs, 'requestId', ['requestId', 'seq']));
   cmp('lastSteerSeq', state.lastSteerSeq, model.lastSteerSeq);
   return out;

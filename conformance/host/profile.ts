@@ -14,7 +14,8 @@ export async function hostFactory(opts: HostTargetOptions): Promise<{ factory: C
     close: (ctx) => ctx.close(),
     runsAlone: (check) => check.exclusive === true || (check.exclusive === 'shared-principals' && !target.anonymous),
     skipReason(check: Check<HostCheckContext>) {
-      if (check.feature && target.hostState && !target.features.includes(check.feature)) return `the host does not advertise the optional feature ${check.feature}`;
+      if (check.feature && target.hostState && !target.features.includes(check.feature))
+        return `the host does not advertise the optional feature ${check.feature}`;
       return undefined;
     },
   };

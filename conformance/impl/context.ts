@@ -62,7 +62,7 @@ export class ImplCheckContext {
       TETHER_HOST_ID: this.suite.hostId,
       ...env,
     });
-    this.hello = await this.t.need('the adapter\'s hello', () => this.adapter!.waitFor((e) => e.event === 'hello', 'hello', 20000));
+    this.hello = await this.t.need("the adapter's hello", () => this.adapter!.waitFor((e) => e.event === 'hello', 'hello', 20000));
     return this.adapter;
   }
 
@@ -84,7 +84,9 @@ export class ImplCheckContext {
   /** A session owned by a suite peer with the implementation (and others) as participants. */
   async session(owner: WirePeer, role = 'member', others: { principal: string; role: string }[] = []): Promise<string> {
     const sid = this.sid();
-    const r = await this.t.need('session.create', () => owner.command(sid, 'session.create', { title: 'conformance', participants: [{ principal: this.principal, role }, ...others] }));
+    const r = await this.t.need('session.create', () =>
+      owner.command(sid, 'session.create', { title: 'conformance', participants: [{ principal: this.principal, role }, ...others] }),
+    );
     if (r.type !== 'ack') this.t.notTestable(`session.create was refused: ${JSON.stringify(r.data)}`);
     return sid;
   }
@@ -111,14 +113,20 @@ export class ImplCheckContext {
 
   /** The join op, waited for. */
   async join(sid: string, timeoutMs = 10000): Promise<AdapterEvent> {
-    const r = await this.t.need(`join ${sid}`, () => this.adapter!.call({ op: 'join', sid, ref: `join-${sid}` }, (e) => e.event === 'joined' && e.sid === sid, `joined ${sid}`, timeoutMs));
+    const r = await this.t.need(`join ${sid}`, () =>
+      this.adapter!.call({ op: 'join', sid, ref: `join-${sid}` }, (e) => e.event === 'joined' && e.sid === sid, `joined ${sid}`, timeoutMs),
+    );
     if (r.event !== 'joined') this.t.notTestable(`the join op failed: ${r.code} ${r.message ?? ''}`);
     return r;
   }
 
   /** Waits until the implementation delivered seq (or times out, returning undefined). */
   async delivered(sid: string, seq: number, timeoutMs = 8000): Promise<AdapterEvent | undefined> {
-    return this.adapter!.waitFor((e) => e.event === 'delivered' && e.sid === sid && e.seq >= seq, `delivery of seq ${seq}`, timeoutMs).catch(() => undefined);
+    return this.adapter!.waitFor(
+      (e) => e.event === 'delivered' && e.sid === sid && e.seq >= seq,
+      `delivery of seq ${seq}`,
+      timeoutMs,
+    ).catch(() => undefined);
   }
 
   /** Recorded traffic of the implementation. */
@@ -138,7 +146,9 @@ export class ImplCheckContext {
   }
 
   commands(sid?: string): Recorded[] {
-    return this.wire('publish').filter((r) => /^tether\/v1\/sessions\/[^/]+\/submit\//.test(r.topic!) && (!sid || r.topic!.split('/')[3] === sid));
+    return this.wire('publish').filter(
+      (r) => /^tether\/v1\/sessions\/[^/]+\/submit\//.test(r.topic!) && (!sid || r.topic!.split('/')[3] === sid),
+    );
   }
 
   requests(type?: string): Recorded[] {
@@ -163,8 +173,12 @@ export class ImplCheckContext {
   /** Holds back every way an event containing `marker` could reach the implementation: live batches and history pages. */
   holdEventsContaining(sid: string, marker: string): () => Promise<void> {
     let active = true;
-    this.onForward((p, topic, payload) => (active && p === this.principal && topic === `tether/v1/sessions/${sid}/events` && payload.includes(marker) ? 'hold' : 'pass'));
-    this.onPublish((_p, topic, payload, fromHost) => (active && fromHost && topic.startsWith(`tether/v1/replies/${this.principal}/`) && payload.includes(marker) ? 'hold' : 'pass'));
+    this.onForward((p, topic, payload) =>
+      active && p === this.principal && topic === `tether/v1/sessions/${sid}/events` && payload.includes(marker) ? 'hold' : 'pass',
+    );
+    this.onPublish((_p, topic, payload, fromHost) =>
+      active && fromHost && topic.startsWith(`tether/v1/replies/${this.principal}/`) && payload.includes(marker) ? 'hold' : 'pass',
+    );
     // Stops holding, then delivers what was held.
     return async () => {
       active = false;

@@ -10,7 +10,10 @@ export const SUITE_HOST_LIMITS = { retentionEvents: 60, maxHistoryPage: 20 };
 /** Agent, client and device checks mostly wait on the implementation: a generous default time limit. */
 export const IMPL_CHECK_TIMEOUT_MS = 40_000;
 
-export async function implFactory(profile: 'agent' | 'client' | 'device', spawn: string | undefined): Promise<{ factory: ContextFactory<ImplCheckContext>; suite: SuiteHost }> {
+export async function implFactory(
+  profile: 'agent' | 'client' | 'device',
+  spawn: string | undefined,
+): Promise<{ factory: ContextFactory<ImplCheckContext>; suite: SuiteHost }> {
   const suite = await SuiteHost.start({ limits: SUITE_HOST_LIMITS });
   const factory: ContextFactory<ImplCheckContext> = {
     async open(_check: Check<ImplCheckContext>, t) {

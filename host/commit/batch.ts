@@ -32,7 +32,15 @@ export function emptyBatch(): Batch {
 
 /** Everything the batch changes in the store, for one transaction. */
 export function storeChangesOf(batch: Batch): CommitBatch {
-  const commit: CommitBatch = { events: [], sessions: [], participants: [], deadlinesAdded: [], deadlinesRemoved: [], inboxAdded: [], results: [] };
+  const commit: CommitBatch = {
+    events: [],
+    sessions: [],
+    participants: [],
+    deadlinesAdded: [],
+    deadlinesRemoved: [],
+    inboxAdded: [],
+    results: [],
+  };
   for (const a of batch.accepted) {
     commit.events.push(a.event);
     commit.participants.push(...a.effects.participants);

@@ -64,7 +64,11 @@ export class GroupCommit implements BatchSink {
     // One commit at a time: what arrives meanwhile waits and goes into the next, larger batch. With
     // a store whose commit is truly asynchronous (another thread, a network database), sealing a
     // batch every turn queued many tiny commits, each paying a whole fsync.
-    if (this.committing) return this.committing.then(() => this.flush(), () => this.flush());
+    if (this.committing)
+      return this.committing.then(
+        () => this.flush(),
+        () => this.flush(),
+      );
     const batch = this.batch;
     if (batch.accepted.length === 0 && batch.duplicates.length === 0) return Promise.resolve();
     this.batch = emptyBatch();

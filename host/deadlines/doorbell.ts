@@ -31,10 +31,13 @@ export class Doorbell {
   ringAt(agent: string, until: string): void {
     const k = `${agent}\u0000${until}`;
     if (this.timers.has(k)) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(k);
-      if (!this.lifecycle.stopping) void this.ring(agent).catch((err) => this.log.warn({ err }, 'doorbell failed'));
-    }, Math.min(Math.max(0, Date.parse(until) - Date.now() + 5), 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(k);
+        if (!this.lifecycle.stopping) void this.ring(agent).catch((err) => this.log.warn({ err }, 'doorbell failed'));
+      },
+      Math.min(Math.max(0, Date.parse(until) - Date.now() + 5), 2 ** 31 - 1),
+    );
     timer.unref?.();
     this.timers.set(k, timer);
   }

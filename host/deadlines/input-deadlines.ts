@@ -60,10 +60,13 @@ export class InputDeadlines {
     const k = `${sid}\u0000${requestId}`;
     clearTimeout(this.timers.get(k));
     const delay = Math.max(0, Date.parse(deadline) - Date.now());
-    const timer = setTimeout(() => {
-      this.timers.delete(k);
-      void this.onDeadline(sid, requestId).catch((err) => this.opts.log.error({ err }, 'deadline failed'));
-    }, Math.min(delay, 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(k);
+        void this.onDeadline(sid, requestId).catch((err) => this.opts.log.error({ err }, 'deadline failed'));
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
     timer.unref?.();
     this.timers.set(k, timer);
   }

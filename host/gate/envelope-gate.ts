@@ -61,14 +61,19 @@ export class EnvelopeGate {
       }
       if (!isObject(parsed)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', 'payload must be a JSON object');
       address = parsed;
-      if (hasLoneSurrogate(text, parsed)) refuse('BAD_JSON', 'ENV-JSON-3', 'a string holds a lone surrogate (\\ud800-\\udfff escape without its pair): not Unicode text');
+      if (hasLoneSurrogate(text, parsed))
+        refuse('BAD_JSON', 'ENV-JSON-3', 'a string holds a lone surrogate (\\ud800-\\udfff escape without its pair): not Unicode text');
       if (parsed.v !== 1 && parsed.v !== undefined && Number.isInteger(parsed.v)) {
         refuse('VERSION_UNSUPPORTED', 'ENV-VERSION-2', `protocol version ${parsed.v} is not supported; this host speaks 1`);
       }
       const env = check<CommandEnvelopeT | RequestEnvelopeT>(kind.schema, parsed);
       if (!env.ok) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', `${kind.schema}: ${env.message}`);
       const msg = env.value;
-      if (msg.replyTo !== undefined && parseTopic(msg.replyTo)?.kind === 'replies' && !msg.replyTo.startsWith(prefixes.replies(principal))) {
+      if (
+        msg.replyTo !== undefined &&
+        parseTopic(msg.replyTo)?.kind === 'replies' &&
+        !msg.replyTo.startsWith(prefixes.replies(principal))
+      ) {
         // Never answered there: the topic belongs to someone else.
         address = { id: msg.id };
         refuse('REPLY_TO_INVALID', 'ENV-REPLY-2', `replyTo ${msg.replyTo} is not a reply topic of ${principal}`);
@@ -78,7 +83,9 @@ export class EnvelopeGate {
       if (!fn(msg.data)) refuse('SCHEMA_INVALID', 'ENV-SCHEMA-1', `${msg.type} data: ${describeErrors(fn.errors)}`);
       msg.data = knownFields(kind.union, msg.type, msg.data) as Record<string, unknown>;
       if (!this.rate.take(principal)) {
-        refuse('RATE_LIMITED', 'HOST-LIMIT-3', `more than ${this.limits.commandsPerSecond} commands per second`, { retryAfterMs: this.rate.retryAfterMs(principal) });
+        refuse('RATE_LIMITED', 'HOST-LIMIT-3', `more than ${this.limits.commandsPerSecond} commands per second`, {
+          retryAfterMs: this.rate.retryAfterMs(principal),
+        });
       }
       return { ok: true, message: msg };
     } catch (err) {

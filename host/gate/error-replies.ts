@@ -20,7 +20,10 @@ export class ErrorReplies {
 
   send(address: ReturnAddress | undefined, sid: string | undefined, err: ProtocolError, principal?: string): void {
     this.metrics?.rejected.inc({ code: err.code });
-    const replyTo = typeof address?.replyTo === 'string' && principal && address.replyTo.startsWith(prefixes.replies(principal)) ? address.replyTo : undefined;
+    const replyTo =
+      typeof address?.replyTo === 'string' && principal && address.replyTo.startsWith(prefixes.replies(principal))
+        ? address.replyTo
+        : undefined;
     this.log.debug({ code: err.code, rule: err.rule, principal, sid, msg: err.message }, 'rejected');
     if (!replyTo || parseTopic(replyTo)?.kind !== 'replies') return;
     const data: ReplyDataOf<'error'> = { code: err.code, rule: err.rule, message: err.message };

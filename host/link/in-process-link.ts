@@ -25,7 +25,10 @@ export class InProcessLink implements BrokerLink {
   publish(topic: string, payload: string | Buffer, opts: { qos: 1; retain: boolean }, cb: PublishCallback): void {
     if (!this.connected) return cb(new Error('the broker is closed'));
     const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-    this.broker.publish({ cmd: 'publish', topic, payload: body, qos: opts.qos, retain: opts.retain, dup: false } as never, (err?: Error | null) => cb(err ?? undefined));
+    this.broker.publish(
+      { cmd: 'publish', topic, payload: body, qos: opts.qos, retain: opts.retain, dup: false } as never,
+      (err?: Error | null) => cb(err ?? undefined),
+    );
   }
 
   /** Listens on each filter; `onMessage` runs synchronously inside the broker's dispatch. */
@@ -52,6 +55,8 @@ export class InProcessLink implements BrokerLink {
   async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    await Promise.all(this.listeners.splice(0).map(([f, l]) => new Promise<void>((r) => this.broker.unsubscribe(f, l as never, (() => r()) as never))));
+    await Promise.all(
+      this.listeners.splice(0).map(([f, l]) => new Promise<void>((r) => this.broker.unsubscribe(f, l as never, (() => r()) as never))),
+    );
   }
 }

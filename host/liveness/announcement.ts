@@ -27,7 +27,8 @@ export async function announce({ liveness, store, sessions, outbox, doorbell, lo
   for await (const row of store.allSessions()) {
     const state = sessions.cached(row.state.sid)?.row.state ?? row.state;
     void outbox.publish(topics.sessionState(state.sid), JSON.stringify(state), true);
-    for (const p of state.participants) void outbox.publish(topics.sessionIndex(p.principal, state.sid), indexEntryJson(state, p.principal), true);
+    for (const p of state.participants)
+      void outbox.publish(topics.sessionIndex(p.principal, state.sid), indexEntryJson(state, p.principal), true);
     n++;
   }
   for (const r of await store.results()) void outbox.publish(topics.result(r.sid), r.payload, true);

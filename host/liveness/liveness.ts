@@ -68,7 +68,14 @@ export class Liveness {
   /** A state on our own topic with a lower epoch (a stale Will, an old birth) is answered with a new birth [LIVE-REBIRTH-1]. */
   onOwnState(payload: Buffer): void {
     const state = parseObject(payload);
-    if (!this.opts.lifecycle.isReady || this.opts.lifecycle.stopping || !state || typeof state.epoch !== 'number' || state.epoch >= this.epoch) return;
+    if (
+      !this.opts.lifecycle.isReady ||
+      this.opts.lifecycle.stopping ||
+      !state ||
+      typeof state.epoch !== 'number' ||
+      state.epoch >= this.epoch
+    )
+      return;
     void this.birth().catch(() => {});
   }
 

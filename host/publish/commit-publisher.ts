@@ -24,12 +24,17 @@ export class CommitPublisher {
     this.publishEvents(batch);
     // Retained snapshots after the events they summarise.
     const stateSids = new Set(batch.accepted.filter((a) => a.effects.stateChanged).map((a) => a.event.sid));
-    for (const row of commit.sessions) if (stateSids.has(row.state.sid)) void this.outbox.publish(topics.sessionState(row.state.sid), JSON.stringify(row.state), true);
+    for (const row of commit.sessions)
+      if (stateSids.has(row.state.sid)) void this.outbox.publish(topics.sessionState(row.state.sid), JSON.stringify(row.state), true);
     const states = new Map(commit.sessions.map((r) => [r.state.sid, r.state]));
     for (const a of batch.accepted) {
       const state = states.get(a.event.sid)!;
       for (const ix of a.effects.index) {
-        void this.outbox.publish(topics.sessionIndex(ix.principal, a.event.sid), ix.removed ? '' : indexEntryJson(state, ix.principal), true);
+        void this.outbox.publish(
+          topics.sessionIndex(ix.principal, a.event.sid),
+          ix.removed ? '' : indexEntryJson(state, ix.principal),
+          true,
+        );
       }
       for (const n of a.effects.notify) void this.outbox.publish(topics.notify(n.principal), n.payload);
       if (a.effects.result) void this.outbox.publish(topics.result(a.event.sid), a.effects.result.payload, true);
@@ -45,7 +50,15 @@ export class CommitPublisher {
   failed(batch: Batch): void {
     for (const a of batch.accepted) {
       if (!a.replyTo) continue;
-      void this.outbox.publish(a.replyTo, replyJson('error', a.event.cid ?? '', { code: 'INTERNAL', rule: 'HOST-DURABLE-4', message: 'store write failed; retry', sid: a.event.sid }));
+      void this.outbox.publish(
+        a.replyTo,
+        replyJson('error', a.event.cid ?? '', {
+          code: 'INTERNAL',
+          rule: 'HOST-DURABLE-4',
+          message: 'store write failed; retry',
+          sid: a.event.sid,
+        }),
+      );
     }
   }
 
@@ -63,7 +76,8 @@ export class CommitPublisher {
       let group: string[] = [];
       let bytes = 0;
       const send = () => {
-        if (group.length) void this.outbox.publish(topics.events(sid), `{"v":1,"sid":${JSON.stringify(sid)},"events":[${group.join(',')}]}`);
+        if (group.length)
+          void this.outbox.publish(topics.events(sid), `{"v":1,"sid":${JSON.stringify(sid)},"events":[${group.join(',')}]}`);
         group = [];
         bytes = 0;
       };

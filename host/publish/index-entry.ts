@@ -6,7 +6,15 @@ import { roleOf } from '../sequencer/rules/admission.ts';
 export function indexEntryOf(state: SessionState, principal: string): SessionIndexEntry | undefined {
   const role = roleOf(state, principal);
   if (!role) return undefined;
-  const entry: SessionIndexEntry = { v: 1, sid: state.sid, role, status: state.status, createdBy: state.createdBy, createdAt: state.createdAt, updatedAt: state.updatedAt };
+  const entry: SessionIndexEntry = {
+    v: 1,
+    sid: state.sid,
+    role,
+    status: state.status,
+    createdBy: state.createdBy,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+  };
   if (state.title !== undefined) entry.title = state.title;
   return entry;
 }

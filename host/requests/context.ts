@@ -24,6 +24,11 @@ export type RequestHandler<K extends RequestType> = (ctx: RequestContext, princi
 
 export type RequestHandlers = { [K in RequestType]: RequestHandler<K> };
 
-export function reply<K extends ReplyType>(ctx: RequestContext, req: { id: string; replyTo: string }, type: K, data: ReplyDataOf<K>): Promise<void> {
+export function reply<K extends ReplyType>(
+  ctx: RequestContext,
+  req: { id: string; replyTo: string },
+  type: K,
+  data: ReplyDataOf<K>,
+): Promise<void> {
   return ctx.outbox.publish(req.replyTo, replyJson(type, replyRe(req.id), data));
 }

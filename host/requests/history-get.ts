@@ -10,6 +10,14 @@ export const getHistory: RequestHandler<'history.get'> = async (ctx, principal, 
   const session = await ctx.sessions.get(q.sid);
   if (!session) refuse('SESSION_NOT_FOUND', 'HOST-HISTORY-1', `no session ${q.sid}`);
   if (!roleOf(session.row.state, principal)) refuse('NOT_PARTICIPANT', 'HOST-AUTHZ-2', `${principal} is not a participant of ${q.sid}`);
-  const page = await historyPageJson(ctx.store, session.committed, session.row.floorSeq, q, ctx.limits.maxHistoryPage, ctx.maxMessageBytes, ctx.tail);
+  const page = await historyPageJson(
+    ctx.store,
+    session.committed,
+    session.row.floorSeq,
+    q,
+    ctx.limits.maxHistoryPage,
+    ctx.maxMessageBytes,
+    ctx.tail,
+  );
   void ctx.outbox.publish(req.replyTo, historyPageReplyJson(replyRe(req.id), page));
 };

@@ -16,7 +16,15 @@ type HistoryPage = ReplyDataOf<'history.page'>;
  * in-memory tail is joined from the events' JSON as published; anything else goes through
  * historyPage.
  */
-export async function historyPageJson(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number, maxBytes: number, tail?: TailCache): Promise<string> {
+export async function historyPageJson(
+  store: Store,
+  committedHead: number,
+  floorSeq: number,
+  q: HistoryQuery,
+  maxPage: number,
+  maxBytes: number,
+  tail?: TailCache,
+): Promise<string> {
   const after = q.after ?? 0;
   if (tail && q.compact === false && after >= floorSeq) {
     const limit = pageLimit(q, maxPage);
@@ -44,11 +52,20 @@ export async function historyPageJson(store: Store, committedHead: number, floor
 
 function pageLimit(q: HistoryQuery, maxPage: number): number {
   const limit = q.limit ?? Math.min(1000, maxPage);
-  if (limit > maxPage) refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-4', `limit ${limit} exceeds maxHistoryPage ${maxPage}`, { limit: 'maxHistoryPage', max: maxPage });
+  if (limit > maxPage)
+    refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-4', `limit ${limit} exceeds maxHistoryPage ${maxPage}`, { limit: 'maxHistoryPage', max: maxPage });
   return limit;
 }
 
-export async function historyPage(store: Store, committedHead: number, floorSeq: number, q: HistoryQuery, maxPage: number, maxBytes: number, tail?: TailCache): Promise<HistoryPage> {
+export async function historyPage(
+  store: Store,
+  committedHead: number,
+  floorSeq: number,
+  q: HistoryQuery,
+  maxPage: number,
+  maxBytes: number,
+  tail?: TailCache,
+): Promise<HistoryPage> {
   const limit = pageLimit(q, maxPage);
   let after = q.after ?? 0;
   const bound = Math.min(q.to ?? committedHead, committedHead);
@@ -61,7 +78,9 @@ export async function historyPage(store: Store, committedHead: number, floorSeq:
     }
   }
   const cached = after < bound ? tail?.read(q.sid, after, bound, limit) : [];
-  let raw: EventEnvelope[] = cached ? cached.map((json) => JSON.parse(json) as EventEnvelope) : await store.readEvents(q.sid, after, bound, limit);
+  let raw: EventEnvelope[] = cached
+    ? cached.map((json) => JSON.parse(json) as EventEnvelope)
+    : await store.readEvents(q.sid, after, bound, limit);
   // A page stays under maxMessageBytes: fewer events, `more` set [HOST-LIMIT-7]. The reset snapshot counts too.
   let budget = maxBytes - 1024 - (reset ? Buffer.byteLength(JSON.stringify(reset)) : 0);
   let cut = raw.length;
@@ -96,7 +115,12 @@ export function compactEvents(events: EventEnvelope[], completed: Set<string>): 
     if ((isEventOf(e, 'message.started') || isEventOf(e, 'message.delta')) && completed.has(e.data.msgId)) continue;
     const last = out[out.length - 1];
     if (isEventOf(e, 'message.delta') && last && isEventOf(last, 'message.delta') && last.data.msgId === e.data.msgId) {
-      const merged: EventDataOf<'message.delta'> = { msgId: e.data.msgId, i: last.data.i, n: (last.data.n ?? 1) + 1, text: last.data.text + e.data.text };
+      const merged: EventDataOf<'message.delta'> = {
+        msgId: e.data.msgId,
+        i: last.data.i,
+        n: (last.data.n ?? 1) + 1,
+        text: last.data.text + e.data.text,
+      };
       out[out.length - 1] = { ...e, cid: e.cid, data: merged };
       if (e.cid === undefined) delete out[out.length - 1].cid;
       continue;

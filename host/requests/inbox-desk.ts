@@ -19,7 +19,8 @@ export const listInbox: RequestHandler<'inbox.list'> = async (ctx, principal, re
 async function change(ctx: RequestContext, req: { id: string; replyTo: string }, change: InboxChange): Promise<boolean> {
   const { affected, unknown } = await ctx.store.inboxChange(change);
   // All or nothing for ids the inbox never had; repeating a verb on done items is fine [HOST-INBOX-2][HOST-INBOX-5].
-  if (unknown.length) refuse('INBOX_ITEM_NOT_FOUND', 'HOST-INBOX-2', `not items of ${change.agent}'s inbox: ${unknown.join(', ')}`, { itemIds: unknown });
+  if (unknown.length)
+    refuse('INBOX_ITEM_NOT_FOUND', 'HOST-INBOX-2', `not items of ${change.agent}'s inbox: ${unknown.join(', ')}`, { itemIds: unknown });
   void reply(ctx, req, 'ok', { affected });
   if (affected > 0) await ctx.doorbell.ring(change.agent);
   return affected > 0;

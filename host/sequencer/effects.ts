@@ -62,7 +62,12 @@ function textOf(d: EventDataOf<'message'>): string {
  * What an event causes besides itself. `isAgent` says whether a principal has an agent card: such a
  * participant is an agent whatever its role [INBOX-ITEM-4].
  */
-export function effectsOf(e: EventEnvelope, before: SessionState | undefined, after: SessionState, isAgent: (principal: string) => boolean = () => false): Effects {
+export function effectsOf(
+  e: EventEnvelope,
+  before: SessionState | undefined,
+  after: SessionState,
+  isAgent: (principal: string) => boolean = () => false,
+): Effects {
   const agentLike = (p: { principal: string; role: string }) => p.role === 'agent' || isAgent(p.principal);
   const ev = asLogEvent(e);
   const fx: Effects = {
@@ -143,7 +148,13 @@ export function effectsOf(e: EventEnvelope, before: SessionState | undefined, af
   const kind = INBOX_KIND[e.type];
   if (kind) {
     const summary =
-      ev.type === 'message' ? clip(textOf(ev.data), 160) : ev.type === 'steer' ? clip(String(ev.data.text), 160) : ev.type === 'session.created' ? clip(title, 160) : undefined;
+      ev.type === 'message'
+        ? clip(textOf(ev.data), 160)
+        : ev.type === 'steer'
+          ? clip(String(ev.data.text), 160)
+          : ev.type === 'session.created'
+            ? clip(title, 160)
+            : undefined;
     for (const p of after.participants) {
       if (!agentLike(p) || p.principal === e.sender) continue;
       const item: Omit<InboxRecord, 'itemId'> = { agent: p.principal, sid, seq: e.seq, kind, createdAt: e.time };

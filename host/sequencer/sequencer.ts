@@ -54,7 +54,8 @@ export class Sequencer {
     // Idempotency: a command id seen before returns the original result, never a second event [HOST-IDEM-1].
     const seen = this.ids.pendingOf(sid, sender, cmd.id) ?? (await this.ids.seenBefore(session, sid, sender, cmd.id));
     if (seen) {
-      if (seen.type !== EVENT_OF_COMMAND[cmd.type]) refuse('ID_REUSED', 'HOST-IDEM-2', `command id ${cmd.id} was already used for another command type`);
+      if (seen.type !== EVENT_OF_COMMAND[cmd.type])
+        refuse('ID_REUSED', 'HOST-IDEM-2', `command id ${cmd.id} was already used for another command type`);
       this.opts.metrics?.duplicates.inc();
       this.opts.batch.duplicate({ replyTo: cmd.replyTo, re: cmd.id, sid, seq: seen.seq });
       return;
@@ -66,10 +67,15 @@ export class Sequencer {
       // Accepted but not yet committed (in this batch or in one being committed): not in the store yet.
       const pending = this.creates.of(sender);
       if (created + pending >= limits.maxSessionsPerPrincipal) {
-        refuse('LIMIT_EXCEEDED', 'HOST-LIMIT-5', `${sender} already has ${created + pending} open sessions it created (max ${limits.maxSessionsPerPrincipal})`, {
-          limit: 'maxSessionsPerPrincipal',
-          max: limits.maxSessionsPerPrincipal,
-        });
+        refuse(
+          'LIMIT_EXCEEDED',
+          'HOST-LIMIT-5',
+          `${sender} already has ${created + pending} open sessions it created (max ${limits.maxSessionsPerPrincipal})`,
+          {
+            limit: 'maxSessionsPerPrincipal',
+            max: limits.maxSessionsPerPrincipal,
+          },
+        );
       }
       session = { row: emptySession(sid, sender, now.toISOString()), committed: 0, ids: new IdFilter() };
     } else {
@@ -84,7 +90,15 @@ export class Sequencer {
   /** Assigns the next seq and applies the event in memory; durable at the next flush [HOST-SEQ-1][HOST-SEQ-2]. */
   append(session: LiveSession, sid: string, sender: string, decision: Decision, now: Date, cid?: string, replyTo?: string): void {
     const before = session.row.state.headSeq === 0 ? undefined : session.row.state;
-    const event: EventEnvelope = { v: 1, sid, seq: session.row.state.headSeq + 1, type: decision.type, time: now.toISOString(), sender, data: decision.data };
+    const event: EventEnvelope = {
+      v: 1,
+      sid,
+      seq: session.row.state.headSeq + 1,
+      type: decision.type,
+      time: now.toISOString(),
+      sender,
+      data: decision.data,
+    };
     if (cid !== undefined) event.cid = cid;
     session.row = reduce(session.row, event);
     this.opts.sessions.accepted(session, event);

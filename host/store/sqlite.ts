@@ -6,7 +6,16 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SessionState } from '../../schemas/src/index.ts';
-import { eventKey, type CommitBatch, type InboxChange, type InboxRecord, type InputDeadline, type SessionRow, type Store, type StoredEvent } from './store.ts';
+import {
+  eventKey,
+  type CommitBatch,
+  type InboxChange,
+  type InboxRecord,
+  type InputDeadline,
+  type SessionRow,
+  type Store,
+  type StoredEvent,
+} from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,7 +46,6 @@ CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, payload TEXT NOT N
 `;
 
 type EventRow = { sid: string; seq: number; type: string; sender: string; cid: string | null; time: string; data: string };
-
 
 function toEvent(r: EventRow): StoredEvent {
   const e: StoredEvent = { v: 1, sid: r.sid, seq: r.seq, type: r.type, time: r.time, sender: r.sender, data: JSON.parse(r.data) };
@@ -82,7 +90,7 @@ export class SqliteStore implements Store {
         'SELECT seq, type FROM events WHERE sid = ? AND sender = ? AND cid = ? UNION ALL SELECT seq, type FROM pruned WHERE sid = ? AND sender = ? AND cid = ? LIMIT 1',
       ),
       commandKeys: db.prepare(
-        "SELECT sender || char(0) || cid FROM events WHERE sid = ? AND cid IS NOT NULL UNION ALL SELECT sender || char(0) || cid FROM pruned WHERE sid = ? AND cid IS NOT NULL",
+        'SELECT sender || char(0) || cid FROM events WHERE sid = ? AND cid IS NOT NULL UNION ALL SELECT sender || char(0) || cid FROM pruned WHERE sid = ? AND cid IS NOT NULL',
       ),
       insertEvent: db.prepare('INSERT INTO events (sid, seq, type, sender, cid, time, data, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       readEvents: db.prepare<[string, number, number, number], EventRow>(
@@ -103,7 +111,9 @@ export class SqliteStore implements Store {
       ),
       prune: db.prepare('DELETE FROM events WHERE sid = ? AND seq <= ?'),
       setFloor: db.prepare('UPDATE sessions SET floor_seq = ?, floor_state = ? WHERE sid = ?'),
-      floor: db.prepare<[string], { floor_seq: number; floor_state: string | null }>('SELECT floor_seq, floor_state FROM sessions WHERE sid = ?'),
+      floor: db.prepare<[string], { floor_seq: number; floor_state: string | null }>(
+        'SELECT floor_seq, floor_state FROM sessions WHERE sid = ?',
+      ),
       sessionsOf: db.prepare<[string, string | null, string | null, number], { state: string; role: string }>(
         `SELECT s.state, p.role FROM participants p JOIN sessions s ON s.sid = p.sid
          WHERE p.principal = ? AND (? IS NULL OR s.status = ?) ORDER BY s.updated_at DESC LIMIT ?`,
@@ -111,7 +121,19 @@ export class SqliteStore implements Store {
       countCreated: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM sessions WHERE created_by = ? AND status = 'open'`),
       allSessions: db.prepare<[], { state: string; streams: string; floor_seq: number }>('SELECT state, streams, floor_seq FROM sessions'),
       deadlines: db.prepare<[], { sid: string; request_id: string; request_seq: number; deadline: string }>('SELECT * FROM deadlines'),
-      inboxList: db.prepare<[string, string, number], { item: number; agent: string; sid: string; seq: number; kind: string; created_at: string; summary: string | null; deferred_until: string | null }>(
+      inboxList: db.prepare<
+        [string, string, number],
+        {
+          item: number;
+          agent: string;
+          sid: string;
+          seq: number;
+          kind: string;
+          created_at: string;
+          summary: string | null;
+          deferred_until: string | null;
+        }
+      >(
         `SELECT * FROM inbox WHERE agent = ? AND (state = 'pending' OR (state = 'deferred' AND deferred_until <= ?)) ORDER BY item LIMIT ?`,
       ),
       inboxPending: db.prepare<[string, string], { n: number }>(
@@ -187,7 +209,8 @@ export class SqliteStore implements Store {
 
   private commitRows(batch: CommitBatch): string[] {
     const s = this.stmt;
-    for (const e of batch.events) s.insertEvent.run(e.sid, e.seq, e.type, e.sender, e.cid ?? null, e.time, JSON.stringify(e.data), eventKey(e.data));
+    for (const e of batch.events)
+      s.insertEvent.run(e.sid, e.seq, e.type, e.sender, e.cid ?? null, e.time, JSON.stringify(e.data), eventKey(e.data));
     for (const row of batch.sessions) {
       s.putSession.run({
         sid: row.state.sid,
@@ -234,10 +257,16 @@ export class SqliteStore implements Store {
       const marks = types.map(() => '?').join(', ');
       // The planner otherwise walks the whole session by primary key; the partial key index only serves key = ?.
       const [liveFrom, goneFrom, keyTest] =
-        key === undefined ? ['events', 'pruned', 'key IS NULL'] : ['events INDEXED BY events_key', 'pruned INDEXED BY pruned_key', 'key = ?'];
+        key === undefined
+          ? ['events', 'pruned', 'key IS NULL']
+          : ['events INDEXED BY events_key', 'pruned INDEXED BY pruned_key', 'key = ?'];
       st = {
-        live: this.db.prepare(`SELECT * FROM ${liveFrom} WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`),
-        gone: this.db.prepare(`SELECT seq, type, sender, cid FROM ${goneFrom} WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`),
+        live: this.db.prepare(
+          `SELECT * FROM ${liveFrom} WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`,
+        ),
+        gone: this.db.prepare(
+          `SELECT seq, type, sender, cid FROM ${goneFrom} WHERE sid = ? AND ${keyTest} AND type IN (${marks}) ORDER BY seq ${order} LIMIT 1`,
+        ),
       };
       this.findStatements.set(cacheKey, st);
     }
@@ -268,7 +297,9 @@ export class SqliteStore implements Store {
   }
 
   async sessionsOf(principal: string, status?: 'open' | 'closed', limit = 500) {
-    return this.stmt.sessionsOf.all(principal, status ?? null, status ?? null, limit).map((r) => ({ state: JSON.parse(r.state), role: r.role }));
+    return this.stmt.sessionsOf
+      .all(principal, status ?? null, status ?? null, limit)
+      .map((r) => ({ state: JSON.parse(r.state), role: r.role }));
   }
 
   async countSessionsCreatedBy(principal: string): Promise<number> {
@@ -310,11 +341,20 @@ export class SqliteStore implements Store {
     const now = new Date().toISOString();
     const result = this.db.transaction(() => {
       const items = change.itemIds.map((id) => ({ id, item: /^it[0-9]+$/.test(id) ? Number(id.slice(2)) : NaN }));
-      const unknown = items.filter(({ item }) => !Number.isSafeInteger(item) || !this.stmt.inboxHas.get(item, change.agent)).map(({ id }) => id);
+      const unknown = items
+        .filter(({ item }) => !Number.isSafeInteger(item) || !this.stmt.inboxHas.get(item, change.agent))
+        .map(({ id }) => id);
       if (unknown.length) return { affected: 0, unknown };
       let affected = 0;
       for (const { item } of items) {
-        affected += this.stmt.inboxChange.run({ state, reason: change.reason ?? null, until: change.until ?? null, now, item, agent: change.agent }).changes;
+        affected += this.stmt.inboxChange.run({
+          state,
+          reason: change.reason ?? null,
+          until: change.until ?? null,
+          now,
+          item,
+          agent: change.agent,
+        }).changes;
       }
       return { affected, unknown };
     })();

@@ -88,9 +88,7 @@ export const CommandData = {
     {
       runId: Id,
       status: RunStatus,
-      summary: Type.Optional(
-        Type.String({ maxLength: 160, description: 'Short result text, republished compactly for devices.' }),
-      ),
+      summary: Type.Optional(Type.String({ maxLength: 160, description: 'Short result text, republished compactly for devices.' })),
       error: Type.Optional(Type.String({ maxLength: 1000 })),
     },
     { description: 'An agent ends a run.' },
@@ -103,10 +101,7 @@ export const CommandData = {
     { runId: Type.Optional(Id), text: Type.String({ minLength: 1, maxLength: 8000 }) },
     { description: 'Steering guidance; it supersedes every earlier steer for the same run.' },
   ),
-  'steer.apply': Type.Object(
-    { steerSeq: Seq },
-    { description: 'The agent confirms it applied the steer event at steerSeq.' },
-  ),
+  'steer.apply': Type.Object({ steerSeq: Seq }, { description: 'The agent confirms it applied the steer event at steerSeq.' }),
   'input.request': Type.Object(
     {
       requestId: Id,
@@ -122,7 +117,11 @@ export const CommandData = {
       onTimeout: Type.Optional(OnTimeout),
       risk: Type.Optional(Risk),
       to: Type.Optional(
-        Type.Array(Principal, { minItems: 1, maxItems: 64, description: 'Only these principals may answer; default: owner, member, approver.' }),
+        Type.Array(Principal, {
+          minItems: 1,
+          maxItems: 64,
+          description: 'Only these principals may answer; default: owner, member, approver.',
+        }),
       ),
       runId: Type.Optional(Id),
     },

@@ -3,10 +3,9 @@
  * of truth: `npm run schemas` turns these into the JSON Schema files in `schemas/v1/`.
  */
 import Type, { type Static } from 'typebox';
-import { ERROR_CODES, HOST_SENDER, ID_MAX_LENGTH, ID_PATTERN, PROTOCOL_MAJOR } from '../../protocol/constants.ts';
+import { ERROR_CODES, ID_MAX_LENGTH, ID_PATTERN, PROTOCOL_MAJOR } from '../../protocol/constants.ts';
 
 export * from '../../protocol/constants.ts';
-
 
 export const Version = Type.Literal(PROTOCOL_MAJOR, {
   description: 'Protocol major version. Always 1 for this schema set.',
@@ -27,7 +26,6 @@ export const Principal = Type.String({
   maxLength: ID_MAX_LENGTH,
   description: 'A principal name (a person, an agent or a device owner), same alphabet as every Id.',
 });
-
 
 export const Sender = Type.String({
   pattern: '^(@host|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$',
@@ -82,13 +80,7 @@ export const OPEN_NAME_PATTERN = '^[a-z][a-z0-9._-]{0,31}$';
 export const OPEN_ERROR_CODE_PATTERN = '^[A-Z][A-Z0-9_]{0,39}$';
 
 export const Role = Type.Union(
-  [
-    Type.Literal('owner'),
-    Type.Literal('member'),
-    Type.Literal('viewer'),
-    Type.Literal('approver'),
-    Type.Literal('agent'),
-  ],
+  [Type.Literal('owner'), Type.Literal('member'), Type.Literal('viewer'), Type.Literal('approver'), Type.Literal('agent')],
   {
     description:
       'Participant role. owner: everything; member: send, steer, cancel, answer; ' +
@@ -106,10 +98,9 @@ export const Participant = Type.Object(
 );
 export type Participant = Static<typeof Participant>;
 
-export const MessageRole = Type.Union(
-  [Type.Literal('user'), Type.Literal('agent'), Type.Literal('system'), Type.Literal('tool')],
-  { description: 'Conversational role of a message, independent of the sender principal.' },
-);
+export const MessageRole = Type.Union([Type.Literal('user'), Type.Literal('agent'), Type.Literal('system'), Type.Literal('tool')], {
+  description: 'Conversational role of a message, independent of the sender principal.',
+});
 
 export const TextPart = Type.Object(
   { kind: Type.Literal('text'), text: Type.String({ maxLength: 1048576 }) },
@@ -165,14 +156,14 @@ export type Part = Static<typeof Part>;
 
 export const Parts = Type.Array(Part, { minItems: 1, maxItems: 64, description: 'Message content parts, in order.' });
 
-
-
 export const ErrorCodeSchema = Type.Union(
   ERROR_CODES.map((c) => Type.Literal(c)),
   {
     description:
       'The wire error codes of protocol 1.0 (the error table of spec/v1/errors.md). A later 1.x may add ' +
-      'codes, so an error reply carries any code matching ' + OPEN_ERROR_CODE_PATTERN + ' (see Reply).',
+      'codes, so an error reply carries any code matching ' +
+      OPEN_ERROR_CODE_PATTERN +
+      ' (see Reply).',
   },
 );
 

@@ -4,9 +4,7 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { CommandData, OnTimeout, Risk } from './commands.ts';
-import { EVENT_OF_COMMAND, Id, MessageRole, Participant, Parts, Principal, Sender, Seq, Time, Version } from './common.ts';
-
-
+import { Id, MessageRole, Participant, Parts, Principal, Sender, Seq, Time, Version } from './common.ts';
 
 export const EventData = {
   'session.created': Type.Object(
@@ -31,7 +29,7 @@ export const EventData = {
           minimum: 2,
           description:
             'Present only in history pages: this event merges n consecutive chunks (i .. i+n-1) whose ' +
-            'seqs end at this event\'s seq. Live events carry one chunk and omit n.',
+            "seqs end at this event's seq. Live events carry one chunk and omit n.",
         }),
       ),
       text: Type.String(),
@@ -50,8 +48,7 @@ export const EventData = {
     },
     {
       description:
-        'The stream is closed. parts is the final, complete content, so a client that missed the deltas ' +
-        'needs nothing else.',
+        'The stream is closed. parts is the final, complete content, so a client that missed the deltas ' + 'needs nothing else.',
     },
   ),
   'run.started': CommandData['run.start'],
@@ -67,7 +64,7 @@ export const EventData = {
   ),
   'steer.applied': Type.Object(
     { steerSeq: Seq },
-    { description: 'The agent applied the steer at steerSeq; this event\'s own seq is where it took effect.' },
+    { description: "The agent applied the steer at steerSeq; this event's own seq is where it took effect." },
   ),
   'input.requested': Type.Object(
     {
@@ -104,9 +101,7 @@ const eventFields = {
   seq: Seq,
   time: Time,
   sender: Sender,
-  cid: Type.Optional(
-    Type.String({ maxLength: 128, description: 'Id of the command that produced the event; absent for host events.' }),
-  ),
+  cid: Type.Optional(Type.String({ maxLength: 128, description: 'Id of the command that produced the event; absent for host events.' })),
 };
 
 function eventOf<K extends EventType>(type: K) {

@@ -26,7 +26,7 @@ export const RequestData = {
         Type.Integer({
           minimum: 1,
           maximum: 5000,
-          description: 'Maximum events in the page (default and upper bound: the host\'s maxHistoryPage, itself at most 5000).',
+          description: "Maximum events in the page (default and upper bound: the host's maxHistoryPage, itself at most 5000).",
         }),
       ),
       compact: Type.Optional(
@@ -59,10 +59,7 @@ export const RequestData = {
     { agentId: Id, itemIds: InboxItemIds, reason: Type.String({ minLength: 1, maxLength: 500 }) },
     { description: 'Drop items from attention, with the reason recorded.' },
   ),
-  'inbox.defer': Type.Object(
-    { agentId: Id, itemIds: InboxItemIds, until: Time },
-    { description: 'Hide items until the given time.' },
-  ),
+  'inbox.defer': Type.Object({ agentId: Id, itemIds: InboxItemIds, until: Time }, { description: 'Hide items until the given time.' }),
 } as const satisfies Record<RequestType, TSchema>;
 
 export { REPLY_TYPES, REQUEST_TYPES, type ReplyType, type RequestType };
@@ -174,7 +171,6 @@ export const ReplyData = {
   ),
 } as const satisfies Record<ReplyType, TSchema>;
 
-
 function replyOf<K extends ReplyType>(type: K) {
   return Type.Object(
     {
@@ -194,7 +190,7 @@ function replyOf<K extends ReplyType>(type: K) {
 
 export const Reply = Type.Union(
   REPLY_TYPES.map((t) => replyOf(t)),
-  { description: 'A reply published by the host on the requester\'s replyTo topic (QoS 1, not retained).' },
+  { description: "A reply published by the host on the requester's replyTo topic (QoS 1, not retained)." },
 );
 export type Reply = Static<typeof Reply>;
 export { Role };

@@ -3,7 +3,20 @@
  * The host republishes all of them from its store when it starts (HOST-SNAPSHOT-3).
  */
 import Type, { type Static } from 'typebox';
-import { Epoch, Id, TimeOf, MessageRole, OPEN_NAME_PATTERN, Participant, Principal, Role, Seq, SeqOrZero, Time, Version } from './common.ts';
+import {
+  Epoch,
+  Id,
+  TimeOf,
+  MessageRole,
+  OPEN_NAME_PATTERN,
+  Participant,
+  Principal,
+  Role,
+  Seq,
+  SeqOrZero,
+  Time,
+  Version,
+} from './common.ts';
 
 const Title = Type.String({ maxLength: 200, description: 'The session title given at session.create.' });
 
@@ -45,7 +58,10 @@ export const HostState = Type.Object(
     }),
     limits: Limits,
     embedded: Type.Optional(
-      Type.Boolean({ description: 'true when the host runs inside the broker process without an MQTT connection of its own: it has no Will (HOST-EMBED-1).' }),
+      Type.Boolean({
+        description:
+          'true when the host runs inside the broker process without an MQTT connection of its own: it has no Will (HOST-EMBED-1).',
+      }),
     ),
     time: Time,
   },
@@ -135,7 +151,9 @@ export const AgentState = Type.Object(
     status: Type.Union([Type.Literal('online'), Type.Literal('busy'), Type.Literal('degraded'), Type.Literal('offline')], {
       description: 'online: idle and ready; busy: a run is open; degraded: connected but unable to work (see reason); offline.',
     }),
-    reason: Type.Optional(Type.String({ maxLength: 200, description: 'Why the agent is degraded (e.g. its model endpoint does not answer), for people.' })),
+    reason: Type.Optional(
+      Type.String({ maxLength: 200, description: 'Why the agent is degraded (e.g. its model endpoint does not answer), for people.' }),
+    ),
     epoch: Epoch,
     time: Time,
     card: Type.Object(
@@ -186,8 +204,7 @@ export const Notification = Type.Object(
     }),
   },
   {
-    description:
-      'Published (QoS 1, not retained) on tether/v1/users/{principal}/notify. The whole payload is at most 256 bytes.',
+    description: 'Published (QoS 1, not retained) on tether/v1/users/{principal}/notify. The whole payload is at most 256 bytes.',
   },
 );
 

@@ -49,17 +49,31 @@ export class DemoModel implements ChatModel {
     if (last?.role === 'tool') return { text: afterTool(messages, last.content) };
     const lastUser = [...messages].reverse().find((m) => m.role === 'user');
     const text = lastUser ? stripPrefix(lastUser.content) : '';
-    const call = (name: string, args: unknown): ToolCall => ({ id: `demo_${this.calls + 1}`, type: 'function', function: { name, arguments: JSON.stringify(args) } });
+    const call = (name: string, args: unknown): ToolCall => ({
+      id: `demo_${this.calls + 1}`,
+      type: 'function',
+      function: { name, arguments: JSON.stringify(args) },
+    });
     if (IRRELEVANT.test(text)) {
       const users = messages.filter((m) => m.role === 'user');
       const earlier = users.length > 1 ? SEQ_PREFIX.exec(users[users.length - 2].content) : null;
-      if (earlier) return { text: `${DEMO_LABEL} Understood, I will leave message #${earlier[1]} out of my context.`, call: call('archive', { seq: Number(earlier[1]), reason: 'the user said it is irrelevant' }) };
+      if (earlier)
+        return {
+          text: `${DEMO_LABEL} Understood, I will leave message #${earlier[1]} out of my context.`,
+          call: call('archive', { seq: Number(earlier[1]), reason: 'the user said it is irrelevant' }),
+        };
     }
     if (RISKY.test(text)) {
       const action = text.length > 120 ? `${text.slice(0, 117)}...` : text;
       return {
         text: `${DEMO_LABEL} This could be risky, so I will ask first.`,
-        call: call('ask_human', { prompt: `May I go ahead with: "${action}"?`, answer: 'boolean', risk: 'high', deadlineSeconds: 120, onTimeout: false }),
+        call: call('ask_human', {
+          prompt: `May I go ahead with: "${action}"?`,
+          answer: 'boolean',
+          risk: 'high',
+          deadlineSeconds: 120,
+          onTimeout: false,
+        }),
       };
     }
     const search = SEARCH.exec(text);
@@ -95,7 +109,8 @@ function answer(text: string, messages: ChatMessage[]): string {
   const words = text.split(/\s+/).filter(Boolean);
   const turns = messages.filter((m) => m.role === 'user').length;
   const topic = words.slice(0, 8).join(' ');
-  if (!words.length) return `${DEMO_LABEL} Hello. I am the offline demo agent: ask me anything, ask me to deploy something, or tell me a message is irrelevant.`;
+  if (!words.length)
+    return `${DEMO_LABEL} Hello. I am the offline demo agent: ask me anything, ask me to deploy something, or tell me a message is irrelevant.`;
   return (
     `${DEMO_LABEL} You asked about "${topic}${words.length > 8 ? ' ...' : ''}". ` +
     `This is turn ${turns} of our conversation, and your message had ${words.length} words. ` +
@@ -105,7 +120,10 @@ function answer(text: string, messages: ChatMessage[]): string {
 }
 
 function afterTool(messages: ChatMessage[], content: string): string {
-  const call = [...messages].reverse().find((m): m is Extract<ChatMessage, { role: 'assistant' }> => m.role === 'assistant' && Boolean(m.tool_calls?.length))?.tool_calls?.[0];
+  const call = [...messages]
+    .reverse()
+    .find((m): m is Extract<ChatMessage, { role: 'assistant' }> => m.role === 'assistant' && Boolean(m.tool_calls?.length))
+    ?.tool_calls?.[0];
   let result: Record<string, unknown> = {};
   try {
     result = JSON.parse(content) as Record<string, unknown>;
@@ -114,8 +132,11 @@ function afterTool(messages: ChatMessage[], content: string): string {
   }
   switch (call?.function.name) {
     case 'ask_human': {
-      const who = result.decidedBy === 'timeout' ? 'the deadline passed, so the default applied' : `${String(result.by ?? 'a person')} answered`;
-      return result.value === true ? `${DEMO_LABEL} Approved (${who}). I would go ahead now.` : `${DEMO_LABEL} Not going ahead: the answer was no (${who}).`;
+      const who =
+        result.decidedBy === 'timeout' ? 'the deadline passed, so the default applied' : `${String(result.by ?? 'a person')} answered`;
+      return result.value === true
+        ? `${DEMO_LABEL} Approved (${who}). I would go ahead now.`
+        : `${DEMO_LABEL} Not going ahead: the answer was no (${who}).`;
     }
     case 'archive':
       return `${DEMO_LABEL} Done: that message is archived and stays out of my context.`;

@@ -42,7 +42,8 @@ export class OpenAIModel implements ChatModel {
       if (delta.content) yield { kind: 'text', text: delta.content };
       for (const tc of delta.tool_calls ?? []) {
         let call = calls.get(tc.index);
-        if (!call) calls.set(tc.index, (call = { id: tc.id ?? `call_${tc.index}`, type: 'function', function: { name: '', arguments: '' } }));
+        if (!call)
+          calls.set(tc.index, (call = { id: tc.id ?? `call_${tc.index}`, type: 'function', function: { name: '', arguments: '' } }));
         if (tc.id) call.id = tc.id;
         if (tc.function?.name) call.function.name += tc.function.name;
         if (tc.function?.arguments) call.function.arguments += tc.function.arguments;

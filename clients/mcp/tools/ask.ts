@@ -47,7 +47,9 @@ interface Asked {
 
 function questionOf(args: Args): Question {
   const answerSchema = (args.answerSchema as Record<string, unknown> | undefined) ?? { type: 'boolean' };
-  const onTimeout: OnTimeout = (args.onTimeout as OnTimeout | undefined) ?? (answerSchema.type === 'boolean' ? { policy: 'default', value: false } : { policy: 'fail' });
+  const onTimeout: OnTimeout =
+    (args.onTimeout as OnTimeout | undefined) ??
+    (answerSchema.type === 'boolean' ? { policy: 'default', value: false } : { policy: 'fail' });
   const deadlineMs = Date.now() + Number(args.deadlineSeconds ?? DEFAULT_DEADLINE_S) * 1000;
   const data: CommandDataOf<'input.request'> = {
     requestId: newId('in'),
@@ -68,12 +70,23 @@ async function ask(participant: Participant, q: Question): Promise<Asked> {
 
 function waitingFor(q: Question, asked: Asked): string {
   const who = q.data.to ? q.data.to.join(', ') : `the people of ${q.sid}`;
-  const then = q.policy === 'default' ? `then ${clipped(JSON.stringify((q.data.onTimeout as { value: unknown }).value), 80)}` : q.policy === 'fail' ? 'then it fails' : 'then it stays open';
+  const then =
+    q.policy === 'default'
+      ? `then ${clipped(JSON.stringify((q.data.onTimeout as { value: unknown }).value), 80)}`
+      : q.policy === 'fail'
+        ? 'then it fails'
+        : 'then it stays open';
   return `waiting for ${who} to answer "${clipped(q.data.prompt, 120)}" (request ${asked.requestId}, deadline ${q.data.deadline}, ${then})`;
 }
 
 /** The input.resolved of the request, or undefined when `untilMs` passes or `signal` aborts first. */
-async function decision(participant: Participant, q: Question, asked: Asked, untilMs: number, signal: AbortSignal): Promise<InputResolution | undefined> {
+async function decision(
+  participant: Participant,
+  q: Question,
+  asked: Asked,
+  untilMs: number,
+  signal: AbortSignal,
+): Promise<InputResolution | undefined> {
   if (signal.aborted) return undefined;
   // From the request's own event on: a decision taken meanwhile is in the catch-up.
   const following = await participant.follow(q.sid, asked.seq - 1);
@@ -105,7 +118,14 @@ function decisionResult(q: Question, asked: Asked, r: InputResolution | undefine
           : 'the host has not decided the request yet; a later decision arrives as an input.resolved event (read_session onlyNew)',
     });
   }
-  const out: Record<string, unknown> = { sid: q.sid, requestId: r.requestId, outcome: r.outcome, decidedBy: r.decidedBy, by: r.by, seq: r.seq };
+  const out: Record<string, unknown> = {
+    sid: q.sid,
+    requestId: r.requestId,
+    outcome: r.outcome,
+    decidedBy: r.decidedBy,
+    by: r.by,
+    seq: r.seq,
+  };
   if ('value' in r) {
     const text = JSON.stringify(r.value) ?? 'null';
     if (text.length <= VALUE_CHARS) out.value = r.value;
@@ -126,7 +146,12 @@ async function runBlocking(args: Args, ctx: ToolContext): Promise<CallToolResult
     if (token === undefined) return;
     // Seconds waited; strictly increasing, as MCP requires of progress.
     last = Math.max(last + 1, Math.floor((Date.now() - started) / 1000));
-    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: last, total, message: waitingFor(q, asked) } }).catch(() => {});
+    void extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: last, total, message: waitingFor(q, asked) },
+      })
+      .catch(() => {});
   };
   progress();
   const ticker = setInterval(progress, ctx.progressEveryMs);
@@ -138,7 +163,12 @@ async function runBlocking(args: Args, ctx: ToolContext): Promise<CallToolResult
   }
 }
 
-async function startTask(args: Args, ctx: ToolContext, tasks: RequestTaskStore, requestedTtl: number | undefined): Promise<CreateTaskResult> {
+async function startTask(
+  args: Args,
+  ctx: ToolContext,
+  tasks: RequestTaskStore,
+  requestedTtl: number | undefined,
+): Promise<CreateTaskResult> {
   const q = questionOf(args);
   const untilMs = q.policy === 'wait' ? q.deadlineMs + WAIT_TASK_PAST_DEADLINE_MS : q.deadlineMs + HOST_DECIDES_WITHIN_MS;
   // The receiver may lengthen the requested ttl: the task must outlive the wait.
@@ -163,9 +193,13 @@ async function startTask(args: Args, ctx: ToolContext, tasks: RequestTaskStore, 
 }
 
 const onTimeoutSchema = {
-  description: 'what the host does at the deadline: apply a default answer, fail, or leave the request open (wait). Default: false for a yes/no question, else fail',
+  description:
+    'what the host does at the deadline: apply a default answer, fail, or leave the request open (wait). Default: false for a yes/no question, else fail',
   oneOf: [
-    schema.object({ policy: { const: 'default' }, value: { description: 'the answer applied at the deadline; must fit answerSchema' } }, ['policy', 'value']),
+    schema.object({ policy: { const: 'default' }, value: { description: 'the answer applied at the deadline; must fit answerSchema' } }, [
+      'policy',
+      'value',
+    ]),
     schema.object({ policy: { const: 'fail' } }, ['policy']),
     schema.object({ policy: { const: 'wait' } }, ['policy']),
   ],
@@ -183,10 +217,17 @@ export const askHuman: ToolDef = {
       {
         sid: schema.id('session id'),
         prompt: schema.str('the question, self-contained', { minLength: 1, maxLength: 4000 }),
-        answerSchema: { type: 'object', description: 'JSON Schema of the answer (type, enum, properties, required, ...); default {"type":"boolean"}' },
+        answerSchema: {
+          type: 'object',
+          description: 'JSON Schema of the answer (type, enum, properties, required, ...); default {"type":"boolean"}',
+        },
         deadlineSeconds: schema.int(`how long to wait (default ${DEFAULT_DEADLINE_S})`, 5, 7 * 24 * 3600),
         onTimeout: onTimeoutSchema,
-        risk: { type: 'string', enum: ['low', 'medium', 'high'], description: 'what is at stake if the answer is wrong (default low); shown to people' },
+        risk: {
+          type: 'string',
+          enum: ['low', 'medium', 'high'],
+          description: 'what is at stake if the answer is wrong (default low); shown to people',
+        },
         to: { type: 'array', minItems: 1, maxItems: 64, items: schema.id('user name'), description: 'only these people may answer' },
       },
       ['sid', 'prompt'],

@@ -18,9 +18,12 @@ export const checkInbox: ToolDef = {
   },
   async run(args, { participant }) {
     const page = await participant.client.inbox.list(Number(args.limit ?? 20));
-    const items = page.items.map((i) => `${i.itemId} ${i.sid}#${i.seq} ${i.kind} ${i.createdAt}${i.summary ? `: ${clipped(i.summary, 200)}` : ''}`);
+    const items = page.items.map(
+      (i) => `${i.itemId} ${i.sid}#${i.seq} ${i.kind} ${i.createdAt}${i.summary ? `: ${clipped(i.summary, 200)}` : ''}`,
+    );
     const out: Record<string, unknown> = { pending: page.pending, shown: items.length, items };
-    if (page.pending > items.length) out.note = `${page.pending - items.length} more pending; ack or archive these first, or list with a higher limit`;
+    if (page.pending > items.length)
+      out.note = `${page.pending - items.length} more pending; ack or archive these first, or list with a higher limit`;
     return result(out);
   },
 };
@@ -73,7 +76,8 @@ export const deferItem: ToolDef = {
     annotations: { idempotentHint: true, destructiveHint: false, openWorldHint: true },
   },
   async run(args, { participant }) {
-    if ((args.minutes === undefined) === (args.until === undefined)) throw new ToolError('BAD_ARGUMENTS', 'give exactly one of minutes and until');
+    if ((args.minutes === undefined) === (args.until === undefined))
+      throw new ToolError('BAD_ARGUMENTS', 'give exactly one of minutes and until');
     const until = args.until !== undefined ? new Date(String(args.until)) : new Date(Date.now() + Number(args.minutes) * 60_000);
     if (Number.isNaN(until.getTime())) throw new ToolError('BAD_ARGUMENTS', `until is not a time: ${String(args.until)}`);
     return result({ affected: await participant.client.inbox.defer(args.itemIds as string[], until), until: until.toISOString() });

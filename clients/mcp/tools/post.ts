@@ -58,7 +58,12 @@ export const postAnswer: ToolDef = {
           await writer.write(piece);
           sent += piece.length;
           if (progressToken !== undefined) {
-            await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: sent, total: text.length, message: 'streaming the answer' } }).catch(() => {});
+            await extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken, progress: sent, total: text.length, message: 'streaming the answer' },
+              })
+              .catch(() => {});
           }
         }
         const done = await writer.complete();

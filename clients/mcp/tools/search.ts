@@ -24,7 +24,8 @@ export const search: ToolDef = {
   listing: {
     name: 'search',
     title: 'Search Tether sessions',
-    description: 'Full-text search over the sessions you take part in (or one session). Hits are sid#seq lines; read around one with read_session after=seq-5.',
+    description:
+      'Full-text search over the sessions you take part in (or one session). Hits are sid#seq lines; read around one with read_session after=seq-5.',
     inputSchema: schema.object(
       {
         query: schema.str('words to find', { minLength: 1, maxLength: 500 }),
@@ -38,12 +39,15 @@ export const search: ToolDef = {
   async run(args, { participant }) {
     const data: Record<string, unknown> = { query: String(args.query), limit: Number(args.limit ?? 10) };
     if (typeof args.sid === 'string') data.sid = args.sid;
-    let reply;
+    let reply: Awaited<ReturnType<typeof participant.client.request>>;
     try {
       reply = await participant.client.request('search', data);
     } catch (err) {
       if (err instanceof TetherError && err.code === 'UNKNOWN_TYPE') {
-        return errorResult('SEARCH_UNAVAILABLE', 'this Tether host does not offer search (it answered UNKNOWN_TYPE); use list_sessions and read_session instead');
+        return errorResult(
+          'SEARCH_UNAVAILABLE',
+          'this Tether host does not offer search (it answered UNKNOWN_TYPE); use list_sessions and read_session instead',
+        );
       }
       throw err;
     }

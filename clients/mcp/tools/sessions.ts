@@ -76,7 +76,8 @@ export const readSession: ToolDef = {
     reads.shown(sid, to);
     const out: Record<string, unknown> = { sid, headSeq: page.headSeq, after, to, more: to < page.headSeq, events };
     if (page.reset) out.pruned = `events up to #${page.reset.atSeq} are no longer kept (retention)`;
-    if (clippedTexts) out.clipped = `${clippedTexts} texts were clipped to ${maxChars} chars; read one whole with after=seq-1, limit=1, maxChars up to 20000`;
+    if (clippedTexts)
+      out.clipped = `${clippedTexts} texts were clipped to ${maxChars} chars; read one whole with after=seq-1, limit=1, maxChars up to 20000`;
     if (to < page.headSeq) out.next = { sid, after: to };
     return result(out);
   },
@@ -123,7 +124,10 @@ export const createSession: ToolDef = {
           type: 'array',
           maxItems: 64,
           description: 'the other participants',
-          items: schema.object({ principal: schema.id('user name'), role: { type: 'string', enum: PARTICIPANT_ROLES, description: 'default member' } }, ['principal']),
+          items: schema.object(
+            { principal: schema.id('user name'), role: { type: 'string', enum: PARTICIPANT_ROLES, description: 'default member' } },
+            ['principal'],
+          ),
         },
         text: schema.str('a first message', { minLength: 1, maxLength: 60_000 }),
       },
@@ -133,11 +137,18 @@ export const createSession: ToolDef = {
   },
   async run(args, { participant }) {
     const client = participant.client;
-    const people = (args.participants as { principal: string; role?: string }[]).map((p) => ({ principal: p.principal, role: (p.role ?? 'member') as 'member' }));
+    const people = (args.participants as { principal: string; role?: string }[]).map((p) => ({
+      principal: p.principal,
+      role: (p.role ?? 'member') as 'member',
+    }));
     const sid = await client.createSession({ title: String(args.title), participants: people, metadata: { startedBy: 'mcp' } });
     const out: Record<string, unknown> = { sid, participants: people.map((p) => `${p.principal}(${p.role})`) };
     if (typeof args.text === 'string') {
-      const ack = await client.command(sid, 'message.send', { msgId: newId('m'), role: 'agent', parts: [{ kind: 'text', text: args.text }] });
+      const ack = await client.command(sid, 'message.send', {
+        msgId: newId('m'),
+        role: 'agent',
+        parts: [{ kind: 'text', text: args.text }],
+      });
       out.messageSeq = ack.seq;
     }
     return result(out);

@@ -63,12 +63,18 @@ export const answerInput: CommandRule<'input.answer'> = async ({ row, sender, lo
     const asked = await log.findEvent(sid, ['input.requested'], data.requestId, 'first');
     if (!asked) refuse('INPUT_NOT_FOUND', 'HOST-INPUT-4', `no input request ${data.requestId}`);
     const resolved = await log.findEvent(sid, ['input.resolved'], data.requestId, 'first');
-    refuse('CONFLICT', 'HOST-INPUT-5', `input request ${data.requestId} is already resolved`, resolved ? { resolvedSeq: resolved.seq } : undefined);
+    refuse(
+      'CONFLICT',
+      'HOST-INPUT-5',
+      `input request ${data.requestId} is already resolved`,
+      resolved ? { resolvedSeq: resolved.seq } : undefined,
+    );
   }
   const [req] = await log.readEvents(sid, open.seq - 1, open.seq, 1);
   const asked = req && isEventOf(req, 'input.requested') ? req.data : undefined;
   // `to` narrows who may answer; the role check (admission.ts) already admitted only owner, member, approver.
-  if (Array.isArray(asked?.to) && !asked.to.includes(sender)) refuse('FORBIDDEN', 'HOST-INPUT-6', `${sender} is not asked by ${data.requestId}`);
+  if (Array.isArray(asked?.to) && !asked.to.includes(sender))
+    refuse('FORBIDDEN', 'HOST-INPUT-6', `${sender} is not asked by ${data.requestId}`);
   if (asked?.answerSchema) {
     const fn = answerValidator(sid, data.requestId, asked.answerSchema);
     if (!fn(data.value)) refuse('ANSWER_INVALID', 'HOST-INPUT-7', `answer does not satisfy answerSchema: ${describeErrors(fn.errors)}`);

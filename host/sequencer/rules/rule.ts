@@ -25,7 +25,10 @@ export interface Decision<E extends EventType = EventType> {
 
 export type EventOfCommand<K extends CommandType> = (typeof EVENT_OF_COMMAND)[K];
 
-export type CommandRule<K extends CommandType> = (input: RuleInput, data: CommandDataOf<K>) => Decision<EventOfCommand<K>> | Promise<Decision<EventOfCommand<K>>>;
+export type CommandRule<K extends CommandType> = (
+  input: RuleInput,
+  data: CommandDataOf<K>,
+) => Decision<EventOfCommand<K>> | Promise<Decision<EventOfCommand<K>>>;
 
 /** Every command type's rule. */
 export type CommandRules = { [K in CommandType]: CommandRule<K> };

@@ -39,6 +39,7 @@ export const steer: CommandRule<'steer'> = async ({ row, log }, data) => {
 
 export const applySteer: CommandRule<'steer.apply'> = async ({ row, log }, data) => {
   const [e] = await log.readEvents(row.state.sid, data.steerSeq - 1, data.steerSeq, 1);
-  if (!e || e.seq !== data.steerSeq || e.type !== 'steer') refuse('STEER_NOT_FOUND', 'HOST-STEER-2', `no steer event at seq ${data.steerSeq}`);
+  if (!e || e.seq !== data.steerSeq || e.type !== 'steer')
+    refuse('STEER_NOT_FOUND', 'HOST-STEER-2', `no steer event at seq ${data.steerSeq}`);
   return { type: 'steer.applied', data };
 };
