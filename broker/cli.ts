@@ -8,7 +8,12 @@ import { ReferenceAgent } from '../clients/agent/agent.ts';
 const FLAGS: FlagSpec[] = [
   { flag: 'bind', env: 'TETHER_BIND', help: 'address to listen on; non-loopback requires --users or --jwt-*', default: '127.0.0.1' },
   { flag: 'port', env: 'TETHER_MQTT_PORT', help: 'MQTT/TCP port (0 = any free port)', default: '1883' },
-  { flag: 'http-port', env: 'TETHER_HTTP_PORT', help: 'HTTP port: MQTT over WebSocket at /mqtt, /healthz, /metrics', default: '8083' },
+  {
+    flag: 'http-port',
+    env: 'TETHER_HTTP_PORT',
+    help: 'HTTP port: the web app at /, MQTT over WebSocket at /mqtt, /healthz, /metrics',
+    default: '8083',
+  },
   { flag: 'tls-cert', env: 'TETHER_TLS_CERT', help: 'PEM certificate: serve mqtts and wss/https' },
   { flag: 'tls-key', env: 'TETHER_TLS_KEY', help: 'PEM private key for --tls-cert' },
   { flag: 'users', env: 'TETHER_USERS_FILE', help: 'users file (principal:$scrypt$..., see `tether passwd`)' },
@@ -80,6 +85,7 @@ export async function main(argv: string[]): Promise<number | void> {
     console.error(
       `tether: MQTT ${tether.mqttUrl}  WebSocket ${tether.wsUrl}  health ${tether.httpUrl}/healthz  data ${join(String(values.data), 'tether.db')}`,
     );
+    console.error(`tether: web app ${tether.httpUrl}/`);
     let agent: ReferenceAgent | undefined;
     if (start && !values['no-agent']) {
       try {

@@ -27,6 +27,7 @@ import { coalesceWrites } from '../common/coalesce.ts';
 import { SessionHost } from '../host/host.ts';
 import { createMq } from './mq.ts';
 import { SqliteStore } from '../host/store/sqlite.ts';
+import { webAppHandler, type WebAuth } from './web-app.ts';
 import type { Store } from '../host/store/store.ts';
 
 export interface TetherOptions {
@@ -53,6 +54,8 @@ export interface TetherOptions {
   hostLink?: 'in-process' | 'mqtt';
   /** MiB of recent events the host keeps in memory for history pages (default 64; 0: off). */
   historyCacheMiB?: number;
+  /** Serve the web app at `/` (default true). */
+  webApp?: boolean;
 }
 
 export interface Tether {
@@ -184,7 +187,16 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
         coalesceWrites(s);
         broker.handle(s);
       });
+  const webAuth: WebAuth = !auth.configured
+    ? 'anonymous'
+    : authConfig.usersFile
+      ? authConfig.jwtSecret || authConfig.jwtPublicKey
+        ? 'password-or-token'
+        : 'password'
+      : 'token';
+  const webApp = options.webApp === false ? undefined : webAppHandler(webAuth);
   const onHttp = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (webApp?.(req, res)) return;
     if (req.url === '/healthz') {
       const ok = Boolean(host) && !broker.closed;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
