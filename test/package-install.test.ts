@@ -151,6 +151,7 @@ t.test('the tarball holds compiled JavaScript with declarations and no sources, 
     'dist/clients/lib/node.js',
     'dist/clients/lib/node.d.ts',
     'dist/clients/tether-client.js',
+    'dist/clients/web/app.js',
     'dist/conformance/run.js',
     'dist/schemas/v1/Command.schema.json',
     'dist/spec/v1/requirements.json',
@@ -162,7 +163,10 @@ t.test('the tarball holds compiled JavaScript with declarations and no sources, 
   t.same(
     files.filter(
       (f) =>
-        f.endsWith('.js') && f.startsWith('dist/') && f !== 'dist/clients/tether-client.js' && !files.includes(f.replace(/\.js$/, '.d.ts')),
+        f.endsWith('.js') &&
+        f.startsWith('dist/') &&
+        !['dist/clients/tether-client.js', 'dist/clients/web/app.js'].includes(f) &&
+        !files.includes(f.replace(/\.js$/, '.d.ts')),
     ),
     [],
     'every compiled module has its declarations',
@@ -256,6 +260,7 @@ void [typed, started, Command.$id, requirements];
 interface Broker {
   child: ChildProcess;
   mqttUrl: string;
+  httpUrl: string;
 }
 
 /** `npx tether broker` of the installed package on ephemeral ports, up once it prints its URLs. */
@@ -275,14 +280,14 @@ async function startInstalledBroker(): Promise<Broker> {
     }
   });
   let stderr = '';
-  const mqttUrl = await new Promise<string>((resolve, reject) => {
+  const urls = await new Promise<{ mqttUrl: string; httpUrl: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the installed broker did not start within 20 s: ${stderr}`)), 20_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      const m = /MQTT (\S+) {2}WebSocket/.exec(stderr);
+      const m = /MQTT (\S+) {2}WebSocket \S+ {2}health (\S+)\/healthz/.exec(stderr);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]);
+        resolve({ mqttUrl: m[1], httpUrl: m[2] });
       }
     });
     void exited.then(() => {
@@ -290,7 +295,7 @@ async function startInstalledBroker(): Promise<Broker> {
       reject(new Error(`the installed broker exited before starting: ${stderr}`));
     });
   });
-  return { child, mqttUrl };
+  return { child, ...urls };
 }
 
 t.test('the installed client creates a session on the installed broker and gets its ack', async (t) => {
@@ -306,6 +311,16 @@ console.log(JSON.stringify(ack));
   const { stdout } = await run(process.execPath, ['roundtrip.js', broker.mqttUrl], project, 30_000);
   const ack = JSON.parse(stdout) as { sid: string; seq: number; duplicate: boolean };
   t.match(ack, { sid: String, seq: Number, duplicate: false }, 'session.create is acknowledged with its seq');
+});
+
+t.test('the installed broker serves the web app, bundled when the package was packed', async (t) => {
+  const page = await fetch(`${broker.httpUrl}/`);
+  t.equal(page.status, 200, 'the page is served at /');
+  t.match(await page.text(), /<script type="module" src="\/app\.js">/, 'it loads the bundle');
+  const app = await fetch(`${broker.httpUrl}/app.js`);
+  t.equal(app.status, 200, 'the bundle is served without esbuild (a dev dependency, not installed)');
+  t.match(app.headers.get('content-type') ?? '', /javascript/);
+  t.ok((await app.text()).length > 10_000, 'the bundle holds the app');
 });
 
 t.test('the installed conformance CLI runs a host check against that broker', async (t) => {

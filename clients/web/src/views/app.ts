@@ -33,7 +33,7 @@ export function App({ model }: { model: WebModel }) {
       <span class="who" data-testid="who">${model.principal} <span class="muted">on ${model.device}</span></span>
       ${
         model.notifier.permission === 'default'
-          ? html`<button type="button" class="quiet" onClick=${() => model.notifier.ask()}>Turn on notifications</button>`
+          ? html`<button type="button" class="quiet" onClick=${() => model.notifier.ask()}>Notifications</button>`
           : null
       }
       <button type="button" class="quiet" onClick=${() => model.signOut()}>Sign out</button>

@@ -21,6 +21,6 @@ export function Countdown({ deadline }: { deadline: string }) {
   }, [end, now >= end]);
   const left = end - now;
   return left > 0
-    ? html`<span class="countdown" data-testid="countdown"><span class="visually-hidden">time left </span>${timeLeft(left)} left</span>`
+    ? html`<span class="countdown" data-testid="countdown">${timeLeft(left)} left</span>`
     : html`<span class="countdown due" data-testid="countdown">deadline reached</span>`;
 }

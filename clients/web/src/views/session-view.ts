@@ -119,9 +119,11 @@ export function SessionView({ model, open }: { model: WebModel; open: OpenSessio
             : html`<p class="muted small" data-testid="beginning">The beginning of the session.</p>`
         }
       </div>
-      <ol class="timeline" role="log" aria-live="polite" aria-relevant="additions" data-testid="timeline">
-        ${items.map((item) => html`<${ItemView} key=${`${item.kind}:${item.seq}`} item=${item} actions=${actions} />`)}
-      </ol>
+      <div role="log" aria-live="polite" aria-relevant="additions" data-testid="timeline">
+        <ol class="timeline">
+          ${items.map((item) => html`<${ItemView} key=${`${item.kind}:${item.seq}`} item=${item} actions=${actions} />`)}
+        </ol>
+      </div>
     </div>
     <${Composer} open=${open} />
   </main>`;
