@@ -32,6 +32,7 @@ t.test('the web app on several devices', async (t) => {
       risk: 'medium',
     });
     await shown(row.getByTestId('wants-input').filter({ hasText: 'Publish the report?' }));
+    t.equal(await page.title(), '(1) Tether', 'the title badge counts the sessions waiting for an answer');
     t.match(await row.getByTestId('countdown').textContent(), /^\d+:\d\d left$/, 'the list shows the time left');
     await scene.shot(page, 'devices-list');
   });
@@ -41,6 +42,9 @@ t.test('the web app on several devices', async (t) => {
     const phone = await scene.window('erin', PHONE);
     const { sid, bot, log } = await scene.botSession('Deploy plan', ['erin']);
     for (const page of [laptop, phone]) await page.locator(`[data-sid="${sid}"] a`).click();
+    const devices = await Promise.all([laptop, phone].map((p) => p.evaluate(() => sessionStorage.getItem('tether.device'))));
+    for (const d of devices) await shown(laptop.getByTestId('device').filter({ hasText: `${d}: online` }));
+    t.pass(`the laptop shows both of erin's devices online (${devices.join(', ')})`);
     const writer = bot.stream({ windowMs: 0 });
     for (const word of 'I will deploy build 42 to staging first.'.split(' ')) await writer.write(`${word} `);
     await writer.complete();

@@ -91,4 +91,37 @@ t.test('the web app survives a reload mid-stream and a broker restart mid-stream
     t.equal(await page.getByTestId('offline').count(), 0, 'the banner is gone');
     await scene.shot(page, 'durable-resumed');
   });
+
+  t.test('scrolling up fetches older history pages until the beginning, each message once and in order', async (t) => {
+    const { sid, bot } = await scene.botSession('Long history', ['judy']);
+    for (let i = 0; i < 260; i++) await bot.send(`history message ${i}`, { role: 'agent' });
+    const page = await scene.window('judy');
+    await page.locator(`[data-sid="${sid}"] a`).click();
+    const texts = page.getByTestId('message-text');
+    await shown(texts.filter({ hasText: 'history message 259' }));
+    const first = await texts.count();
+    t.ok(first < 260, `the first page does not hold the whole session (${first} messages)`);
+    await scene.shot(page, 'durable-history-first-page');
+    const scroller = page.locator('.scroller');
+    const beginning = page.getByTestId('beginning');
+    for (let round = 0; round < 20 && !(await beginning.isVisible()); round++) {
+      const before = await texts.count();
+      await scroller.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid="message-text"]').length > n || document.querySelector('[data-testid="beginning"]'),
+        before,
+        { timeout: 15_000 },
+      );
+    }
+    await shown(beginning);
+    const all = await texts.allTextContents();
+    t.same(
+      all,
+      Array.from({ length: 260 }, (_, i) => `history message ${i}`),
+      'after scrolling back, every message is there once, in order',
+    );
+    await scene.shot(page, 'durable-history-beginning');
+  });
 });

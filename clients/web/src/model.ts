@@ -40,6 +40,11 @@ export class WebModel extends Emitter<{ change: () => void }> {
   private readonly reads: LocalStorageSeqStore;
   private changeQueued = false;
   private readonly unwatch = new Map<string, () => void>();
+  /**
+   * The log's head per session as a history page reported it when the session was listed: the
+   * retained state is not republished for plain messages, so its headSeq alone would undercount.
+   */
+  private readonly heads = new Map<string, number>();
 
   constructor(readonly config: WebConfig) {
     super();
@@ -157,6 +162,7 @@ export class WebModel extends Emitter<{ change: () => void }> {
     for (const stop of this.unwatch.values()) stop();
     this.unwatch.clear();
     this.states.clear();
+    this.heads.clear();
     const client = this.client;
     this.client = undefined;
     this.identity = undefined;
@@ -180,7 +186,7 @@ export class WebModel extends Emitter<{ change: () => void }> {
 
   /** Events after what this person read on any tab of this browser. */
   unread(sid: string): number {
-    const head = this.states.get(sid)?.headSeq ?? 0;
+    const head = Math.max(this.states.get(sid)?.headSeq ?? 0, this.heads.get(sid) ?? 0);
     return Math.max(0, head - (this.reads.load(sid) ?? 0));
   }
 
@@ -255,6 +261,13 @@ export class WebModel extends Emitter<{ change: () => void }> {
 
   private followState(sid: string): void {
     if (!this.client || this.unwatch.has(sid)) return;
+    this.client.history(sid, { after: 0, limit: 1 }).then(
+      (page) => {
+        this.heads.set(sid, page.headSeq);
+        this.changed();
+      },
+      () => {},
+    );
     this.unwatch.set(
       sid,
       this.client.watchSessionState(sid, (state) => {

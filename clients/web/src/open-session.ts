@@ -56,7 +56,12 @@ export class OpenSession {
     const fromCache = this.timeline.lastSeq > 0 || this.timeline.items.length > 0;
     if (!fromCache) {
       const state = this.state ?? (await this.firstState());
-      const window = firstWindow(state);
+      // The retained state is not republished for plain messages and deltas: its headSeq may lag, the log's does not.
+      const head = await this.client.history(this.sid, { after: 0, limit: 1 }).then(
+        (p) => p.headSeq,
+        () => 0,
+      );
+      const window = firstWindow(state, head);
       this.timeline.floor = window;
       this.timeline.lastSeq = window;
     }
@@ -228,9 +233,9 @@ export class OpenSession {
 }
 
 /** Where the first page of a session without a cache starts: recent events, and every open stream, run and request whole. */
-function firstWindow(state: SessionState | undefined): number {
-  if (!state) return 0;
-  let after = Math.max(0, state.headSeq - FIRST_WINDOW);
+function firstWindow(state: SessionState | undefined, headSeq: number): number {
+  let after = Math.max(0, Math.max(headSeq, state?.headSeq ?? 0) - FIRST_WINDOW);
+  if (!state) return after;
   for (const m of state.openMessages) after = Math.min(after, m.startedSeq - 1);
   for (const r of state.openRuns) after = Math.min(after, r.startedSeq - 1);
   for (const i of state.openInputs) after = Math.min(after, i.seq - 1);

@@ -3,7 +3,7 @@
  * history pages), and the composer: send, or steer the run in progress.
  */
 import { html } from 'htm/preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { WebModel } from '../model.ts';
 import type { OpenSession } from '../open-session.ts';
 import { ItemView, type ItemActions } from './items.ts';
@@ -66,7 +66,6 @@ function Composer({ open }: { open: OpenSession }) {
 
 export function SessionView({ model, open }: { model: WebModel; open: OpenSession }) {
   const scroller = useRef<HTMLDivElement>(null);
-  const top = useRef<HTMLDivElement>(null);
   const before = useRef({ height: 0, first: 0, atBottom: true });
   const items = open.timeline.items;
   const first = items[0]?.seq ?? 0;
@@ -92,15 +91,10 @@ export function SessionView({ model, open }: { model: WebModel; open: OpenSessio
     before.current.first = first;
   });
 
-  // Scrolling to the top asks for the page before.
-  useEffect(() => {
-    const s = scroller.current;
-    const t = top.current;
-    if (!s || !t || typeof IntersectionObserver === 'undefined') return;
-    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && void open.loadOlder(), { root: s });
-    io.observe(t);
-    return () => io.disconnect();
-  }, [open]);
+  // Scrolling (by hand, wheel or keys) near the top asks for the page before; the button does the same.
+  const onScroll = (e: Event) => {
+    if ((e.currentTarget as HTMLElement).scrollTop < 80) void open.loadOlder();
+  };
 
   const title = model.titleOf(open.sid);
   return html`<main class="session" aria-labelledby="session-h" data-testid="session-view" data-sid=${open.sid}>
@@ -110,8 +104,8 @@ export function SessionView({ model, open }: { model: WebModel; open: OpenSessio
       <${Presence} model=${model} open=${open} />
     </header>
     ${open.error ? html`<p class="error" role="alert">${open.error}</p>` : null}
-    <div class="scroller" ref=${scroller} tabindex="0" aria-label="Session history">
-      <div ref=${top} class="top-sentinel">
+    <div class="scroller" ref=${scroller} tabindex="0" aria-label="Session history" onScroll=${onScroll}>
+      <div class="top-sentinel">
         ${
           open.floor > 0
             ? html`<button type="button" class="quiet" data-testid="load-older" disabled=${open.loadingOlder} onClick=${() => open.loadOlder()}>
