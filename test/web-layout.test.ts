@@ -11,6 +11,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ReferenceAgent } from '../clients/agent/agent.ts';
 import { DemoModel } from '../clients/agent/model/demo-model.ts';
+import { writeFileSync } from 'node:fs';
+import { hashPassword } from '../broker/auth.ts';
+import { startTether } from '../broker/embedded.ts';
+import { quietLogger, tempDir } from './helpers.ts';
 import { DESKTOP, PHONE, SHOWN_MS, shown, webScene, type Page } from './fixtures/web-scene.ts';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -124,5 +128,40 @@ t.test('the web app on a phone, from the keyboard, and with axe-core', async (t)
       await shown(page.getByTestId('session-row'));
       await page.screenshot({ path: join(DOCS, 'web-list.png') });
     }
+  });
+
+  t.test('with a users file the page asks for a password, refuses a wrong one and never stores it', async (t) => {
+    const dir = tempDir(t, 'tether-web-users-');
+    const users = join(dir, 'users.txt');
+    writeFileSync(users, `kim:${hashPassword('correct horse', 12)}\n`);
+    const secured = await startTether({
+      mqttPort: 0,
+      httpPort: 0,
+      dataDir: dir,
+      logger: quietLogger(),
+      synchronous: 'NORMAL',
+      auth: { usersFile: users },
+    });
+    t.teardown(() => secured.close());
+    const context = await scene.browser.newContext({ viewport: DESKTOP });
+    t.teardown(() => context.close());
+    const page = await context.newPage();
+    await page.goto(`${secured.httpUrl}/`);
+    await page.getByLabel('Name').fill('kim');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await shown(page.getByRole('alert').filter({ hasText: 'Sign-in refused' }));
+    t.pass('a wrong password is refused, with a message');
+    await scene.shot(page, 'layout-password-refused');
+    await page.getByLabel('Password').fill('correct horse');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await shown(page.getByTestId('who').filter({ hasText: 'kim' }));
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    t.notMatch(stored, /correct horse|wrong/, 'neither localStorage nor sessionStorage holds a password');
+    t.same(await seriousViolations(page), [], 'axe: no serious violation');
+    await page.reload();
+    await shown(page.getByLabel('Password'));
+    t.equal(await page.getByLabel('Password').inputValue(), '', 'after a reload the password is asked again');
+    await scene.shot(page, 'layout-password-reload');
   });
 });

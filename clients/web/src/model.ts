@@ -59,7 +59,15 @@ export class WebModel extends Emitter<{ change: () => void }> {
 
   /** The principal this browser used last (no password is ever stored). */
   get rememberedPrincipal(): string {
-    return localStorage.getItem(PRINCIPAL_KEY) ?? '';
+    return this.attempted ?? localStorage.getItem(PRINCIPAL_KEY) ?? '';
+  }
+
+  /** The name of the last sign-in attempt, to fill the form again after a refusal. */
+  private attempted?: string;
+
+  /** Signed in, or a session from the cache on screen while the connection is made. */
+  get showApp(): boolean {
+    return Boolean(this.client || (this.principal && this.current));
   }
 
   /** A reload of a signed-in tab on a broker that needs no secret signs in again at once. */
@@ -95,6 +103,7 @@ export class WebModel extends Emitter<{ change: () => void }> {
       return this.changed();
     }
     this.connection = 'connecting';
+    this.attempted = principal;
     this.principal = principal;
     // The session in the address is shown from its cache while the connection is made.
     const sid = sidOfHash();

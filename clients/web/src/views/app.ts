@@ -22,7 +22,7 @@ function Banner({ model }: { model: WebModel }) {
 
 export function App({ model }: { model: WebModel }) {
   useModel(model);
-  if (!model.principal) {
+  if (!model.showApp) {
     return html`<${Banner} model=${model} /><${SignIn} model=${model} />`;
   }
   const open = model.current;
