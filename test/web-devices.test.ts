@@ -6,7 +6,7 @@
  * cancel reach the agent.
  */
 import t from 'tap';
-import { PHONE, shown, webScene, type Page } from './fixtures/web-scene.ts';
+import { DESKTOP, PHONE, SHOWN_MS, shown, webScene, type Page } from './fixtures/web-scene.ts';
 
 /** What a window shows of the session, without this window's own presence line. */
 const timelineText = (page: Page) => page.getByTestId('timeline').textContent();
@@ -21,6 +21,13 @@ t.test('the web app on several devices', async (t) => {
     const row = page.locator(`[data-sid="${sid}"]`);
     await shown(row.getByTestId('agent-started'));
     t.match(await row.textContent(), /Nightly report/, 'the new session is listed with its title');
+    await scene.bot.setAgentStatus('degraded', 'the model endpoint does not answer');
+    await shown(page.locator('[data-agent="bot"]').filter({ hasText: 'degraded — the model endpoint does not answer' }));
+    await scene.shot(page, 'devices-agent-degraded');
+    await scene.bot.setAgentStatus('busy');
+    await shown(page.locator('[data-agent="bot"]').filter({ hasText: 'busy' }));
+    await scene.bot.setAgentStatus('online');
+    t.pass('the list shows the agent degraded with the reason, then busy');
     await bot.send('The report is ready.', { role: 'agent' });
     await shown(row.getByTestId('unread'));
     t.match(await row.getByTestId('unread').textContent(), /^[1-9]\d*$/, 'it counts unread events');
@@ -134,5 +141,65 @@ t.test('the web app on several devices', async (t) => {
     await shown(page.getByTestId('run').filter({ hasText: 'cancelled' }));
     t.pass('the run shows as cancelled');
     await scene.shot(page, 'devices-controls');
+  });
+
+  t.test('browser notifications for input wanted and a finished run, and for what was asked while the tab was closed', async (t) => {
+    const context = await scene.browser.newContext({ viewport: DESKTOP });
+    t.teardown(() => context.close());
+    await context.grantPermissions(['notifications'], { origin: new URL(scene.url).origin });
+    // Records the body of every notification the page shows; the browser's own Notification still shows it.
+    await context.addInitScript(() => {
+      const Real = window.Notification;
+      const bodies: string[] = [];
+      (window as unknown as { __notified: string[] }).__notified = bodies;
+      class Recorded extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          bodies.push(options?.body ?? '');
+        }
+      }
+      Object.defineProperty(window, 'Notification', { value: Recorded, configurable: true });
+    });
+    const notified = (page: Page, text: string) =>
+      page.waitForFunction((s) => (window as unknown as { __notified: string[] }).__notified.some((b) => b.includes(s)), text, {
+        timeout: SHOWN_MS,
+      });
+    const page = await context.newPage();
+    await scene.signIn(page, 'lena');
+    t.equal(await page.getByRole('button', { name: 'Notifications' }).count(), 0, 'no button once the permission is decided');
+    const { sid, bot } = await scene.botSession('Budget', ['lena']);
+    await bot.ask({
+      prompt: 'Approve the budget?',
+      answerSchema: { type: 'boolean' },
+      deadline: 120_000,
+      onTimeout: { policy: 'default', value: false },
+    });
+    await notified(page, 'Approve the budget?');
+    t.pass('an input request notifies');
+    const { runId } = await bot.startRun({ title: 'Budget check' });
+    await bot.finishRun(runId, 'completed', { summary: 'The budget fits' });
+    await notified(page, 'The budget fits');
+    t.pass('a finished run notifies with its summary');
+    await page.close();
+
+    const later = await scene.botSession('Hiring', ['lena']);
+    await later.bot.ask({
+      prompt: 'Interview on Monday?',
+      answerSchema: { type: 'boolean' },
+      deadline: 120_000,
+      onTimeout: { policy: 'default', value: false },
+    });
+    const again = await context.newPage();
+    await scene.signIn(again, 'lena');
+    await notified(again, 'Interview on Monday?');
+    t.pass('a request asked while the tab was closed is notified when it opens');
+    const bodies = await again.evaluate(() => (window as unknown as { __notified: string[] }).__notified);
+    t.notOk(
+      bodies.some((b) => b.includes('Approve the budget?')),
+      'what was notified before is not notified again',
+    );
+    t.match(await again.locator(`[data-sid="${later.sid}"]`).textContent(), /Interview on Monday\?/, 'and the list shows it');
+    t.equal(await again.locator(`[data-sid="${sid}"]`).count(), 1, 'the earlier session is listed too');
+    await scene.shot(again, 'devices-notified');
   });
 });

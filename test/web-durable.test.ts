@@ -35,6 +35,7 @@ t.test('the web app survives a reload mid-stream and a broker restart mid-stream
     for (const tok of tokens(0, 30)) await writer.write(tok);
     const before = tokens(0, 30).join('');
     await shown(page.getByTestId('message-text').filter({ hasText: before.trim() }));
+    await shown(page.locator(`[data-sid="${sid}"]`).getByTestId('streaming').filter({ hasText: 'bot writing' }));
     await scene.shot(page, 'durable-before-reload');
 
     await page.reload();

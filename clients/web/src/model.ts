@@ -49,7 +49,10 @@ export class WebModel extends Emitter<{ change: () => void }> {
   constructor(readonly config: WebConfig) {
     super();
     this.reads = new LocalStorageSeqStore('tether.read.', undefined, 0);
-    this.notifier = new Notifier(() => this.changed());
+    this.notifier = new Notifier(
+      () => this.changed(),
+      () => this.current?.sid,
+    );
     this.device = sessionStorage.getItem(DEVICE_KEY) ?? randomDevice();
     sessionStorage.setItem(DEVICE_KEY, this.device);
     document.addEventListener('visibilitychange', () => this.current?.setVisible(document.visibilityState !== 'hidden'));

@@ -12,16 +12,20 @@ const SEEN_KEY = 'tether.notified';
 export class Notifier {
   /** Notifications shown by this tab, newest last (for the list's live region). */
   readonly recent: string[] = [];
-  private readonly seen: Set<string>;
+  constructor(
+    private readonly changed: () => void,
+    /** The session on screen: what happens there is seen, not notified, while the tab is visible. */
+    private readonly onScreen: () => string | undefined,
+  ) {}
 
-  constructor(private readonly changed: () => void) {
-    let seen: string[] = [];
+  /** Keys already notified by any tab of this browser (one notification per event, not one per tab). */
+  private seen(): string[] {
     try {
-      seen = JSON.parse(localStorage.getItem(SEEN_KEY) ?? '[]') as string[];
+      const seen = JSON.parse(localStorage.getItem(SEEN_KEY) ?? '[]') as unknown;
+      return Array.isArray(seen) ? (seen as string[]) : [];
     } catch {
-      seen = [];
+      return [];
     }
-    this.seen = new Set(Array.isArray(seen) ? seen.slice(-200) : []);
   }
 
   get permission(): NotificationPermission | 'unsupported' {
@@ -44,12 +48,12 @@ export class Notifier {
           : n.k === 'session'
             ? `New session: ${title}`
             : `${title}: ${n.t}`;
-    this.show(`${n.sid}:${n.seq}`, text);
+    this.show(`${n.sid}:${n.seq}`, text, n.sid);
   }
 
   /** A retained state shows an input request addressed to this person that was not notified yet. */
   onState(state: SessionState, title: string): void {
-    for (const i of state.openInputs) this.show(`${state.sid}:${i.seq}`, `${title}: your input is needed — ${i.prompt}`);
+    for (const i of state.openInputs) this.show(`${state.sid}:${i.seq}`, `${title}: your input is needed — ${i.prompt}`, state.sid);
   }
 
   /** The title badge: how many sessions wait for this person. */
@@ -58,17 +62,24 @@ export class Notifier {
     if (document.title !== title) document.title = title;
   }
 
-  private show(key: string, text: string): void {
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
+  private show(key: string, text: string, sid: string): void {
+    const seen = this.seen();
+    if (seen.includes(key)) return;
     try {
-      localStorage.setItem(SEEN_KEY, JSON.stringify([...this.seen].slice(-200)));
+      localStorage.setItem(SEEN_KEY, JSON.stringify([...seen, key].slice(-200)));
     } catch {
       // Storage full: at worst a notification is shown twice.
     }
     this.recent.push(text);
     if (this.recent.length > 5) this.recent.shift();
-    if (this.permission === 'granted' && document.visibilityState === 'hidden') new Notification('Tether', { body: text, tag: key });
+    const watching = document.visibilityState === 'visible' && this.onScreen() === sid;
+    if (this.permission === 'granted' && !watching) {
+      try {
+        new Notification('Tether', { body: text, tag: key });
+      } catch {
+        // Some browsers allow notifications only from a service worker: the title badge and the list remain.
+      }
+    }
     this.changed();
   }
 }

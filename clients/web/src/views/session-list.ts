@@ -49,8 +49,7 @@ function Agents({ model }: { model: WebModel }) {
           ([id, a]) => html`<li data-testid="agent" data-agent=${id}>
             <span class=${`dot ${a.status}`} aria-hidden="true"></span>
             <strong>${a.card.name}</strong> <span class="muted">(${id})</span>${' '}
-            <span class=${`agent-status ${a.status}`}>${a.status}</span>
-            ${a.reason ? html`<span class="reason">— ${a.reason}</span>` : null}
+            <span class=${`agent-status ${a.status}`}>${a.status}${a.reason ? ` — ${a.reason}` : ''}</span>
           </li>`,
         )}
       </ul>
