@@ -26,6 +26,7 @@ import { createMetrics } from '../host/metrics.ts';
 import { coalesceWrites } from '../common/coalesce.ts';
 import { SessionHost } from '../host/host.ts';
 import { createMq } from './mq.ts';
+import { LivePersistence } from './persistence.ts';
 import { SqliteStore } from '../host/store/sqlite.ts';
 import { webAppHandler, type WebAuth } from './web-app.ts';
 import type { Store } from '../host/store/store.ts';
@@ -108,7 +109,14 @@ export async function startTether(options: TetherOptions = {}): Promise<Tether> 
   };
 
   // A stack-safe emitter: the stock one overflows the stack with a few thousand queued deliveries.
-  const broker = await Aedes.createBroker({ id: `tether-${options.hostId ?? 'main'}`, drainTimeout: 30_000, mq: createMq() });
+  // A persistence that delivers a QoS 1 message with no queued copy instead of dropping the connection.
+  const persistence = new LivePersistence();
+  const broker = await Aedes.createBroker({
+    id: `tether-${options.hostId ?? 'main'}`,
+    drainTimeout: 30_000,
+    mq: createMq(),
+    persistence: persistence as never,
+  });
   const inProcessHost = (options.hostLink ?? 'in-process') === 'in-process';
   const hostClientId = `tether-host-${options.hostId ?? 'main'}`;
   broker.authenticate = (client, username, password, done) => {
