@@ -91,6 +91,13 @@ t.test('the web app on a phone, from the keyboard, and with axe-core', async (t)
     await page.keyboard.press('Enter');
     await shown(card.getByTestId('decided'));
     t.match(await card.getByTestId('decided').textContent(), /^Answered no by hana on web-/, 'answered from the keyboard');
+    const result = page.getByTestId('tool-result').last();
+    await shown(result);
+    t.equal(await result.evaluate((d) => (d as HTMLDetailsElement).open), false, 'the tool result is collapsed');
+    await result.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await shown(result.locator('pre'));
+    t.match(await result.locator('pre').textContent(), /false|no/, 'and opens from the keyboard, showing the result');
     await page.getByRole('button', { name: 'Back to the session list' }).focus();
     await page.keyboard.press('Enter');
     await shown(page.getByTestId('session-row'));
