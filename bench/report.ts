@@ -15,7 +15,8 @@ import type { ThroughputResult } from './workloads/throughput.ts';
 /** A figure, or why it could not be measured (a correctness failure or a crash). */
 export type Outcome<T> = T | { failed: string } | { skipped: string };
 
-const ok = <T>(x: Outcome<T> | undefined): T | undefined =>
+/** The figure of an outcome, or undefined when the workload failed or was skipped. */
+export const ok = <T>(x: Outcome<T> | undefined): T | undefined =>
   x && typeof x === 'object' && ('failed' in x || 'skipped' in x) ? undefined : (x as T | undefined);
 function why(x: Outcome<unknown> | undefined): string {
   if (x && typeof x === 'object' && 'failed' in x) return `FAILED: ${(x as { failed: string }).failed.slice(0, 160)}`;

@@ -15,9 +15,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { commitFigures, hostCounters } from './metrics.ts';
-import { missingFigures, writeResults, type BenchResults, type Outcome, type Target } from './report.ts';
-import { ServerHandle, type ServerOptions } from './server-handle.ts';
-import type { ServerMode } from './server.ts';
+import { missingFigures, ok, writeResults, type BenchResults, type Outcome } from './report.ts';
+import { Servers } from './servers.ts';
+import { targets } from './targets.ts';
+import type { ServerHandle } from './server-handle.ts';
 import { BenchFailure, ratio } from './stats.ts';
 import { durableStreamsCatchUp, offlineQueueCatchUp, tetherCatchUp, type CatchUpResult } from './workloads/catch-up.ts';
 import { rawFootprint, tetherFootprint } from './workloads/footprint.ts';
@@ -80,99 +81,7 @@ for (const w of only ?? []) if (!WORKLOADS.includes(w)) throw new Error(`unknown
 const outDir = values.out ?? join(ROOT, 'bench', 'results', ...(quick || only ? ['tmp', quick ? 'quick' : 'partial'] : []));
 const wanted = (w: Workload) => !only || only.includes(w);
 
-/**
- * Systems under test, one child process each. A full run starts a fresh one for every workload;
- * a quick run reuses one per mode and configuration (starting a process costs seconds), except
- * where a figure needs a fresh process (footprint).
- */
-class Servers {
-  readonly running = new Set<ServerHandle>();
-  private readonly shared = new Map<string, ServerHandle>();
-
-  constructor(private readonly reuse: boolean) {}
-
-  /** Rejects the workload running against a server when that server process dies. */
-  private crashed?: (err: Error) => void;
-
-  private async start(mode: ServerMode, workload: string, opts: ServerOptions): Promise<ServerHandle> {
-    const s = await ServerHandle.start(mode, {
-      ...opts,
-      onCrash: (m, code, signal, error) => {
-        this.running.delete(s);
-        for (const [k, v] of this.shared) if (v === s) this.shared.delete(k);
-        this.crashed?.(
-          new Error(`the ${m} server process died during ${workload} (exit code ${code}, signal ${signal})${error ? `: ${error}` : ''}`),
-        );
-      },
-      limits: mode === 'tether' || mode === 'host' ? LIMITS : undefined,
-      cpuProfDir: values.profile && (mode === 'tether' || mode === 'host') ? join(values.profile, workload) : undefined,
-    });
-    this.running.add(s);
-    return s;
-  }
-
-  /**
-   * Runs fn against a server of the mode. fn may restart it (host and broker restart) through
-   * the callback it is given.
-   */
-  async use<T>(
-    mode: ServerMode,
-    workload: string,
-    fn: (s: ServerHandle, restart: () => Promise<ServerHandle>) => Promise<T>,
-    opts: ServerOptions & { fresh?: boolean } = {},
-  ): Promise<T> {
-    const key = `${mode}/${opts.synchronous ?? ''}`;
-    const reuse = this.reuse && !opts.fresh;
-    let s = (reuse && this.shared.get(key)) || (await this.start(mode, workload, opts));
-    if (reuse) this.shared.set(key, s);
-    const restart = async () => {
-      this.running.delete(s);
-      s = await s.restart();
-      this.running.add(s);
-      if (reuse) this.shared.set(key, s);
-      return s;
-    };
-    const crash = new Promise<never>((_, reject) => (this.crashed = reject));
-    try {
-      return await Promise.race([fn(s, restart), crash]);
-    } finally {
-      this.crashed = undefined;
-      if (!reuse && this.running.has(s)) await this.stop(s);
-    }
-  }
-
-  /**
-   * The split deployment: a bare Aedes and the session host in a process of its own
-   * (`tether host --broker`), so that broker and host each get a core. fn gets the broker.
-   */
-  async useSplit<T>(workload: string, fn: (broker: ServerHandle, cpuMicros: () => Promise<number>) => Promise<T>): Promise<T> {
-    return this.use(
-      'aedes',
-      workload,
-      async (broker) => {
-        const host = await this.start('host', `${workload}-split-host`, { brokerUrl: broker.url });
-        try {
-          return await fn(broker, async () => (await broker.cpuMicros()) + (await host.cpuMicros()));
-        } finally {
-          if (this.running.has(host)) await this.stop(host);
-        }
-      },
-      { fresh: true },
-    );
-  }
-
-  async stop(s: ServerHandle): Promise<void> {
-    this.running.delete(s);
-    await s.stop();
-  }
-
-  async stopAll(): Promise<void> {
-    this.shared.clear();
-    await Promise.all([...this.running].map((s) => this.stop(s).catch(() => {})));
-  }
-}
-
-const servers = new Servers(quick);
+const servers = new Servers({ reuse: quick, limits: LIMITS, profileDir: values.profile });
 
 /** Correctness failures and crashes: recorded with the figures, and the run exits non-zero. */
 const failures: { workload: string; message: string }[] = [];
@@ -187,8 +96,6 @@ async function attempt<T>(workload: string, fn: () => Promise<T>): Promise<Outco
     return { failed: message };
   }
 }
-
-const ok = <T>(x: Outcome<T>): T | undefined => (x && typeof x === 'object' && ('failed' in x || 'skipped' in x) ? undefined : (x as T));
 
 function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -443,56 +350,6 @@ async function main(): Promise<BenchResults> {
     failures,
     ...r,
   } as BenchResults;
-}
-
-function targets(r: BenchResults): Target[] {
-  const out: Target[] = [];
-  const top = r.latency?.at(-1);
-  if (top) {
-    const t = ok(top.tether);
-    const b = ok(top.raw);
-    out.push({
-      name: `token p99 at ${top.sessions} streams within 2x raw`,
-      target: '<= 2x',
-      value: t && b ? `${top.ratio.p99}x (${t.p99} vs ${b.p99} ms)` : 'failed',
-      met: (top.ratio.p99 ?? Infinity) <= 2,
-    });
-  }
-  if (r.throughput) {
-    const t = ok(r.throughput.tether);
-    out.push({
-      name: 'durable events/s through one host',
-      target: '>= 35,000',
-      value: t ? `${t.perSecond}` : 'failed',
-      met: (t?.perSecond ?? 0) >= 35_000,
-    });
-    out.push({
-      name: 'durable events/s vs raw QoS 1, same run',
-      target: '>= 0.5x',
-      value: `${r.throughput.ratio}x`,
-      met: (r.throughput.ratio ?? 0) >= 0.5,
-    });
-  }
-  const c = r.catchUp?.find((x) => x.events === 10_000) ?? r.catchUp?.[0];
-  if (c) {
-    const a = ok(c.tether);
-    const b = ok(c.tetherAfterRestart);
-    out.push({
-      name: `catch-up of ${c.events} missed events`,
-      target: '<= 40 ms',
-      value: a && b ? `${a.ms} ms (after restart ${b.ms} ms)` : 'failed',
-      met: !!a && !!b && a.ms <= 40 && b.ms <= 40,
-    });
-  }
-  const f = r.footprint && ok(r.footprint.tether);
-  if (f)
-    out.push({
-      name: `${f.sessions} sessions + ${f.clients} clients`,
-      target: 'well under 1 GB',
-      value: `${f.totalMB} MB RSS`,
-      met: f.totalMB < 512,
-    });
-  return out;
 }
 
 const exit = async (code: number) => {
