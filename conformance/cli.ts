@@ -14,6 +14,8 @@ Runs the Tether v1 conformance suite and prints TAP on stdout.
 
 profiles (repeat --profile or give a comma list):
   host     black box: a running host behind a broker (--broker URL, principals via --user)
+  broker   black box: the broker of a deployment, its authentication and topic ACL through MQTT
+           alone (--broker URL, principals via --user); needs no host
   agent    the suite plays broker and host; the agent under test is started with --spawn
   client   the suite plays broker and host; the client under test (an adapter) is started with --spawn
   device   device-facing outputs of a host (--broker URL, mosquitto_sub as the device), or a device

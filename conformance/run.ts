@@ -7,7 +7,8 @@ import type { Check, SuiteProfile } from './core/check.ts';
 import { loadExclusions, loadRequirements } from './core/requirements.ts';
 import { buildReport, TapWriter, writeReports, type Report } from './core/report.ts';
 import { runChecks, type CheckResult } from './core/runner.ts';
-import { HOST_CHECKS } from './checks/index.ts';
+import { BROKER_CHECKS, HOST_CHECKS } from './checks/index.ts';
+import { brokerFactory } from './broker/profile.ts';
 import { hostFactory } from './host/profile.ts';
 import { AGENT_CHECKS, CLIENT_CHECKS } from './checks/impl-index.ts';
 import deviceHostChecks from './checks/device-host.ts';
@@ -18,7 +19,7 @@ import type { Principal } from './host/context.ts';
 
 export interface ConformanceOptions {
   profiles: SuiteProfile[];
-  /** Broker URL of the deployment under test (host and device profiles). */
+  /** Broker URL of the deployment under test (broker, host and device profiles). */
   broker?: string;
   users?: Principal[];
   spare?: Principal;
@@ -35,8 +36,10 @@ export interface ConformanceOptions {
   out?: (line: string) => void;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: each profile's checks take its own context; runConformance pairs them with that profile's factory
 export const ALL_CHECKS: Record<SuiteProfile, Check<any>[]> = {
   host: HOST_CHECKS,
+  broker: BROKER_CHECKS,
   agent: AGENT_CHECKS,
   client: CLIENT_CHECKS,
   device: [...deviceHostChecks, ...deviceImplChecks],
@@ -89,6 +92,19 @@ export async function runConformance(opts: ConformanceOptions): Promise<Report> 
           features: host.features,
           limits: host.limits,
         };
+      results.push(
+        ...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })),
+      );
+    } else if (profile === 'broker') {
+      if (!opts.broker) throw new Error('the broker profile needs --broker URL');
+      const { factory } = brokerFactory({
+        url: opts.broker,
+        users: opts.users,
+        spare: opts.spare,
+        mqtt: opts.mqtt,
+        timeoutMs: opts.timeoutMs,
+      });
+      target.broker = opts.broker;
       results.push(
         ...(await runChecks(checks, factory, requirements, { concurrency: opts.concurrency ?? 6, onResult: (r) => tap.result(r) })),
       );

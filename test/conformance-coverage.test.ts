@@ -41,7 +41,7 @@ t.test('check metadata is well formed', async (t) => {
   for (const c of checks) {
     t.notOk(ids.has(c.id), `${c.id} is unique`);
     ids.add(c.id);
-    t.match(c.id, /^(host|agent|client|device)\.[a-z0-9.-]+$/, `${c.id} is a dotted lowercase id starting with its profile`);
+    t.match(c.id, /^(host|broker|agent|client|device)\.[a-z0-9.-]+$/, `${c.id} is a dotted lowercase id starting with its profile`);
     t.ok(c.id.startsWith(`${c.profile}.`), `${c.id} starts with its profile ${c.profile}`);
     t.ok(c.covers.length > 0 && new Set(c.covers).size === c.covers.length, `${c.id} covers at least one ID, each once`);
     t.ok(c.description.length > 20, `${c.id} has a description`);

@@ -1,5 +1,5 @@
 /**
- * The host profile against the reference host: on its embedded Aedes broker (also with retention on,
+ * The host and broker profiles against the reference host: on its embedded Aedes broker (also with retention on,
  * so that expired cursors are exercised), and on Debian's Mosquitto with the generated ACL.
  *
  * Known failures are listed with their cause. The lists are exact: a listed ID that starts passing
@@ -44,18 +44,18 @@ t.test('host profile runs', async (t) => {
     return { report: await runConformance({ ...opts, out: (l) => tap.push(l) }), tap };
   };
   const [aedes, retention, mosquitto] = await Promise.all([
-    run({ profiles: ['host'], broker: tether.mqttUrl, reportDir: dir }),
+    run({ profiles: ['host', 'broker'], broker: tether.mqttUrl, reportDir: dir }),
     run({ profiles: ['host'], broker: retained.mqttUrl, only: ['host.history.expired-cursor', 'host.idempotency.remembered'] }),
     run({
-      profiles: ['host', 'device'],
+      profiles: ['host', 'broker', 'device'],
       broker: deployment.url,
       users: deployment.users,
       spare: deployment.spare,
-      only: ['host.*', 'device.host.*'],
+      only: ['host.*', 'broker.*', 'device.host.*'],
     }),
   ]);
 
-  t.test('the reference host on its embedded Aedes broker passes the host profile', async (t) => {
+  t.test('the reference host on its embedded Aedes broker passes the host and broker profiles', async (t) => {
     const { report, tap } = aedes;
     expectExactly(t, report, REFERENCE_HOST_BUGS, tap);
     t.same(
@@ -86,7 +86,7 @@ t.test('host profile runs', async (t) => {
   });
 
   t.test(
-    'the reference host on Mosquitto passes the host profile and its device outputs reach mosquitto_sub, but for what Mosquitto hides',
+    'the reference host on Mosquitto passes the host and broker profiles and its device outputs reach mosquitto_sub, but for what Mosquitto hides',
     async (t) => {
       const { report, tap } = mosquitto;
       expectExactly(t, report, { ...REFERENCE_HOST_BUGS, ...MOSQUITTO_DEVIATIONS }, tap);

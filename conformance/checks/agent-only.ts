@@ -2,11 +2,11 @@
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import type { ImplCheckContext } from '../impl/context.ts';
+import type { ObservedPayload } from '../kit/observed.ts';
+import { topics } from '../../protocol/topics.ts';
 import { check as validate } from '../../protocol/validate.ts';
 
-type D = Record<string, any>;
-
-const stateTopic = (ctx: ImplCheckContext) => `tether/v1/agents/${ctx.principal}/state`;
+const stateTopic = (ctx: ImplCheckContext) => topics.agentState(ctx.principal);
 const states = (ctx: ImplCheckContext) => ctx.wire('publish').filter((p) => p.topic === stateTopic(ctx));
 
 async function agentSession(ctx: ImplCheckContext) {
@@ -36,7 +36,7 @@ export default defineChecks<ImplCheckContext>([
         seen(birth?.topic ?? stateTopic(ctx), birth?.json ?? 'no agent state', v.ok ? undefined : v.message),
       );
       t.expect('ROLE-AGENT-1', birth?.json?.agentId === ctx.principal, 'the agent id is its principal', seen(birth?.topic, birth?.json));
-      const caps = birth?.json?.card?.capabilities ?? {};
+      const caps: Record<string, unknown> = birth?.json?.card?.capabilities ?? {};
       t.expect(
         'AGENT-LIVE-5',
         ['streaming', 'inputRequests', 'steering', 'cancel'].every((k) => typeof caps[k] === 'boolean'),
@@ -45,7 +45,7 @@ export default defineChecks<ImplCheckContext>([
       );
       const c1 = ctx.wire('connect')[0];
       const will = c1?.connect?.will;
-      let willJson: D | undefined;
+      let willJson: ObservedPayload | undefined;
       try {
         willJson = will ? JSON.parse(will.payload.toString()) : undefined;
       } catch {
@@ -77,7 +77,7 @@ export default defineChecks<ImplCheckContext>([
         .slice(n)
         .find((p) => p.json?.status === 'online' || p.json?.status === 'busy');
       const c2 = ctx.wire('connect')[1];
-      let will2: D | undefined;
+      let will2: ObservedPayload | undefined;
       try {
         will2 = c2?.connect?.will ? JSON.parse(c2.connect.will.payload.toString()) : undefined;
       } catch {
@@ -110,7 +110,7 @@ export default defineChecks<ImplCheckContext>([
       );
       t.expect(
         'LIVE-EPOCH-1',
-        reborn !== undefined && reborn.json!.epoch > birth!.json!.epoch && will2?.epoch === reborn.json!.epoch,
+        reborn !== undefined && Number(reborn.json!.epoch) > Number(birth!.json!.epoch) && will2?.epoch === reborn.json!.epoch,
         "the new connection's birth and Will carry a greater epoch",
         { payload: excerpt({ first: birth?.json?.epoch, second: reborn?.json?.epoch, secondWill: will2?.epoch }) },
       );
@@ -166,7 +166,7 @@ export default defineChecks<ImplCheckContext>([
       );
       const cmds = ctx.commands(sid).filter((c) => c.json?.data?.msgId === 's1');
       const firsts = cmds.filter((c, i) => cmds.findIndex((x) => x.json?.id === c.json?.id) === i);
-      const shape = firsts.map((c) => (c.json?.type === 'message.delta' ? `d${c.json.data.i}` : c.json?.type));
+      const shape = firsts.map((c) => (c.json?.type === 'message.delta' ? `d${c.json.data?.i}` : c.json?.type));
       t.equal(
         'AGENT-WRITER-1',
         shape,
@@ -177,7 +177,7 @@ export default defineChecks<ImplCheckContext>([
       t.expect('ENV-ID-1', new Set(firsts.map((c) => c.json?.id)).size === firsts.length, 'each command of the stream has its own id', {
         payload: excerpt(firsts.map((c) => c.json?.id)),
       });
-      const page = await alice.request('history.get', { sid, after: done.seq - 1, compact: false });
+      const page = await alice.request('history.get', { sid, after: Number(done.seq) - 1, compact: false });
       t.equal(
         'AGENT-WRITER-1',
         page?.data?.events?.[0]?.data?.parts,
@@ -206,7 +206,7 @@ export default defineChecks<ImplCheckContext>([
       const earlier = ctx
         .commands(sid)
         .slice(0, before)
-        .map((c) => c.json?.id as string);
+        .map((c) => c.json?.id);
       const after = ctx
         .commands(sid)
         .slice(before)
@@ -224,7 +224,7 @@ export default defineChecks<ImplCheckContext>([
         { payload: excerpt({ resentOriginalPositions: resent, firstNewAt: firstNew }) },
       );
       const log = await ctx.log(alice, sid);
-      const deltas = log.filter((e: D) => e.type === 'message.delta' && e.data.msgId === 'cut').map((e: D) => e.data.i);
+      const deltas = log.filter((e) => e.type === 'message.delta' && e.data.msgId === 'cut').map((e) => e.data.i);
       t.equal(
         'CLIENT-RETRY-2',
         deltas,
@@ -262,13 +262,13 @@ export default defineChecks<ImplCheckContext>([
         ),
       );
       const deltas = ctx.commands(sid).filter((c) => c.json?.type === 'message.delta');
-      const idOf = new Map<number, string>();
-      for (const d of deltas) if (!idOf.has(d.json!.data.i)) idOf.set(d.json!.data.i, d.json!.id);
-      const sameIds = deltas.every((d) => idOf.get(d.json!.data.i) === d.json!.id);
+      const idOf = new Map<unknown, unknown>();
+      for (const d of deltas) if (!idOf.has(d.json?.data?.i)) idOf.set(d.json?.data?.i, d.json?.id);
+      const sameIds = deltas.every((d) => idOf.get(d.json?.data?.i) === d.json?.id);
       const log = await ctx.log(alice, sid);
-      const inLog = log.filter((e: D) => e.type === 'message.delta').map((e: D) => e.data.i);
+      const inLog = log.filter((e) => e.type === 'message.delta').map((e) => e.data.i);
       t.expect('AGENT-WRITER-3', dropped && sameIds, 'the resent chunks carry their original ids', {
-        payload: excerpt(deltas.map((d) => [d.json!.data.i, d.json!.id])),
+        payload: excerpt(deltas.map((d) => [d.json?.data?.i, d.json?.id])),
       });
       t.equal(
         'AGENT-WRITER-3',
@@ -293,13 +293,13 @@ export default defineChecks<ImplCheckContext>([
       a.send({ op: 'stream', sid, msgId: 'long', runId: 'r1', chunks, delayMs: 40, ref: 's' });
       for (let i = 0; i < 100 && ctx.commands(sid).filter((c) => c.json?.type === 'message.delta').length < 5; i++) await ctx.sleep(20);
       const cancelSeq = await ctx.ok(alice, sid, 'run.cancel', { runId: 'r1', reason: 'stop' });
-      await alice.subscribe(`tether/v1/sessions/${sid}/events`);
+      await alice.subscribe(topics.events(sid));
       const finished = await alice
         .waitForEvent(sid, (e) => e.type === 'run.finished' && e.data?.runId === 'r1', 'run.finished')
         .catch(() => undefined);
       const log = await ctx.log(alice, sid, cancelSeq);
-      const fin = log.find((e: D) => e.type === 'run.finished' && e.data.runId === 'r1');
-      const comp = log.find((e: D) => e.type === 'message.completed' && e.data.msgId === 'long');
+      const fin = log.find((e) => e.type === 'run.finished' && e.data.runId === 'r1');
+      const comp = log.find((e) => e.type === 'message.completed' && e.data.msgId === 'long');
       t.expect(
         'AGENT-CANCEL-1',
         fin?.data?.status === 'cancelled',
@@ -347,7 +347,7 @@ export default defineChecks<ImplCheckContext>([
       const applies = ctx
         .commands(sid)
         .filter((c) => c.json?.type === 'steer.apply')
-        .map((c) => c.json!.data.steerSeq);
+        .map((c) => c.json?.data?.steerSeq);
       t.expect(
         'AGENT-STEER-2',
         !applies.includes(s1) &&
@@ -403,7 +403,7 @@ export default defineChecks<ImplCheckContext>([
     async run(ctx, t) {
       await ctx.connected();
       await ctx.sleep(300);
-      const bellSub = ctx.wire('subscribe').some((s) => s.topic === `tether/v1/agents/${ctx.principal}/inbox`);
+      const bellSub = ctx.wire('subscribe').some((s) => s.topic === topics.inbox(ctx.principal));
       const firstList = ctx.requests('inbox.list')[0];
       t.expect('AGENT-INBOX-1', bellSub && firstList !== undefined, 'it subscribes to its doorbell and lists its inbox when it connects', {
         payload: excerpt({ bellSub, firstList: firstList?.json }),
@@ -428,7 +428,7 @@ export default defineChecks<ImplCheckContext>([
       const verbs = ctx
         .wire('publish')
         .filter(
-          (p) => p.topic === `tether/v1/requests/${ctx.principal}` && ['inbox.ack', 'inbox.archive', 'inbox.defer'].includes(p.json?.type),
+          (p) => p.topic === topics.requests(ctx.principal) && ['inbox.ack', 'inbox.archive', 'inbox.defer'].includes(String(p.json?.type)),
         );
       t.expect('AGENT-INBOX-2', verbs.length > 0, 'it acks, archives or defers the items it took into account', {
         payload: excerpt(verbs.map((v) => v.json)),

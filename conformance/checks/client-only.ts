@@ -2,7 +2,7 @@
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import type { ImplCheckContext } from '../impl/context.ts';
-import { text } from '../host/context.ts';
+import { text } from '../kit/payloads.ts';
 import { parseTopic } from '../../protocol/topics.ts';
 
 export default defineChecks<ImplCheckContext>([

@@ -3,6 +3,7 @@ import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import type { ImplCheckContext } from '../impl/context.ts';
 import { isId } from '../../protocol/topics.ts';
+import type { AdapterEvent } from '../harness/adapter.ts';
 
 const note = (sid: string, seq: number, k: string, t: string, extra: Record<string, unknown> = {}) => ({ v: 1, k, sid, seq, t, ...extra });
 
@@ -107,7 +108,7 @@ export default defineChecks<ImplCheckContext>([
       await ctx.suite.inject(notify, full);
       await ctx.suite.inject(notify, note(sid, 4, 'hologram', 'a kind from the future'));
       await ctx.suite.inject(notify, note(sid, 5, 'input', 'with extra fields', { urgency: { level: 9 }, 'x-future': true }));
-      const shown = async (pred: (e: Record<string, any>) => boolean) =>
+      const shown = async (pred: (e: AdapterEvent) => boolean) =>
         a.waitFor((e) => e.event === 'shown' && pred(e), 'shown', 8000).catch(() => undefined);
       const big = await shown((e) => e.kind === 'notification' && e.seq === 3);
       t.expect(

@@ -2,9 +2,10 @@
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import type { HostCheckContext } from '../host/context.ts';
+import { expectQuiet, inFlight } from '../kit/waits.ts';
+import { topics } from '../../protocol/topics.ts';
 import { check as validate } from '../../protocol/validate.ts';
-
-type D = Record<string, any>;
+import type { CommandDataOf } from '../../schemas/src/index.ts';
 
 export default defineChecks<HostCheckContext>([
   {
@@ -17,7 +18,7 @@ export default defineChecks<HostCheckContext>([
       const [a, b, c, bot] = ctx.principals(4);
       const alice = await ctx.peer(a);
       const peers = { [a]: alice, [b]: await ctx.peer(b), [c]: await ctx.peer(c), [bot]: await ctx.peer(bot) };
-      for (const p of Object.values(peers)) await ctx.subscribe(p, `tether/v1/users/${p.principal}/notify`);
+      for (const p of Object.values(peers)) await ctx.subscribe(p, topics.notify(p.principal));
       const long = 'A very long title that will not fit a small device display '.repeat(6).slice(0, 190);
       const sid = await ctx.session(
         alice,
@@ -58,9 +59,9 @@ export default defineChecks<HostCheckContext>([
           ['closed', closed],
         ],
       };
-      await ctx.sleep(400);
+      await inFlight(400);
       for (const [p, want] of Object.entries(expected)) {
-        const topic = `tether/v1/users/${p}/notify`;
+        const topic = topics.notify(p);
         const got = peers[p].on(topic).filter((m) => m.json?.sid === sid);
         t.equal(
           'HOST-NOTIFY-1',
@@ -84,14 +85,12 @@ export default defineChecks<HostCheckContext>([
         }
       }
       const fresh = await ctx.peer(b);
-      await ctx.subscribe(fresh, `tether/v1/users/${b}/notify`);
-      await ctx.sleep(300);
-      t.expect('HOST-NOTIFY-1', fresh.on(`tether/v1/users/${b}/notify`).length === 0, 'notifications are not retained', {
-        topic: `tether/v1/users/${b}/notify`,
-      });
+      await ctx.subscribe(fresh, topics.notify(b));
+      const retained = await expectQuiet(fresh, topics.notify(b), 300, 0);
+      t.expect('HOST-NOTIFY-1', retained.length === 0, 'notifications are not retained', { topic: topics.notify(b) });
       const log = await ctx.log(alice, sid);
       const all = Object.values(peers)
-        .flatMap((p) => p.on(`tether/v1/users/${p.principal}/notify`))
+        .flatMap((p) => p.on(topics.notify(p.principal)))
         .filter((m) => m.json?.sid === sid);
       t.expect(
         'HOST-NOTIFY-2',
@@ -110,10 +109,10 @@ export default defineChecks<HostCheckContext>([
       const [a, b] = ctx.principals(2);
       const alice = await ctx.peer(a);
       const bob = await ctx.peer(b);
-      await ctx.subscribe(bob, `tether/v1/users/${b}/notify`);
+      await ctx.subscribe(bob, topics.notify(b));
       for (let i = 0; i < 5; i++) {
         const sid = ctx.sid();
-        await alice.publish(`tether/v1/sessions/${sid}/submit/${a}`, {
+        await alice.publish(topics.submit(sid, a), {
           v: 1,
           id: alice.nextId(),
           type: 'session.create',
@@ -121,13 +120,13 @@ export default defineChecks<HostCheckContext>([
           data: { participants: [{ principal: b, role: 'member' }] },
         });
         const n = await bob
-          .waitFor((m) => m.topic === `tether/v1/users/${b}/notify` && m.json?.sid === sid, 'session notification')
+          .waitFor((m) => m.topic === topics.notify(b) && m.json?.sid === sid, 'session notification')
           .catch(() => undefined);
         if (!n) t.notTestable('no session notification arrived');
         const page = await bob.request('history.get', { sid, after: 0, to: n!.json!.seq, compact: false });
         t.expect(
           'HOST-NOTIFY-2',
-          page?.type === 'history.page' && page.data.events.some((e: D) => e.seq === n!.json!.seq),
+          page?.type === 'history.page' && (page.data?.events ?? []).some((e) => e.seq === n!.json!.seq),
           'the event of a notification is readable from history the moment the notification arrives',
           seen(bob.replyTo, page),
         );
@@ -144,10 +143,10 @@ export default defineChecks<HostCheckContext>([
       const alice = await ctx.peer(a);
       const agent = await ctx.peer(bot);
       const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
-      const topic = `tether/v1/results/${sid}`;
-      const check = async (runId: string, status: string, summary: string | undefined, t0: string) => {
+      const topic = topics.result(sid);
+      const check = async (runId: string, status: CommandDataOf<'run.finish'>['status'], summary: string | undefined, t0: string) => {
         await ctx.ok(agent, sid, 'run.start', { runId });
-        const data: D = { runId, status };
+        const data: CommandDataOf<'run.finish'> = { runId, status };
         if (summary !== undefined) data.summary = summary;
         const seq = await ctx.ok(agent, sid, 'run.finish', data);
         const device = await ctx.peer(a);

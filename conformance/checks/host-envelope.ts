@@ -1,9 +1,11 @@
 /** Host profile: envelopes, versions, schemas, unknown types and fields, reply addressing [ENV-*]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
-
-type D = Record<string, any>;
+import type { HostCheckContext } from '../host/context.ts';
+import { filters, prefixes, topics } from '../../protocol/topics.ts';
+import type { JsonObject } from '../kit/observed.ts';
+import { text } from '../kit/payloads.ts';
+import { expectQuiet } from '../kit/waits.ts';
 
 export default defineChecks<HostCheckContext>([
   {
@@ -12,13 +14,11 @@ export default defineChecks<HostCheckContext>([
     covers: ['ENV-VERSION-2'],
     description: 'A command or request with "v": 2 is refused with VERSION_UNSUPPORTED, not SCHEMA_INVALID.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
+      const { sid, owner: alice } = await ctx.cast({});
       const cmd = await alice.command(sid, 'message.send', text('m1'), { raw: { v: 2 } });
       t.errorCode('ENV-VERSION-2', cmd, 'VERSION_UNSUPPORTED', 'a command with v 2', alice.replyTo);
       const id = alice.nextId('r');
-      await alice.publish(`tether/v1/requests/${a}`, { v: 2, id, type: 'history.get', replyTo: alice.replyTo, data: { sid } });
+      await alice.publish(topics.requests(alice.principal), { v: 2, id, type: 'history.get', replyTo: alice.replyTo, data: { sid } });
       const req = await alice.waitFor((m) => m.json?.re === id, 'reply to the v 2 request');
       t.errorCode('ENV-VERSION-2', req.json, 'VERSION_UNSUPPORTED', 'a request with v 2', req.topic);
     },
@@ -30,29 +30,14 @@ export default defineChecks<HostCheckContext>([
     description:
       'Envelopes and data that fail their schema are refused with SCHEMA_INVALID; replies echo the id in re ("" when unreadable).',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
-      const submit = `tether/v1/sessions/${sid}/submit/${a}`;
-      const cases: [string, D, string][] = [
-        ['v as a string', { v: '1', id: alice.nextId(), type: 'message.send', replyTo: alice.replyTo, data: text('m1') }, 'envelope'],
-        ['data as an array', { v: 1, id: alice.nextId(), type: 'message.send', replyTo: alice.replyTo, data: [] }, 'envelope'],
-        [
-          'message.send without parts',
-          { v: 1, id: alice.nextId(), type: 'message.send', replyTo: alice.replyTo, data: { msgId: 'm1', role: 'user' } },
-          'data',
-        ],
-        [
-          'msgId with a slash',
-          {
-            v: 1,
-            id: alice.nextId(),
-            type: 'message.send',
-            replyTo: alice.replyTo,
-            data: { msgId: 'm/1', role: 'user', parts: [{ kind: 'text', text: 'x' }] },
-          },
-          'data',
-        ],
+      const { sid, owner: alice } = await ctx.cast({});
+      const submit = topics.submit(sid, alice.principal);
+      const command = (extra: JsonObject) => ({ v: 1, id: alice.nextId(), type: 'message.send', replyTo: alice.replyTo, ...extra });
+      const cases: [string, JsonObject][] = [
+        ['v as a string', command({ v: '1', data: text('m1') })],
+        ['data as an array', command({ data: [] })],
+        ['message.send without parts', command({ data: { msgId: 'm1', role: 'user' } })],
+        ['msgId with a slash', command({ data: { msgId: 'm/1', role: 'user', parts: [{ kind: 'text', text: 'x' }] } })],
       ];
       for (const [what, cmd] of cases) {
         await alice.publish(submit, cmd);
@@ -61,7 +46,7 @@ export default defineChecks<HostCheckContext>([
         t.equal('ENV-RE-1', r.json?.re, cmd.id, `the reply to a command with ${what} carries re = its id`, seen(r.topic, r.json));
       }
       const rid = alice.nextId('r');
-      await alice.publish(`tether/v1/requests/${a}`, {
+      await alice.publish(topics.requests(alice.principal), {
         v: 1,
         id: rid,
         type: 'history.get',
@@ -89,9 +74,7 @@ export default defineChecks<HostCheckContext>([
     covers: ['ENV-TYPE-1'],
     description: 'Unknown command types on a submit topic and unknown request types on a request topic get UNKNOWN_TYPE.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
+      const { sid, owner: alice } = await ctx.cast({});
       const r1 = await alice.command(sid, 'message.teleport', { msgId: 'm1' });
       t.errorCode('ENV-TYPE-1', r1, 'UNKNOWN_TYPE', 'command type message.teleport', alice.replyTo);
       const r2 = await alice.command(sid, 'history.get', { sid });
@@ -109,33 +92,20 @@ export default defineChecks<HostCheckContext>([
     description:
       'A replyTo naming another principal gets no reply anywhere and appends nothing; replies go only to the replyTo named; the host keeps serving.',
     async run(ctx, t) {
-      const [a, b] = ctx.principals(2);
-      const alice = await ctx.peer(a);
+      const { sid, owner: alice, bob } = await ctx.cast({ bob: 'member' });
+      const [a, b] = [alice.principal, bob.principal];
       const aliceOther = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      await ctx.subscribe(bob, `tether/v1/replies/${b}/#`);
-      await ctx.subscribe(aliceOther, `tether/v1/replies/${a}/#`);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }]);
+      await ctx.subscribe(bob, filters.repliesOf(b));
+      await ctx.subscribe(aliceOther, filters.repliesOf(a));
+      const bobsReplies = topics.replies(b, bob.clientId);
       const badId = alice.nextId('bad');
-      await alice.publish(`tether/v1/sessions/${sid}/submit/${a}`, {
-        v: 1,
-        id: badId,
-        type: 'message.send',
-        replyTo: `tether/v1/replies/${b}/${bob.clientId}`,
-        data: text('m1'),
-      });
+      await alice.publish(topics.submit(sid, a), { v: 1, id: badId, type: 'message.send', replyTo: bobsReplies, data: text('m1') });
       const rid = alice.nextId('r');
-      await alice.publish(`tether/v1/requests/${a}`, {
-        v: 1,
-        id: rid,
-        type: 'sessions.list',
-        replyTo: `tether/v1/replies/${b}/${bob.clientId}`,
-        data: {},
-      });
+      await alice.publish(topics.requests(a), { v: 1, id: rid, type: 'sessions.list', replyTo: bobsReplies, data: {} });
       // The host processes one sender's messages in order: once this reply is in, the others were handled.
       const next = await alice.command(sid, 'message.send', text('m2'));
       t.acked('HOST-REPLY-3', next, 'a valid command after one with a foreign replyTo', alice.replyTo);
-      await ctx.sleep(300);
+      await expectQuiet(bob, () => true, 300);
       const leaked = [...bob.log, ...alice.log, ...aliceOther.log].filter((m) => m.json?.re === badId || m.json?.re === rid);
       t.expect(
         'ENV-REPLY-2',
@@ -157,7 +127,7 @@ export default defineChecks<HostCheckContext>([
       // Replies to this check's own commands (other checks may share the principal): only on alice's replyTo.
       const mineIds = new Set(alice.log.filter((m) => m.topic === alice.replyTo).map((m) => m.json?.re));
       const stray = aliceOther.log.filter(
-        (m) => m.topic.startsWith(`tether/v1/replies/${a}/`) && m.topic !== alice.replyTo && mineIds.has(m.json?.re),
+        (m) => m.topic.startsWith(prefixes.replies(a)) && m.topic !== alice.replyTo && mineIds.has(m.json?.re),
       );
       t.expect(
         'ENV-REPLY-3',
@@ -179,14 +149,21 @@ export default defineChecks<HostCheckContext>([
     profile: 'host',
     covers: ['ENV-JSON-2', 'HOST-REPLY-3', 'HOST-REPLY-5'],
     description:
-      'Payloads that are not one UTF-8 JSON object (garbage, bad UTF-8, a byte order mark, an array) are refused without any reply and append nothing; a replyTo that is not a reply topic of the sender gets nothing either.',
+      'Payloads that are not one UTF-8 JSON object (garbage, bad UTF-8, a byte order mark, an array) are refused without any reply and append nothing; ' +
+      'a replyTo that is not a reply topic of the sender gets nothing either.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
-      await ctx.subscribe(alice, `tether/v1/users/${a}/notify`);
-      const submit = `tether/v1/sessions/${sid}/submit/${a}`;
-      const cmd = (id: string, extra: D = {}) => ({ v: 1, id, type: 'message.send', replyTo: alice.replyTo, data: text(id), ...extra });
+      const { sid, owner: alice } = await ctx.cast({});
+      const a = alice.principal;
+      await ctx.subscribe(alice, filters.notify(a));
+      const submit = topics.submit(sid, a);
+      const cmd = (id: string, extra: JsonObject = {}) => ({
+        v: 1,
+        id,
+        type: 'message.send',
+        replyTo: alice.replyTo,
+        data: text(id),
+        ...extra,
+      });
       const ids = ['bom', 'utf8', 'array', 'garbage', 'notify'].map((x) => alice.nextId(x));
       const since = alice.log.length;
       await alice.publish(submit, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(cmd(ids[0])))]));
@@ -197,12 +174,12 @@ export default defineChecks<HostCheckContext>([
       );
       await alice.publish(submit, JSON.stringify([cmd(ids[2])]));
       await alice.publish(submit, `{"v":1,"id":"${ids[3]}",`);
-      await alice.publish(submit, cmd(ids[4], { replyTo: `tether/v1/users/${a}/notify`, data: { msgId: 'm/x' } }));
+      await alice.publish(submit, cmd(ids[4], { replyTo: topics.notify(a), data: { msgId: 'm/x' } }));
       const next = await alice.command(sid, 'message.send', text('after'));
       t.acked('HOST-REPLY-3', next, 'a valid command after five unreadable or unaddressable ones', alice.replyTo);
       t.equal('ENV-JSON-2', next?.data?.seq, 2, 'none of them appended anything (the next command gets seq 2)', seen(alice.replyTo, next));
-      await ctx.sleep(300);
-      const about = (id: string) => alice.log.slice(since).filter((m) => m.payload.toString().includes(id));
+      const got = await expectQuiet(alice, () => true, 300, since);
+      const about = (id: string) => got.filter((m) => m.payload.toString().includes(id));
       const names = ['a byte order mark', 'bad UTF-8', 'a JSON array', 'broken JSON'];
       for (let i = 0; i < 4; i++) {
         const r = about(ids[i]);
@@ -228,10 +205,8 @@ export default defineChecks<HostCheckContext>([
     covers: ['ENV-SENDER-1', 'ENV-CID-1', 'ENV-UNKNOWN-1', 'VER-COMPAT-3'],
     description: 'Sender comes from the topic, cid from the command id; unknown fields are accepted and left out of the event.',
     async run(ctx, t) {
-      const [a, b] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }]);
-      await ctx.follow(alice, sid);
+      const { sid, owner: alice, bob } = await ctx.cast({ bob: 'member' }, { follow: true });
+      const [a, b] = [alice.principal, bob.principal];
       const id = alice.nextId();
       const reply = await alice.command(
         sid,
@@ -242,21 +217,22 @@ export default defineChecks<HostCheckContext>([
       t.acked('ENV-UNKNOWN-1', reply, 'a command with unknown fields in the envelope and in data', alice.replyTo);
       t.acked('VER-COMPAT-3', reply, 'a command with fields this version does not define', alice.replyTo);
       if (reply.type !== 'ack') return;
-      const ev = await ctx.waitSeq(alice, sid, reply.data.seq);
+      const ev = await ctx.waitSeq(alice, sid, reply.data!.seq!);
+      const topic = topics.events(sid);
       t.equal(
         'ENV-SENDER-1',
         ev.sender,
         a,
         'the event sender is the principal of the submit topic, not a sender field of the payload',
-        seen(`tether/v1/sessions/${sid}/events`, ev),
+        seen(topic, ev),
       );
-      t.equal('ENV-CID-1', ev.cid, id, 'the event cid is the command id', seen(`tether/v1/sessions/${sid}/events`, ev));
+      t.equal('ENV-CID-1', ev.cid, id, 'the event cid is the command id', seen(topic, ev));
       const leaked = ['sender', 'by', 'xExtra'].filter((k) => k in (ev.data ?? {}));
       t.expect(
         'VER-COMPAT-3',
         leaked.length === 0,
         'fields the protocol does not define are left out of the appended event',
-        seen(`tether/v1/sessions/${sid}/events`, ev, `data without ${leaked.join(', ')}`),
+        seen(topic, ev, `data without ${leaked.join(', ')}`),
       );
     },
   },

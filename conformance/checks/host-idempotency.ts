@@ -1,9 +1,10 @@
 /** Host profile: idempotency keys, including resends after a connection cut mid-stream [HOST-IDEM-*]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
-
-type D = Record<string, any>;
+import type { HostCheckContext } from '../host/context.ts';
+import { topics } from '../../protocol/topics.ts';
+import type { ObservedReply } from '../kit/observed.ts';
+import { text } from '../kit/payloads.ts';
 
 export default defineChecks<HostCheckContext>([
   {
@@ -13,19 +14,17 @@ export default defineChecks<HostCheckContext>([
     description:
       'A repeated command id gets the original ack with duplicate:true and appends nothing; another type with that id gets ID_REUSED; a refused id is not remembered.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
-      await ctx.follow(alice, sid);
+      const { sid, owner: alice } = await ctx.cast({}, { follow: true });
       const id = alice.nextId('dup');
       const first = await alice.command(sid, 'message.send', text('m1'), { id });
       if (first?.type !== 'ack') t.notTestable(`message.send was refused: ${excerpt(first)}`);
       for (let i = 0; i < 3; i++) await ctx.ok(alice, sid, 'message.send', text(`x${i}`));
+      const firstSeq = first.data!.seq!;
       const again = await alice.command(sid, 'message.send', text('m1'), { id });
       t.equal(
         'HOST-IDEM-1',
         again?.data,
-        { sid, seq: first.data.seq, duplicate: true },
+        { sid, seq: firstSeq, duplicate: true },
         'the repeated command gets the original seq with duplicate:true',
         seen(alice.replyTo, again),
       );
@@ -33,16 +32,16 @@ export default defineChecks<HostCheckContext>([
       t.equal(
         'HOST-IDEM-1',
         changed?.data,
-        { sid, seq: first.data.seq, duplicate: true },
+        { sid, seq: firstSeq, duplicate: true },
         'a repeat with changed data still gets the original outcome (type is compared, not data)',
         seen(alice.replyTo, changed),
       );
       const next = await alice.command(sid, 'message.send', text('m9'));
-      t.equal('HOST-IDEM-1', next?.data?.seq, first.data.seq + 4, 'the repeats consumed no seq', seen(alice.replyTo, next));
-      await ctx.waitSeq(alice, sid, next.data.seq);
+      t.equal('HOST-IDEM-1', next?.data?.seq, firstSeq + 4, 'the repeats consumed no seq', seen(alice.replyTo, next));
+      await ctx.waitSeq(alice, sid, next.data!.seq!);
       const withId = alice.events(sid).filter((e) => e.cid === id);
       t.expect('HOST-IDEM-1', withId.length === 1, 'exactly one event with the command id was published', {
-        topic: `tether/v1/sessions/${sid}/events`,
+        topic: topics.events(sid),
         payload: excerpt(withId),
       });
       const log = await ctx.log(alice, sid);
@@ -70,16 +69,14 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-IDEM-3'],
     description: 'Command ids are remembered while the session exists, also after retention dropped their events.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
+      const { sid, owner: alice } = await ctx.cast({});
       const id = alice.nextId('old');
       const first = await alice.command(sid, 'message.send', text('m0'), { id });
       if (first?.type !== 'ack') t.notTestable(`message.send was refused: ${excerpt(first)}`);
       const retention = Number(ctx.limits.retentionEvents ?? 0);
       if (retention > 3000) t.notTestable(`retentionEvents ${retention} is too large to push a command out of retention within a check`);
       const n = retention > 0 ? retention + Math.max(20, Math.ceil(retention / 2)) : 60;
-      const sends: Promise<D>[] = [];
+      const sends: Promise<ObservedReply>[] = [];
       for (let i = 0; i < n; i++) sends.push(alice.command(sid, 'message.send', text(`m${i + 1}`)));
       await t.need(`${n} more commands`, () => Promise.all(sends));
       if (retention > 0) {
@@ -94,7 +91,7 @@ export default defineChecks<HostCheckContext>([
       t.equal(
         'HOST-IDEM-3',
         again?.data,
-        { sid, seq: first.data.seq, duplicate: true },
+        { sid, seq: first.data!.seq, duplicate: true },
         `the first command id is still recognised after ${n} later events`,
         seen(alice.replyTo, again),
       );
@@ -117,13 +114,13 @@ export default defineChecks<HostCheckContext>([
       const ids = chunks.map((_, i) => `stream-${sid}:${i}`);
       const startId = `stream-${sid}:start`;
       await ctx.ok(first, sid, 'message.start', { msgId: 'cut', role: 'agent' }, { id: startId });
-      const pending: Promise<D>[] = [];
+      const pending: Promise<ObservedReply | Record<string, never>>[] = [];
       for (let i = 0; i < 15; i++)
         pending.push(first.command(sid, 'message.delta', { msgId: 'cut', i, text: chunks[i] }, { id: ids[i] }).catch(() => ({})));
       await t.need('ack of chunk 9', () => pending[9]);
       proxy.cut();
       const second = await ctx.peer(bot, { clientId });
-      const replies: D[] = [await second.command(sid, 'message.start', { msgId: 'cut', role: 'agent' }, { id: startId })];
+      const replies: ObservedReply[] = [await second.command(sid, 'message.start', { msgId: 'cut', role: 'agent' }, { id: startId })];
       for (let i = 0; i < chunks.length; i++)
         replies.push(await second.command(sid, 'message.delta', { msgId: 'cut', i, text: chunks[i] }, { id: ids[i] }));
       const done = await second.command(sid, 'message.complete', { msgId: 'cut' });
@@ -141,10 +138,10 @@ export default defineChecks<HostCheckContext>([
       const deltas = log.filter((e) => e.type === 'message.delta');
       t.equal(
         'HOST-IDEM-1',
-        deltas.map((e) => e.data.i),
+        deltas.map((e) => e.data?.i),
         chunks.map((_, i) => i),
         'each chunk index appears exactly once in the log, in order',
-        { payload: excerpt(deltas.map((e) => e.data.i)) },
+        { payload: excerpt(deltas.map((e) => e.data?.i)) },
       );
       t.equal(
         'HOST-SEQ-1',

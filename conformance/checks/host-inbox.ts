@@ -2,31 +2,34 @@
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import type { Probe } from '../core/probe.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
+import type { HostCheckContext } from '../host/context.ts';
+import { text } from '../kit/payloads.ts';
 import { isId, topics } from '../../protocol/topics.ts';
-import type { WirePeer } from '../wire-peer.ts';
+import type { ObservedPayload, ObservedReply } from '../kit/observed.ts';
+import { pastInstant } from '../kit/waits.ts';
+import type { Peer } from '../wire-peer.ts';
 
-type D = Record<string, any>;
+type ObservedItem = NonNullable<NonNullable<NonNullable<ObservedReply['data']>['items']>[number]>;
 
 /** Acks every pending item, so that counts start from zero (pool principals collect items across runs). */
-async function drain(agent: WirePeer, t: Probe): Promise<void> {
+async function drain(agent: Peer, t: Probe): Promise<void> {
   for (let round = 0; round < 50; round++) {
     const page = await t.need('inbox.list', () => agent.request('inbox.list', { agentId: agent.principal, limit: 500 }));
     if (page.type !== 'inbox.page') t.notTestable(`inbox.list was refused: ${excerpt(page)}`);
-    const ids = (page.data.items as D[]).map((i) => i.itemId);
+    const ids = (page.data?.items ?? []).map((i) => i.itemId);
     if (!ids.length) return;
     for (let i = 0; i < ids.length; i += 100)
       await agent.request('inbox.ack', { agentId: agent.principal, itemIds: ids.slice(i, i + 100) });
   }
 }
 
-async function items(agent: WirePeer, sid: string): Promise<{ page: D; mine: D[] }> {
+async function items(agent: Peer, sid: string): Promise<{ page: ObservedReply; mine: ObservedItem[] }> {
   const page = await agent.request('inbox.list', { agentId: agent.principal, limit: 500 });
-  return { page, mine: ((page?.data?.items ?? []) as D[]).filter((i) => i.sid === sid) };
+  return { page, mine: (page?.data?.items ?? []).filter((i) => i.sid === sid) };
 }
 
-async function bell(ctx: HostCheckContext, agent: WirePeer, pending: number): Promise<D | undefined> {
-  const topic = `tether/v1/agents/${agent.principal}/inbox`;
+async function bell(ctx: HostCheckContext, agent: Peer, pending: unknown): Promise<ObservedPayload | undefined> {
+  const topic = topics.inbox(agent.principal);
   const fresh = await ctx.peer(agent.principal);
   await ctx.subscribe(fresh, topic);
   try {
@@ -98,14 +101,14 @@ export default defineChecks<HostCheckContext>([
         );
         t.expect(
           'INBOX-ITEM-3',
-          !(first.mine as D[]).some((i) => i.seq === m2 && p === bot),
+          !first.mine.some((i) => i.seq === m2 && p === bot),
           `${p.principal} has no item for an event it sent`,
           seen(p.replyTo, first.mine),
         );
-        const ids = (first.page?.data?.items ?? []).map((i: D) => i.itemId);
+        const ids = (first.page?.data?.items ?? []).map((i) => i.itemId);
         t.expect(
           'INBOX-ITEM-2',
-          ids.every((x: string) => isId(x)) && new Set(ids).size === ids.length,
+          ids.every((x) => isId(x)) && new Set(ids).size === ids.length,
           'itemIds are from the ID alphabet and unique within the inbox',
           seen(p.replyTo, ids),
         );
@@ -117,10 +120,10 @@ export default defineChecks<HostCheckContext>([
           'a second inbox.list returns the same items (listing changes nothing)',
           seen(p.replyTo, again.mine),
         );
-        const times = first.mine.map((i) => Date.parse(i.createdAt));
+        const times = first.mine.map((i) => Date.parse(String(i.createdAt)));
         t.expect(
           'HOST-INBOX-4',
-          first.mine.every((i, k) => k === 0 || (i.seq >= first.mine[k - 1].seq && times[k] >= times[k - 1])),
+          first.mine.every((i, k) => k === 0 || (Number(i.seq) >= Number(first.mine[k - 1]?.seq) && times[k] >= times[k - 1])),
           'items are listed oldest first',
           seen(p.replyTo, first.mine),
         );
@@ -130,7 +133,7 @@ export default defineChecks<HostCheckContext>([
           'HOST-INBOX-3',
           b?.pending === pending && b?.agentId === p.principal,
           `the retained doorbell of ${p.principal} shows its pending count ${pending}`,
-          seen(`tether/v1/agents/${p.principal}/inbox`, b ?? 'no doorbell'),
+          seen(topics.inbox(p.principal), b ?? 'no doorbell'),
         );
       }
     },
@@ -223,7 +226,7 @@ export default defineChecks<HostCheckContext>([
       t.errorCode('HOST-INBOX-2', bad, 'INBOX_ITEM_NOT_FOUND', 'inbox.ack naming an item id the inbox never had', bot.replyTo);
       t.equal(
         'HOST-INBOX-2',
-        bad?.data?.details?.itemIds,
+        (bad?.data?.details as { itemIds?: unknown } | undefined)?.itemIds,
         [unknown],
         'the error lists the unknown ids in details.itemIds',
         seen(bot.replyTo, bad),
@@ -270,15 +273,15 @@ export default defineChecks<HostCheckContext>([
         'HOST-INBOX-3',
         b1bell?.pending === pendingDuring,
         `the doorbell shows ${pendingDuring} pending while the item is deferred`,
-        seen(`tether/v1/agents/${b1}/inbox`, b1bell),
+        seen(topics.inbox(b1), b1bell),
       );
-      await ctx.sleep(Math.max(0, Date.parse(until) - Date.now()) + 300);
+      await pastInstant(Date.parse(until), 300);
       const b2bell = await bell(ctx, bot, pendingDuring + 1);
       t.expect(
         'HOST-INBOX-3',
         b2bell?.pending === pendingDuring + 1,
         'when the deferral expires the doorbell is republished with the item pending again',
-        seen(`tether/v1/agents/${b1}/inbox`, b2bell),
+        seen(topics.inbox(b1), b2bell),
       );
       const back = await items(bot, sid);
       t.equal(

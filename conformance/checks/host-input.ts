@@ -1,50 +1,32 @@
 /** Host profile: input requests, answers and deadlines [INPUT-*]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
-import type { WirePeer } from '../wire-peer.ts';
-
-type D = Record<string, any>;
+import type { HostCheckContext } from '../host/context.ts';
+import { HOST_SENDER } from '../../protocol/constants.ts';
+import { topics } from '../../protocol/topics.ts';
+import type { CommandDataOf } from '../../schemas/src/index.ts';
+import { text } from '../kit/payloads.ts';
+import { stateAt } from '../kit/state.ts';
+import { expectQuiet, pastInstant } from '../kit/waits.ts';
+import type { Peer } from '../wire-peer.ts';
 
 const approve = { type: 'object', properties: { approve: { type: 'boolean' } }, required: ['approve'] };
 
-async function stateAt(peer: WirePeer, sid: string, seq: number): Promise<D | undefined> {
-  try {
-    return (
-      await peer.waitFor(
-        (m) => m.topic === `tether/v1/sessions/${sid}/state` && (m.json?.headSeq ?? 0) >= seq,
-        `session state at seq ${seq}`,
-        3000,
-      )
-    ).json;
-  } catch {
-    return peer.on(`tether/v1/sessions/${sid}/state`).at(-1)?.json;
-  }
-}
-
 /** The host's clock, read from the time of a fresh event, so deadlines do not depend on clock skew. */
-async function hostNow(ctx: HostCheckContext, peer: WirePeer, sid: string): Promise<number> {
+async function hostNow(ctx: HostCheckContext, peer: Peer, sid: string): Promise<number> {
   const seq = await ctx.ok(peer, sid, 'message.send', text(`clock-${Date.now()}`));
   const [e] = await ctx.log(peer, sid, seq - 1);
-  const host = Date.parse(e?.time ?? '');
+  const host = Date.parse(String(e?.time ?? ''));
   return Number.isFinite(host) ? Math.max(host, Date.now()) : Date.now();
 }
 
 /** A deadline scenario: returns the events appended after the request, waiting past the deadline. */
-async function deadlineScenario(ctx: HostCheckContext, onTimeout: D, waitExtraMs: number) {
-  const [a, b, bot] = ctx.principals(3);
-  const alice = await ctx.peer(a);
-  const bob = await ctx.peer(b);
-  const agent = await ctx.peer(bot);
-  const sid = await ctx.session(alice, [
-    { principal: b, role: 'member' },
-    { principal: bot, role: 'agent' },
-  ]);
-  await ctx.follow(alice, sid);
+async function deadlineScenario(ctx: HostCheckContext, onTimeout: CommandDataOf<'input.request'>['onTimeout'], waitExtraMs: number) {
+  const { sid, owner: alice, bob, agent } = await ctx.cast({ bob: 'member', agent: 'agent' }, { follow: true });
   const now = await hostNow(ctx, alice, sid);
   const deadline = new Date(now + 700).toISOString();
   const reqSeq = await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'proceed?', deadline, onTimeout });
-  return { alice, bob, agent, sid, deadline, reqSeq, wait: () => ctx.sleep(Math.max(0, Date.parse(deadline) - Date.now()) + waitExtraMs) };
+  return { alice, bob, agent, sid, deadline, reqSeq, wait: () => pastInstant(Date.parse(deadline), waitExtraMs) };
 }
 
 export default defineChecks<HostCheckContext>([
@@ -64,15 +46,8 @@ export default defineChecks<HostCheckContext>([
     description:
       'input.requested gets the default onTimeout and risk; invalid schemas, past deadlines, invalid defaults, unknown runs and reused requestIds are refused; open requests are listed in openInputs.',
     async run(ctx, t) {
-      const [a, b, bot] = ctx.principals(3);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [
-        { principal: b, role: 'member' },
-        { principal: bot, role: 'agent' },
-      ]);
-      await ctx.follow(alice, sid);
+      const { sid, owner: alice, bob, agent } = await ctx.cast({ bob: 'member', agent: 'agent' }, { follow: true });
+      const stateTopic = topics.sessionState(sid);
       const seq = await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'which one?' });
       const [ev] = await ctx.log(alice, sid, seq - 1);
       t.expect(
@@ -84,9 +59,9 @@ export default defineChecks<HostCheckContext>([
       const st = await stateAt(alice, sid, seq);
       t.expect(
         'HOST-INPUT-12',
-        (st?.openInputs ?? []).some((i: D) => i.requestId === 'q1' && i.seq === seq),
+        (st?.openInputs ?? []).some((i) => i.requestId === 'q1' && i.seq === seq),
         'the open request is listed in openInputs with its seq',
-        seen(`tether/v1/sessions/${sid}/state`, st),
+        seen(stateTopic, st),
       );
       t.errorCode(
         'HOST-INPUT-2',
@@ -154,9 +129,9 @@ export default defineChecks<HostCheckContext>([
       const st2 = await stateAt(alice, sid, answered);
       t.expect(
         'HOST-INPUT-12',
-        st2?.headSeq >= answered && !(st2?.openInputs ?? []).some((i: D) => i.requestId === 'q1'),
+        Number(st2?.headSeq) >= answered && !(st2?.openInputs ?? []).some((i) => i.requestId === 'q1'),
         'the resolved request leaves openInputs',
-        seen(`tether/v1/sessions/${sid}/state`, st2),
+        seen(stateTopic, st2),
       );
       t.errorCode(
         'HOST-INPUT-1',
@@ -173,16 +148,8 @@ export default defineChecks<HostCheckContext>([
     description:
       'Answers to unknown requests, from principals outside `to`, or failing the answerSchema are refused; an accepted answer appends input.resolved with outcome, value, decidedBy, by and requestSeq.',
     async run(ctx, t) {
-      const [a, b, c, bot] = ctx.principals(4);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const carol = await ctx.peer(c);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [
-        { principal: b, role: 'member' },
-        { principal: c, role: 'approver' },
-        { principal: bot, role: 'agent' },
-      ]);
+      const { sid, owner: alice, bob, carol, agent } = await ctx.cast({ bob: 'member', carol: 'approver', agent: 'agent' });
+      const [b, c] = [bob.principal, carol.principal];
       t.errorCode(
         'HOST-INPUT-4',
         await bob.command(sid, 'input.answer', { requestId: 'none', value: 1 }),
@@ -223,7 +190,7 @@ export default defineChecks<HostCheckContext>([
       const id = bob.nextId();
       const ack = await bob.command(sid, 'input.answer', { requestId: 'q1', value: { approve: true } }, { id });
       if (!t.acked('HOST-INPUT-13', ack, 'a valid answer', bob.replyTo)) return;
-      const [ev] = await ctx.log(alice, sid, ack.data.seq - 1);
+      const [ev] = await ctx.log(alice, sid, ack.data!.seq! - 1);
       t.expect(
         'HOST-INPUT-13',
         ev?.type === 'input.resolved' && ev.sender === b && ev.cid === id,
@@ -265,17 +232,13 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-INPUT-5'],
     description: 'Of two concurrent answers exactly one is accepted and the other gets CONFLICT; only one input.resolved is ever appended.',
     async run(ctx, t) {
-      const [a, b, c, bot] = ctx.principals(4);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const carol = await ctx.peer(c);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [
-        { principal: b, role: 'member' },
-        { principal: c, role: 'approver' },
-        { principal: bot, role: 'agent' },
-      ]);
-      await ctx.follow(alice, sid);
+      const {
+        sid,
+        owner: alice,
+        bob,
+        carol,
+        agent,
+      } = await ctx.cast({ bob: 'member', carol: 'approver', agent: 'agent' }, { follow: true });
       await ctx.ok(agent, sid, 'input.request', { requestId: 'race', prompt: 'who is first?' });
       const [rb, rc] = await Promise.all([
         bob.command(sid, 'input.answer', { requestId: 'race', value: 'bob' }),
@@ -293,10 +256,10 @@ export default defineChecks<HostCheckContext>([
       t.errorCode('HOST-INPUT-5', late, 'CONFLICT', 'a third, later answer', alice.replyTo);
       const head = await ctx.ok(alice, sid, 'message.send', text('after'));
       await ctx.waitSeq(alice, sid, head);
-      await ctx.sleep(200);
+      await expectQuiet(alice, topics.events(sid), 200);
       const live = alice.events(sid).filter((e) => e.type === 'input.resolved' && e.data?.requestId === 'race');
       t.expect('HOST-INPUT-5', live.length === 1, 'exactly one input.resolved for the request is published', {
-        topic: `tether/v1/sessions/${sid}/events`,
+        topic: topics.events(sid),
         payload: excerpt(live),
       });
       const log = await ctx.log(alice, sid);
@@ -319,17 +282,17 @@ export default defineChecks<HostCheckContext>([
       t.equal(
         'INPUT-DEADLINE-1',
         ev?.data,
-        { requestId: 'q1', outcome: 'default', value: { approve: false }, decidedBy: 'timeout', by: '@host', requestSeq: s.reqSeq },
+        { requestId: 'q1', outcome: 'default', value: { approve: false }, decidedBy: 'timeout', by: HOST_SENDER, requestSeq: s.reqSeq },
         'input.resolved with outcome default, the value, decidedBy timeout, by @host',
-        seen(`tether/v1/sessions/${s.sid}/events`, ev ?? 'no input.resolved within 5 s of the deadline'),
+        seen(topics.events(s.sid), ev ?? 'no input.resolved within 5 s of the deadline'),
       );
       t.expect(
         'ENV-SENDER-2',
-        ev?.sender === '@host' && ev !== undefined && !('cid' in ev),
+        ev?.sender === HOST_SENDER && ev !== undefined && !('cid' in ev),
         'the host-originated event has sender @host and no cid',
-        seen(`tether/v1/sessions/${s.sid}/events`, ev),
+        seen(topics.events(s.sid), ev),
       );
-      const late = ev ? Date.parse(ev.time) - Date.parse(s.deadline) : Infinity;
+      const late = ev ? Date.parse(String(ev.time)) - Date.parse(s.deadline) : Infinity;
       t.expect(
         'INPUT-DEADLINE-4',
         late <= 1000,
@@ -353,11 +316,11 @@ export default defineChecks<HostCheckContext>([
       t.equal(
         'INPUT-DEADLINE-2',
         ev?.data,
-        { requestId: 'q1', outcome: 'failed', decidedBy: 'timeout', by: '@host', requestSeq: s.reqSeq },
+        { requestId: 'q1', outcome: 'failed', decidedBy: 'timeout', by: HOST_SENDER, requestSeq: s.reqSeq },
         'input.resolved with outcome failed, no value, decidedBy timeout, by @host',
-        seen(`tether/v1/sessions/${s.sid}/events`, ev ?? 'no input.resolved after the deadline'),
+        seen(topics.events(s.sid), ev ?? 'no input.resolved after the deadline'),
       );
-      t.expect('INPUT-DEADLINE-2', ev?.sender === '@host', "the resolution's sender is @host", seen(undefined, ev));
+      t.expect('INPUT-DEADLINE-2', ev?.sender === HOST_SENDER, "the resolution's sender is @host", seen(undefined, ev));
     },
   },
   {

@@ -1,9 +1,8 @@
 /** Host profile: messages and token streams [CMD-MSG-*, CMD-STREAM-*]. */
 import { defineChecks } from '../core/check.ts';
 import { seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
-
-type D = Record<string, any>;
+import type { HostCheckContext } from '../host/context.ts';
+import { text } from '../kit/payloads.ts';
 
 export default defineChecks<HostCheckContext>([
   {
@@ -13,9 +12,7 @@ export default defineChecks<HostCheckContext>([
     description:
       'A msgId already used in the session by message.send or message.start is refused with CONFLICT, also after its stream completed.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
+      const { sid, owner: alice } = await ctx.cast({});
       await ctx.ok(alice, sid, 'message.send', text('m1'));
       t.errorCode(
         'HOST-STREAM-1',
@@ -57,9 +54,7 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-MSG-1'],
     description: 'message.send whose replyToSeq lies beyond the head is refused with SCHEMA_INVALID.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
+      const { sid, owner: alice } = await ctx.cast({});
       const head = await ctx.ok(alice, sid, 'message.send', text('m1'));
       t.errorCode(
         'HOST-MSG-1',
@@ -82,10 +77,7 @@ export default defineChecks<HostCheckContext>([
     description:
       'A stream opens at chunk 0, takes chunks in index order (STREAM_OUT_OF_ORDER with expected otherwise), completes with the concatenated text, then is closed.',
     async run(ctx, t) {
-      const [a, bot] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
+      const { sid, owner: alice, agent } = await ctx.cast({ agent: 'agent' });
       t.errorCode(
         'HOST-STREAM-2',
         await agent.command(sid, 'message.delta', { msgId: 'none', i: 0, text: 'x' }),
@@ -157,7 +149,7 @@ export default defineChecks<HostCheckContext>([
       );
       await ctx.ok(agent, sid, 'message.start', { msgId: 's2', role: 'agent' });
       await ctx.ok(agent, sid, 'message.delta', { msgId: 's2', i: 0, text: 'partial' });
-      const parts: D[] = [
+      const parts = [
         { kind: 'text', text: 'final answer' },
         { kind: 'json', value: { ok: false } },
       ];
@@ -177,14 +169,7 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-STREAM-3'],
     description: 'Chunks and completion of a stream from anyone but its starter are refused with FORBIDDEN.',
     async run(ctx, t) {
-      const [a, b, bot] = ctx.principals(3);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [
-        { principal: b, role: 'member' },
-        { principal: bot, role: 'agent' },
-      ]);
+      const { sid, owner: alice, bob, agent } = await ctx.cast({ bob: 'member', agent: 'agent' });
       await ctx.ok(agent, sid, 'message.start', { msgId: 's1', role: 'agent' });
       t.errorCode(
         'HOST-STREAM-3',
@@ -218,10 +203,7 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-STREAM-6'],
     description: 'message.start naming a runId that is not an open run is refused with RUN_NOT_FOUND.',
     async run(ctx, t) {
-      const [a, bot] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
+      const { sid, agent } = await ctx.cast({ agent: 'agent' });
       t.errorCode(
         'HOST-STREAM-6',
         await agent.command(sid, 'message.start', { msgId: 's1', role: 'agent', runId: 'nope' }),

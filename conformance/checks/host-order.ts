@@ -2,9 +2,9 @@
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import { loadErrorRules } from '../core/requirements.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
-
-type D = Record<string, any>;
+import type { HostCheckContext } from '../host/context.ts';
+import type { ObservedReply } from '../kit/observed.ts';
+import { text } from '../kit/payloads.ts';
 
 export default defineChecks<HostCheckContext>([
   {
@@ -13,12 +13,8 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-ORDER-1'],
     description: 'A message failing several checks gets the error of the first check of the processing order.',
     async run(ctx, t) {
-      const [a, b, c] = ctx.principals(3);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const carol = await ctx.peer(c);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'viewer' }]);
-      const expect = (reply: D, code: string, what: string) => t.errorCode('HOST-ORDER-1', reply, code, what, alice.replyTo);
+      const { sid, owner: alice, bob, carol } = await ctx.cast({ bob: 'viewer', carol: 'outsider' });
+      const expect = (reply: ObservedReply, code: string, what: string) => t.errorCode('HOST-ORDER-1', reply, code, what, alice.replyTo);
       expect(
         await alice.command(sid, 'message.teleport', {}, { raw: { v: 2 } }),
         'VERSION_UNSUPPORTED',
@@ -39,8 +35,9 @@ export default defineChecks<HostCheckContext>([
         'NOT_PARTICIPANT',
         'an owner-only command from a non-participant (step 13 before 14)',
       );
+      const delta = { msgId: 'nope', i: 3, text: 'x' };
       expect(
-        await bob.command(sid, 'message.delta', { msgId: 'nope', i: 3, text: 'x' }),
+        await bob.command(sid, 'message.delta', delta),
         'FORBIDDEN',
         "a viewer's chunk for a stream that is not open (step 14 before 16)",
       );
@@ -72,17 +69,8 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-ORDER-3'],
     description: 'A command breaking several rules of its type gets the error of the first rule in the type rule table.',
     async run(ctx, t) {
-      const [a, b, c, bot] = ctx.principals(4);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const carol = await ctx.peer(c);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [
-        { principal: b, role: 'member' },
-        { principal: c, role: 'approver' },
-        { principal: bot, role: 'agent' },
-      ]);
-      const expect = (reply: D, code: string, what: string) => t.errorCode('HOST-ORDER-3', reply, code, what);
+      const { sid, owner: alice, bob, carol, agent } = await ctx.cast({ bob: 'member', carol: 'approver', agent: 'agent' });
+      const expect = (reply: ObservedReply, code: string, what: string) => t.errorCode('HOST-ORDER-3', reply, code, what);
       const head = await ctx.ok(alice, sid, 'message.send', text('used'));
       expect(
         await alice.command(sid, 'message.send', { ...text('used'), replyToSeq: head + 50 }),
@@ -104,7 +92,7 @@ export default defineChecks<HostCheckContext>([
         'RUN_NOT_FOUND',
         'run.finish of no open run from a non-starter (HOST-RUN-2 before HOST-RUN-4)',
       );
-      await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'ok?', to: [b] });
+      await ctx.ok(agent, sid, 'input.request', { requestId: 'q1', prompt: 'ok?', to: [bob.principal] });
       expect(
         await agent.command(sid, 'input.request', { requestId: 'q1', prompt: 'x', runId: 'none' }),
         'RUN_NOT_FOUND',
@@ -122,7 +110,7 @@ export default defineChecks<HostCheckContext>([
         'an answer to a resolved request from a principal not in `to` (HOST-INPUT-5 before HOST-INPUT-6)',
       );
       expect(
-        await alice.command(sid, 'participant.remove', { principal: `${a}-nobody` }),
+        await alice.command(sid, 'participant.remove', { principal: `${alice.principal}-nobody` }),
         'CONFLICT',
         'removing a non-participant (CMD-PART-3)',
       );
@@ -134,11 +122,9 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-ORDER-2'],
     description: 'Commands one sender publishes back to back are appended in the order they were published.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
+      const { sid, owner: alice } = await ctx.cast({});
       const ids: string[] = [];
-      const sends: Promise<D>[] = [];
+      const sends: Promise<ObservedReply>[] = [];
       for (let i = 0; i < 30; i++) {
         const id = alice.nextId('o');
         ids.push(id);
@@ -146,7 +132,7 @@ export default defineChecks<HostCheckContext>([
       }
       await t.need('acks of 30 commands', () => Promise.all(sends));
       const log = await ctx.log(alice, sid);
-      const order = log.filter((e) => ids.includes(e.cid)).map((e) => e.cid);
+      const order = log.filter((e) => ids.includes(e.cid as string)).map((e) => e.cid);
       t.equal('HOST-ORDER-2', order, ids, 'the events of 30 commands published back to back carry their cids in publish order', {
         payload: excerpt(order),
       });
@@ -160,11 +146,8 @@ export default defineChecks<HostCheckContext>([
     async run(ctx, t) {
       const rules = loadErrorRules();
       if (rules.size === 0) t.notTestable('spec/v1/errors.md has no error table to compare with');
-      const [a, b] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'viewer' }]);
-      const cases: [string, () => Promise<D>, string][] = [
+      const { sid, owner: alice, bob } = await ctx.cast({ bob: 'viewer' });
+      const cases: [string, () => Promise<ObservedReply>, string][] = [
         ['SCHEMA_INVALID', () => alice.command(sid, 'message.send', { msgId: 'm1' }), 'message.send without parts'],
         ['UNKNOWN_TYPE', () => alice.command(sid, 'nope', {}), 'an unknown command type'],
         ['VERSION_UNSUPPORTED', () => alice.command(sid, 'message.send', text('m1'), { raw: { v: 3 } }), 'v 3'],
@@ -186,7 +169,7 @@ export default defineChecks<HostCheckContext>([
           seen(alice.replyTo, reply),
         );
         if (reply?.type !== 'error') continue;
-        const got = reply.data.code as string;
+        const got = reply.data!.code as string;
         t.expect('ERR-CODE-3', rules.has(got), `the error code of ${what} is one of the error table`, seen(alice.replyTo, reply));
         // steer.apply from an owner may be FORBIDDEN first (the verb table), which is also a correct first failure.
         const acceptable = code === 'STEER_NOT_FOUND' ? [code, 'FORBIDDEN'] : [code];
@@ -199,7 +182,7 @@ export default defineChecks<HostCheckContext>([
         const named = rules.get(got) ?? [];
         t.expect(
           'HOST-REPLY-4',
-          named.includes(reply.data.rule),
+          named.includes(reply.data?.rule as string),
           `the error reply for ${what} (${got}) names a rule its row of the error table gives (${named.join(' or ')})`,
           seen(alice.replyTo, reply, `rule ${named.join(' or ')}`),
         );

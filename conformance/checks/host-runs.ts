@@ -1,24 +1,10 @@
 /** Host profile: runs, cancel and steering [RUN-*, STEER-*]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
-import type { WirePeer } from '../wire-peer.ts';
-
-type D = Record<string, any>;
-
-async function stateAt(peer: WirePeer, sid: string, seq: number): Promise<D | undefined> {
-  try {
-    return (
-      await peer.waitFor(
-        (m) => m.topic === `tether/v1/sessions/${sid}/state` && (m.json?.headSeq ?? 0) >= seq,
-        `session state at seq ${seq}`,
-        3000,
-      )
-    ).json;
-  } catch {
-    return peer.on(`tether/v1/sessions/${sid}/state`).at(-1)?.json;
-  }
-}
+import type { HostCheckContext } from '../host/context.ts';
+import { topics } from '../../protocol/topics.ts';
+import { stateAt } from '../kit/state.ts';
+import { text } from '../kit/payloads.ts';
 
 export default defineChecks<HostCheckContext>([
   {
@@ -28,11 +14,8 @@ export default defineChecks<HostCheckContext>([
     description:
       'run.started opens a run in openRuns; run.cancel_requested keeps it open; run.finished removes it; finishing or cancelling it again gets RUN_NOT_FOUND.',
     async run(ctx, t) {
-      const [a, bot] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
-      await ctx.follow(alice, sid);
+      const { sid, owner: alice, agent } = await ctx.cast({ agent: 'agent' }, { follow: true });
+      const stateTopic = topics.sessionState(sid);
       t.errorCode(
         'HOST-RUN-2',
         await alice.command(sid, 'run.cancel', { runId: 'none' }),
@@ -47,21 +30,21 @@ export default defineChecks<HostCheckContext>([
       );
       const started = await ctx.ok(agent, sid, 'run.start', { runId: 'r1', title: 'work' });
       const s1 = await stateAt(alice, sid, started);
-      const run = (s1?.openRuns ?? []).find((r: D) => r.runId === 'r1');
+      const run = (s1?.openRuns ?? []).find((r) => r.runId === 'r1');
       t.expect(
         'HOST-RUN-3',
-        run?.agent === bot && run?.startedSeq === started,
+        run?.agent === agent.principal && run?.startedSeq === started,
         'openRuns lists the run with agent = its sender and startedSeq = the run.started seq',
-        seen(`tether/v1/sessions/${sid}/state`, s1),
+        seen(stateTopic, s1),
       );
       t.errorCode('HOST-RUN-1', await agent.command(sid, 'run.start', { runId: 'r1' }), 'CONFLICT', 'run.start of a runId that is open');
       const cancel = await ctx.ok(alice, sid, 'run.cancel', { runId: 'r1', reason: 'stop' });
       const s2 = await stateAt(alice, sid, cancel);
       t.expect(
         'HOST-RUN-6',
-        (s2?.openRuns ?? []).some((r: D) => r.runId === 'r1') || (s2?.headSeq ?? 0) < cancel,
+        (s2?.openRuns ?? []).some((r) => r.runId === 'r1') || (s2?.headSeq ?? 0) < cancel,
         'the run is still open after run.cancel_requested',
-        seen(`tether/v1/sessions/${sid}/state`, s2),
+        seen(stateTopic, s2),
       );
       t.acked(
         'HOST-RUN-6',
@@ -73,9 +56,9 @@ export default defineChecks<HostCheckContext>([
       const s3 = await stateAt(alice, sid, finished);
       t.expect(
         'HOST-RUN-5',
-        s3?.headSeq >= finished && !(s3?.openRuns ?? []).some((r: D) => r.runId === 'r1'),
+        Number(s3?.headSeq) >= finished && !(s3?.openRuns ?? []).some((r) => r.runId === 'r1'),
         'run.finished removes the run from openRuns',
-        seen(`tether/v1/sessions/${sid}/state`, s3),
+        seen(stateTopic, s3),
       );
       t.errorCode(
         'HOST-RUN-2',
@@ -98,14 +81,7 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-RUN-4'],
     description: 'run.finish from anyone but the principal that started the run is refused with FORBIDDEN.',
     async run(ctx, t) {
-      const [a, bot, bot2] = ctx.principals(3);
-      const alice = await ctx.peer(a);
-      const agent = await ctx.peer(bot);
-      const other = await ctx.peer(bot2);
-      const sid = await ctx.session(alice, [
-        { principal: bot, role: 'agent' },
-        { principal: bot2, role: 'agent' },
-      ]);
+      const { sid, owner: alice, agent, other } = await ctx.cast({ agent: 'agent', other: 'agent' });
       await ctx.ok(agent, sid, 'run.start', { runId: 'r1' });
       t.errorCode(
         'HOST-RUN-4',
@@ -134,11 +110,7 @@ export default defineChecks<HostCheckContext>([
     description:
       'steer events link to the latest earlier steer of the same chain (runId or none) in supersedes; lastSteerSeq follows; unknown runs and non-steer seqs are refused.',
     async run(ctx, t) {
-      const [a, bot] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
-      await ctx.follow(alice, sid);
+      const { sid, owner: alice, agent } = await ctx.cast({ agent: 'agent' }, { follow: true });
       await ctx.ok(agent, sid, 'run.start', { runId: 'r1' });
       await ctx.ok(agent, sid, 'run.start', { runId: 'r2' });
       const s1 = await ctx.ok(alice, sid, 'steer', { text: 'general' });
@@ -181,7 +153,7 @@ export default defineChecks<HostCheckContext>([
         st?.lastSteerSeq,
         s5,
         "the session state's lastSteerSeq is the seq of the latest steer",
-        seen(`tether/v1/sessions/${sid}/state`, st),
+        seen(topics.sessionState(sid), st),
       );
       t.errorCode(
         'HOST-STEER-4',

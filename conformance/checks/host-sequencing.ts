@@ -1,20 +1,22 @@
 /** Host profile: seqs, event batches, acks and durability as seen on the wire [HOST-SEQ-*, HOST-PUBLISH-*, HOST-ACK-1, HOST-DURABLE-*]. */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
-import type { Received } from '../wire-peer.ts';
-
-type D = Record<string, any>;
+import type { Probe } from '../core/probe.ts';
+import type { HostCheckContext } from '../host/context.ts';
+import { topics } from '../../protocol/topics.ts';
+import type { ObservedReply } from '../kit/observed.ts';
+import { text } from '../kit/payloads.ts';
+import type { Peer, Received } from '../wire-peer.ts';
 
 /** Verifies every batch a follower received on a session's events topic; returns the seqs in arrival order. */
-function auditBatches(t: import('../core/probe.ts').Probe, sid: string, batches: Received[]): number[] {
-  const topic = `tether/v1/sessions/${sid}/events`;
+function auditBatches(t: Probe, sid: string, batches: Received[]): number[] {
+  const topic = topics.events(sid);
   const seqs: number[] = [];
   let lastMax = 0;
   for (const m of batches) {
     const b = m.json;
-    const events = Array.isArray(b?.events) ? (b!.events as D[]) : [];
-    const evSeqs = events.map((e) => e.seq);
+    const events = Array.isArray(b?.events) ? b.events : [];
+    const evSeqs = events.map((e) => e.seq as number);
     const contiguous = evSeqs.every((s, i) => i === 0 || s === evSeqs[i - 1] + 1);
     t.expect(
       'ENV-BATCH-1',
@@ -50,13 +52,9 @@ export default defineChecks<HostCheckContext>([
     description:
       'Concurrent messages and a token stream get seqs 1, 2, 3, ... with no gap or repeat, published in contiguous batches in seq order.',
     async run(ctx, t) {
-      const [a, bot] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [{ principal: bot, role: 'agent' }]);
-      await ctx.follow(alice, sid);
+      const { sid, owner: alice, agent } = await ctx.cast({ agent: 'agent' }, { follow: true });
       await ctx.ok(agent, sid, 'message.start', { msgId: 'stream', role: 'agent' });
-      const sends: Promise<D>[] = [];
+      const sends: Promise<ObservedReply>[] = [];
       for (let i = 0; i < 40; i++) {
         sends.push(alice.command(sid, 'message.send', text(`m${i}`)));
         if (i < 30) sends.push(agent.command(sid, 'message.delta', { msgId: 'stream', i, text: `t${i} ` }));
@@ -67,7 +65,7 @@ export default defineChecks<HostCheckContext>([
       const doneId = agent.nextId('done');
       const head = await ctx.ok(agent, sid, 'message.complete', { msgId: 'stream' }, { id: doneId });
       await t.need('the last event', () => alice.waitForEvent(sid, (e) => e.cid === doneId, 'the message.completed event'));
-      const topic = `tether/v1/sessions/${sid}/events`;
+      const topic = topics.events(sid);
       const seqs = auditBatches(t, sid, alice.on(topic));
       const expected = Array.from({ length: head - 1 }, (_, i) => i + 2);
       const live = seqs.filter((s) => s >= 2);
@@ -84,7 +82,7 @@ export default defineChecks<HostCheckContext>([
         `live seqs after the subscription are 2..${head} with no gap`,
         { topic },
       );
-      const acked = replies.map((r) => r.data.seq as number).sort((x, y) => x - y);
+      const acked = replies.map((r) => r.data!.seq as number).sort((x, y) => x - y);
       t.expect('HOST-SEQ-1', new Set(acked).size === acked.length, 'every acked command has its own seq', { payload: excerpt(acked) });
       const log = await ctx.log(alice, sid);
       t.equal(
@@ -94,7 +92,7 @@ export default defineChecks<HostCheckContext>([
         `the log holds seqs 1..${head}`,
         { payload: excerpt(log.map((e) => e.seq)) },
       );
-      const times = log.map((e) => Date.parse(e.time));
+      const times = log.map((e) => Date.parse(String(e.time)));
       const back = times.findIndex((x, i) => i > 0 && x < times[i - 1]);
       t.expect(
         'ENV-TIME-1',
@@ -110,13 +108,10 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-SEQ-2', 'CMD-EVENT-1'],
     description: 'Refused commands consume no seq and append no event; each accepted command appends exactly one event of its type.',
     async run(ctx, t) {
-      const [a, b] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'viewer' }]);
+      const { sid, owner: alice, bob } = await ctx.cast({ bob: 'viewer' });
       const accepted: [string, string][] = [];
       const refusedIds: string[] = [];
-      const send = async (who: typeof alice, type: string, data: D, eventType?: string) => {
+      const send = async (who: Peer, type: string, data: object, eventType?: string) => {
         const id = who.nextId();
         const r = await who.command(sid, type, data, { id });
         if (eventType) {
@@ -149,7 +144,7 @@ export default defineChecks<HostCheckContext>([
           payload: excerpt(byCid.get(id)),
         });
       }
-      t.expect('CMD-EVENT-1', !log.some((e) => refusedIds.includes(e.cid)), 'refused commands appended no event', {
+      t.expect('CMD-EVENT-1', !log.some((e) => refusedIds.includes(e.cid as string)), 'refused commands appended no event', {
         payload: excerpt(log.map((e) => e.cid)),
       });
       t.equal(
@@ -168,10 +163,7 @@ export default defineChecks<HostCheckContext>([
     description:
       "An accepted command is acked with {sid, seq, duplicate:false}, seq being its event's; the batch should arrive before the ack.",
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(alice);
-      await ctx.follow(alice, sid);
+      const { sid, owner: alice } = await ctx.cast({}, { follow: true });
       for (let i = 0; i < 5; i++) {
         const id = alice.nextId();
         const ack = await alice.command(sid, 'message.send', text(`m${i}`), { id });
@@ -179,18 +171,11 @@ export default defineChecks<HostCheckContext>([
           ack?.type === 'ack' && ack.data?.sid === sid && ack.data?.duplicate === false && Number.isInteger(ack.data?.seq) && ack.re === id;
         t.expect('HOST-ACK-1', shape, 'the ack carries re = command id, the sid, the seq and duplicate:false', seen(alice.replyTo, ack));
         if (!shape) continue;
-        const ev = await ctx.waitSeq(alice, sid, ack.data.seq);
-        t.equal(
-          'HOST-ACK-1',
-          ev.cid,
-          id,
-          "the acked seq is the seq of the command's own event",
-          seen(`tether/v1/sessions/${sid}/events`, ev),
-        );
+        const seq = ack.data!.seq!;
+        const ev = await ctx.waitSeq(alice, sid, seq);
+        t.equal('HOST-ACK-1', ev.cid, id, "the acked seq is the seq of the command's own event", seen(topics.events(sid), ev));
         const ackMsg = alice.log.find((m) => m.topic === alice.replyTo && m.json?.re === id)!;
-        const evMsg = alice.log.find(
-          (m) => m.topic === `tether/v1/sessions/${sid}/events` && (m.json?.events ?? []).some((e: D) => e.seq === ack.data.seq),
-        )!;
+        const evMsg = alice.log.find((m) => m.topic === topics.events(sid) && (m.json?.events ?? []).some((e) => e.seq === seq))!;
         t.expect('HOST-PUBLISH-2', (evMsg.at ?? 0) <= (ackMsg.at ?? 0), 'the event batch arrived before the ack', {
           payload: `batch at ${evMsg.at?.toFixed(1)} ms, ack at ${ackMsg.at?.toFixed(1)} ms`,
         });
@@ -203,18 +188,15 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-DURABLE-1', 'HOST-DURABLE-2'],
     description: 'An event is in the durable log (history) as soon as it is acked or published: history asked at that moment returns it.',
     async run(ctx, t) {
-      const [a, b] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const sid = await ctx.session(alice, [{ principal: b, role: 'member' }]);
+      const { sid, owner: alice, bob } = await ctx.cast({ bob: 'member' });
       await ctx.follow(bob, sid);
       for (let i = 0; i < 8; i++) {
         const id = alice.nextId();
         const ack = await alice.command(sid, 'message.send', text(`m${i}`), { id });
         if (ack?.type !== 'ack') t.notTestable(`message.send was refused: ${excerpt(ack)}`);
-        const seq = ack.data.seq as number;
+        const seq = ack.data!.seq as number;
         const page = await alice.request('history.get', { sid, after: seq - 1, to: seq, compact: false });
-        const found = page?.type === 'history.page' && page.data.events.some((e: D) => e.seq === seq && e.cid === id);
+        const found = page?.type === 'history.page' && page.data!.events!.some((e) => e.seq === seq && e.cid === id);
         t.expect(
           'HOST-DURABLE-2',
           found,
@@ -223,7 +205,7 @@ export default defineChecks<HostCheckContext>([
         );
         const ev = await ctx.waitSeq(bob, sid, seq);
         const page2 = await bob.request('history.get', { sid, after: seq - 1, to: seq, compact: false });
-        const found2 = page2?.type === 'history.page' && page2.data.events.some((e: D) => e.seq === ev.seq);
+        const found2 = page2?.type === 'history.page' && page2.data!.events!.some((e) => e.seq === ev.seq);
         t.expect(
           'HOST-DURABLE-1',
           found2,

@@ -1,38 +1,33 @@
-/** Host profile: session create and close, participants, the session index, sessions.list [HOST-CREATE-*, HOST-CLOSE-*, CMD-PART-*, CMD-INDEX-*, ROLE-OWNER-1, REQ-LIST-1]. */
+/**
+ * Host profile: session create and close, participants, the session index, sessions.list
+ * [HOST-CREATE-*, HOST-CLOSE-*, CMD-PART-*, CMD-INDEX-*, ROLE-OWNER-1, REQ-LIST-1].
+ */
 import { defineChecks } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
-import type { WirePeer } from '../wire-peer.ts';
+import type { HostCheckContext } from '../host/context.ts';
+import { filters, topics } from '../../protocol/topics.ts';
+import type { ObservedPayload } from '../kit/observed.ts';
+import { stateAt } from '../kit/state.ts';
+import { text } from '../kit/payloads.ts';
+import { pastInstant } from '../kit/waits.ts';
+import type { Peer } from '../wire-peer.ts';
 
-type D = Record<string, any>;
-
+/** The retained index entry of principal for sid, as a fresh peer of that principal receives it. */
 async function indexEntry(
   ctx: HostCheckContext,
   principal: string,
   sid: string,
-  pred: (j: D | undefined, raw: Buffer) => boolean,
+  pred: (j: ObservedPayload | undefined, raw: Buffer) => boolean,
   what: string,
   waitMs = 2000,
 ) {
   const peer = await ctx.peer(principal);
-  await ctx.subscribe(peer, `tether/v1/users/${principal}/sessions/${sid}`);
+  const topic = topics.sessionIndex(principal, sid);
+  await ctx.subscribe(peer, topic);
   try {
-    return await peer.waitFor((m) => m.topic === `tether/v1/users/${principal}/sessions/${sid}` && pred(m.json, m.payload), what, waitMs);
+    return await peer.waitFor((m) => m.topic === topic && pred(m.json, m.payload), what, waitMs);
   } catch {
-    return peer.on(`tether/v1/users/${principal}/sessions/${sid}`).at(-1);
-  }
-}
-
-async function stateOf(ctx: HostCheckContext, peer: WirePeer, sid: string, minSeq: number): Promise<D | undefined> {
-  try {
-    const m = await peer.waitFor(
-      (x) => x.topic === `tether/v1/sessions/${sid}/state` && (x.json?.headSeq ?? 0) >= minSeq,
-      `session state at seq ${minSeq}`,
-      3000,
-    );
-    return m.json;
-  } catch {
-    return ctx.last(peer, `tether/v1/sessions/${sid}/state`)?.json;
+    return peer.on(topic).at(-1);
   }
 }
 
@@ -44,16 +39,8 @@ export default defineChecks<HostCheckContext>([
     description:
       'session.created is seq 1 with the creator first as owner, then the listed participants in order; every participant gets a retained index entry.',
     async run(ctx, t) {
-      const [a, b, c] = ctx.principals(3);
-      const alice = await ctx.peer(a);
-      const sid = await ctx.session(
-        alice,
-        [
-          { principal: b, role: 'member' },
-          { principal: c, role: 'viewer' },
-        ],
-        'index me',
-      );
+      const { sid, owner: alice, bob, carol } = await ctx.cast({ bob: 'member', carol: 'viewer' }, { title: 'index me' });
+      const [a, b, c] = [alice.principal, bob.principal, carol.principal];
       const log = await ctx.log(alice, sid);
       const first = log[0];
       t.expect(
@@ -79,11 +66,12 @@ export default defineChecks<HostCheckContext>([
         [c, 'viewer'],
       ]) {
         const m = await indexEntry(ctx, p, sid, (j) => j?.sid === sid, `index entry of ${p}`);
+        const j = m?.json;
         t.expect(
           'CMD-INDEX-1',
-          m?.json?.sid === sid && m.json.role === role && m.json.status === 'open' && m.json.title === 'index me' && m.json.createdBy === a,
+          j?.sid === sid && j.role === role && j.status === 'open' && j.title === 'index me' && j.createdBy === a,
           `${p} gets a retained index entry (role ${role}, status open, title, createdBy)`,
-          seen(`tether/v1/users/${p}/sessions/${sid}`, m?.json ?? 'nothing retained'),
+          seen(topics.sessionIndex(p, sid), j ?? 'nothing retained'),
         );
       }
     },
@@ -94,9 +82,7 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-CREATE-2'],
     description: 'A repeat of the creating command gets its ack again; any other session.create of that sid gets SESSION_EXISTS.',
     async run(ctx, t) {
-      const [a, b] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
+      const [alice, bob] = await ctx.peers(2);
       const sid = ctx.sid();
       const id = alice.nextId('create');
       const first = await alice.command(sid, 'session.create', { title: 'once' }, { id });
@@ -166,15 +152,15 @@ export default defineChecks<HostCheckContext>([
     covers: ['HOST-CREATE-1', 'HOST-HISTORY-1'],
     description: 'Every command other than session.create for a sid without log gets SESSION_NOT_FOUND.',
     async run(ctx, t) {
-      const [a] = ctx.principals(1);
-      const alice = await ctx.peer(a);
+      const [alice] = await ctx.peers(1);
       const sid = ctx.sid();
-      for (const [type, data] of [
+      const commands: [string, object][] = [
         ['message.send', text('m1')],
         ['session.close', {}],
-        ['participant.add', { principal: a, role: 'member' }],
+        ['participant.add', { principal: alice.principal, role: 'member' }],
         ['run.start', { runId: 'r1' }],
-      ] as [string, D][]) {
+      ];
+      for (const [type, data] of commands) {
         t.errorCode(
           'HOST-CREATE-1',
           await alice.command(sid, type, data),
@@ -195,19 +181,12 @@ export default defineChecks<HostCheckContext>([
       'After session.closed the status is closed, every command gets SESSION_CLOSED, no deadline event is appended, and history still answers.',
     timeoutMs: 15000,
     async run(ctx, t) {
-      const [a, b, bot] = ctx.principals(3);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const agent = await ctx.peer(bot);
-      const sid = await ctx.session(alice, [
-        { principal: b, role: 'member' },
-        { principal: bot, role: 'agent' },
-      ]);
+      const { sid, owner: alice, bob, agent } = await ctx.cast({ bob: 'member', agent: 'agent' });
       await ctx.follow(bob, sid);
       await ctx.ok(agent, sid, 'run.start', { runId: 'r1' });
       await ctx.ok(agent, sid, 'message.start', { msgId: 's1', role: 'agent', runId: 'r1' });
       const seqNow = await ctx.ok(alice, sid, 'message.send', text('m1'));
-      const hostNow = Date.parse((await ctx.waitSeq(bob, sid, seqNow)).time);
+      const hostNow = Date.parse(String((await ctx.waitSeq(bob, sid, seqNow)).time));
       const deadline = new Date(Math.max(hostNow, Date.now()) + 500).toISOString();
       await ctx.ok(agent, sid, 'input.request', {
         requestId: 'q1',
@@ -216,34 +195,34 @@ export default defineChecks<HostCheckContext>([
         onTimeout: { policy: 'default', value: 'yes' },
       });
       const closedSeq = await ctx.ok(alice, sid, 'session.close', { reason: 'done' });
-      const state = await stateOf(ctx, bob, sid, closedSeq);
+      const state = await stateAt(bob, sid, closedSeq);
       t.expect(
         'HOST-CLOSE-2',
-        state?.status === 'closed' && state?.headSeq >= closedSeq,
+        state?.status === 'closed' && Number(state?.headSeq) >= closedSeq,
         'the session state shows status closed after session.closed',
-        seen(`tether/v1/sessions/${sid}/state`, state),
+        seen(topics.sessionState(sid), state),
       );
-      const entry = await indexEntry(ctx, b, sid, (j) => j?.status === 'closed', `closed index entry of ${b}`);
+      const entry = await indexEntry(ctx, bob.principal, sid, (j) => j?.status === 'closed', `closed index entry of ${bob.principal}`);
       t.expect(
         'CMD-INDEX-1',
         entry?.json?.status === 'closed',
         'the index entries are republished with status closed',
-        seen(`tether/v1/users/${b}/sessions/${sid}`, entry?.json),
+        seen(topics.sessionIndex(bob.principal, sid), entry?.json),
       );
-      const attempts: [WirePeer, string, D][] = [
+      const attempts: [Peer, string, object][] = [
         [alice, 'message.send', text('m2')],
         [bob, 'message.send', text('m3')],
         [agent, 'message.delta', { msgId: 's1', i: 0, text: 'x' }],
         [agent, 'run.finish', { runId: 'r1', status: 'completed' }],
         [bob, 'input.answer', { requestId: 'q1', value: 'no' }],
         [alice, 'session.close', {}],
-        [alice, 'participant.add', { principal: b, role: 'viewer' }],
+        [alice, 'participant.add', { principal: bob.principal, role: 'viewer' }],
       ];
       for (const [who, type, data] of attempts)
         t.errorCode('HOST-CLOSE-1', await who.command(sid, type, data), 'SESSION_CLOSED', `${type} after the close`, who.replyTo);
-      await ctx.sleep(Math.max(0, Date.parse(deadline) - Date.now()) + 900);
+      await pastInstant(Date.parse(deadline), 900);
       const log = await ctx.log(bob, sid);
-      const after = log.filter((e) => e.seq > closedSeq);
+      const after = log.filter((e) => Number(e.seq) > closedSeq);
       t.expect(
         'HOST-CLOSE-3',
         after.length === 0,
@@ -253,7 +232,7 @@ export default defineChecks<HostCheckContext>([
       const page = await bob.request('history.get', { sid, after: 0, compact: false });
       t.expect(
         'HIST-PAGE-6',
-        page?.type === 'history.page' && page.data.events.length === closedSeq && page.data.headSeq === closedSeq,
+        page?.type === 'history.page' && page.data?.events?.length === closedSeq && page.data?.headSeq === closedSeq,
         'history.get of the closed session answers like that of an open one',
         seen(bob.replyTo, page),
       );
@@ -266,15 +245,12 @@ export default defineChecks<HostCheckContext>([
     description:
       'participant.joined sets or replaces a role; participant.left removes the principal (NOT_PARTICIPANT after) and clears its index entry.',
     async run(ctx, t) {
-      const [a, b] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const sid = await ctx.session(alice);
-      await ctx.follow(alice, sid);
+      const { sid, owner: alice, bob } = await ctx.cast({ bob: 'outsider' }, { follow: true });
+      const b = bob.principal;
       await ctx.ok(alice, sid, 'participant.add', { principal: b, role: 'viewer' });
-      const granted = await bob.subscribe(`tether/v1/sessions/${sid}/events`);
+      const granted = await bob.subscribe(filters.events(sid));
       t.expect('SEC-ACL-4', granted === 1, "a principal may subscribe to the session's events as soon as its participant.joined is acked", {
-        topic: `tether/v1/sessions/${sid}/events`,
+        topic: filters.events(sid),
         actual: `SUBACK ${granted}`,
       });
       t.errorCode('CMD-PART-1', await bob.command(sid, 'message.send', text('v1')), 'FORBIDDEN', "a viewer's message.send", bob.replyTo);
@@ -285,21 +261,21 @@ export default defineChecks<HostCheckContext>([
         "the same principal's message.send after participant.add changed its role to member",
         bob.replyTo,
       );
-      const st = await stateOf(ctx, alice, sid, promoted);
-      const roles = (st?.participants ?? []).filter((p: D) => p.principal === b);
+      const st = await stateAt(alice, sid, promoted);
+      const roles = (st?.participants ?? []).filter((p) => p.principal === b);
       t.equal(
         'CMD-PART-1',
         roles,
         [{ principal: b, role: 'member' }],
         'the state lists the principal once, with the new role',
-        seen(`tether/v1/sessions/${sid}/state`, st),
+        seen(topics.sessionState(sid), st),
       );
       const entry = await indexEntry(ctx, b, sid, (j) => j?.role === 'member', `index entry of ${b} as member`);
       t.expect(
         'CMD-INDEX-1',
         entry?.json?.role === 'member',
         'the index entry is republished when the role changes',
-        seen(`tether/v1/users/${b}/sessions/${sid}`, entry?.json),
+        seen(topics.sessionIndex(b, sid), entry?.json),
       );
       await ctx.ok(alice, sid, 'participant.remove', { principal: b });
       t.errorCode(
@@ -321,7 +297,7 @@ export default defineChecks<HostCheckContext>([
         'CMD-INDEX-2',
         cleared === undefined || cleared.payload.length === 0,
         "the removed principal's index entry is cleared (no retained entry, or an empty payload)",
-        seen(`tether/v1/users/${b}/sessions/${sid}`, cleared?.payload.toString() ?? 'nothing retained'),
+        seen(topics.sessionIndex(b, sid), cleared?.payload.toString() ?? 'nothing retained'),
       );
     },
   },
@@ -362,45 +338,46 @@ export default defineChecks<HostCheckContext>([
     covers: ['REQ-LIST-1'],
     description: "sessions.list returns the requester's index entries, filtered by status, most recently updated first, at most limit.",
     async run(ctx, t) {
-      const [a, b] = ctx.principals(2);
-      const alice = await ctx.peer(a);
-      const bob = await ctx.peer(b);
-      const s1 = await ctx.session(alice, [{ principal: b, role: 'viewer' }], 'first');
+      const { sid: s1, owner: alice, bob } = await ctx.cast({ bob: 'viewer' }, { title: 'first' });
+      const b = bob.principal;
       const s2 = await ctx.session(alice, [{ principal: b, role: 'member' }], 'second');
       const s3 = await ctx.session(alice, [], "not bob's");
-      await ctx.sleep(5);
+      // The next update must get a later updatedAt than the creations.
+      await pastInstant(Date.now(), 5);
       await ctx.ok(alice, s1, 'message.send', text('bump'));
       await ctx.ok(alice, s2, 'session.close', {});
       const all = await bob.request('sessions.list', { limit: 500 });
-      const sids = (all?.data?.sessions ?? []).map((e: D) => e.sid);
+      const entries = all?.data?.sessions ?? [];
+      const sids = entries.map((e) => e.sid);
       t.expect(
         'REQ-LIST-1',
         sids.includes(s1) && sids.includes(s2) && !sids.includes(s3),
         'the list holds the sessions the requester takes part in and no other',
         seen(bob.replyTo, all),
       );
-      const e1 = (all?.data?.sessions ?? []).find((e: D) => e.sid === s1);
+      const e1 = entries.find((e) => e.sid === s1);
       t.expect(
         'REQ-LIST-1',
         e1?.role === 'viewer' && e1?.v === 1 && e1?.title === 'first',
         "the entries are the requester's index entries",
         seen(bob.replyTo, e1),
       );
-      const times = (all?.data?.sessions ?? []).map((e: D) => Date.parse(e.updatedAt));
+      const times = entries.map((e) => Date.parse(String(e.updatedAt)));
       t.expect(
         'REQ-LIST-1',
-        times.every((x: number, i: number) => i === 0 || x <= times[i - 1]),
+        times.every((x, i) => i === 0 || x <= times[i - 1]),
         'most recently updated first',
         seen(
           bob.replyTo,
-          all?.data?.sessions?.map((e: D) => [e.sid, e.updatedAt]),
+          entries.map((e) => [e.sid, e.updatedAt]),
         ),
       );
       const open = await bob.request('sessions.list', { status: 'open', limit: 500 });
-      const openSids = (open?.data?.sessions ?? []).map((e: D) => e.sid);
+      const openEntries = open?.data?.sessions ?? [];
+      const openSids = openEntries.map((e) => e.sid);
       t.expect(
         'REQ-LIST-1',
-        openSids.includes(s1) && !openSids.includes(s2) && (open?.data?.sessions ?? []).every((e: D) => e.status === 'open'),
+        openSids.includes(s1) && !openSids.includes(s2) && openEntries.every((e) => e.status === 'open'),
         'status open leaves out closed sessions',
         seen(bob.replyTo, open),
       );

@@ -1,7 +1,8 @@
 /** Host profile: text that is JSON but not Unicode (lone surrogates) [ENV-JSON-3]. */
 import { defineChecks } from '../core/check.ts';
 import { seen } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
+import type { HostCheckContext } from '../host/context.ts';
+import { text } from '../kit/payloads.ts';
 import { topics } from '../../protocol/topics.ts';
 
 export default defineChecks<HostCheckContext>([

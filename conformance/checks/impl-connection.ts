@@ -170,7 +170,12 @@ export function connectionChecks(profile: Profile): Check<ImplCheckContext>[] {
               seen(p.topic, p.json, valid.ok ? undefined : valid.message),
             );
             const types = (kind === 'submit' ? COMMAND_TYPES : REQUEST_TYPES) as readonly string[];
-            t.expect('VER-MINOR-2', types.includes(p.json?.type), `${p.json?.type} is a type of protocol 1.0`, seen(p.topic, p.json));
+            t.expect(
+              'VER-MINOR-2',
+              types.includes(String(p.json?.type)),
+              `${p.json?.type} is a type of protocol 1.0`,
+              seen(p.topic, p.json),
+            );
             const replyTo = p.json?.replyTo as string | undefined;
             if (kind === 'submit')
               t.expect('ENV-REPLY-4', typeof replyTo === 'string', 'the command carries replyTo', seen(p.topic, p.json));

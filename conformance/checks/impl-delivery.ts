@@ -2,11 +2,13 @@
 import type { Check } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import type { ImplCheckContext } from '../impl/context.ts';
-import { text } from '../host/context.ts';
+import { text } from '../kit/payloads.ts';
+import type { JsonObject } from '../kit/observed.ts';
 import type { WirePeer } from '../wire-peer.ts';
 import { deliveryProblems } from './impl-resume.ts';
 
-type D = Record<string, any>;
+/** A command as the implementation under test sent it. */
+type SentCommand = { id?: unknown; replyTo?: string; type?: unknown; data?: unknown };
 type Profile = 'client' | 'agent';
 
 async function joinedSession(ctx: ImplCheckContext, n = 2): Promise<{ alice: WirePeer; sid: string; head: number }> {
@@ -21,13 +23,6 @@ async function joinedSession(ctx: ImplCheckContext, n = 2): Promise<{ alice: Wir
 }
 
 const isBatchOf = (sid: string, topic: string) => topic === `tether/v1/sessions/${sid}/events`;
-const _firstSeq = (payload: Buffer): number => {
-  try {
-    return JSON.parse(payload.toString()).events?.[0]?.seq ?? 0;
-  } catch {
-    return 0;
-  }
-};
 
 export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
   const checks: Check<ImplCheckContext>[] = [
@@ -142,7 +137,7 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
           .find((g) => g.json?.data?.sid === sid);
         t.expect(
           'CLIENT-GAP-1',
-          get !== undefined && get.json!.data.after === head && get.json!.data.to === next - 1,
+          get !== undefined && get.json?.data?.after === head && get.json?.data?.to === next - 1,
           `it asks history.get with after = ${head} (lastSeq) and to = ${next - 1} (smallest buffered seq - 1)`,
           seen(get?.topic, get?.json ?? 'no history.get'),
         );
@@ -230,7 +225,7 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         const { sid, head } = await joinedSession(ctx, 0);
         const a = ctx.adapter!;
         const now = new Date().toISOString();
-        const ev = (seq: number, type: string, data: D, extra: D = {}) => ({
+        const ev = (seq: number, type: string, data: JsonObject, extra: JsonObject = {}) => ({
           v: 1,
           sid,
           seq,
@@ -259,7 +254,7 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         };
         await ctx.suite.inject(`tether/v1/sessions/${sid}/events`, batch);
         await ctx.delivered(sid, head + 4, 4000);
-        const got = a.delivered(sid).filter((e) => e.seq > head);
+        const got = a.delivered(sid).filter((e) => Number(e.seq) > head);
         t.equal(
           'ENV-UNKNOWN-2',
           got.map((e) => e.seq),
@@ -296,13 +291,13 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
       async run(ctx, t) {
         const { sid } = await joinedSession(ctx, 0);
         const a = ctx.adapter!;
-        const answerWith = (reply: (cmd: D) => D) => {
+        const answerWith = (reply: (cmd: SentCommand) => JsonObject) => {
           let done = false;
           ctx.onPublish((p, topic, payload) => {
             if (done || p !== ctx.principal || topic !== `tether/v1/sessions/${sid}/submit/${ctx.principal}`) return 'pass';
             done = true;
-            const cmd = JSON.parse(payload.toString());
-            setTimeout(() => void ctx.suite.inject(cmd.replyTo, reply(cmd)), 20);
+            const cmd = JSON.parse(payload.toString()) as SentCommand;
+            setTimeout(() => void ctx.suite.inject(cmd.replyTo as string, reply(cmd)), 20);
             return 'drop';
           });
         };
@@ -412,7 +407,7 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         const real1 = await ctx.ok(alice, sid, 'message.send', text('real1'));
         const real2 = await ctx.ok(alice, sid, 'message.send', text('real2'));
         await ctx.delivered(sid, real2);
-        const got = a.delivered(sid).filter((e) => e.seq > head);
+        const got = a.delivered(sid).filter((e) => Number(e.seq) > head);
         t.expect('CLIENT-BATCH-1', !got.some((e) => String(e.cid ?? '').startsWith('fake')), 'no event of an invalid batch is delivered', {
           payload: excerpt(got),
         });
@@ -435,7 +430,7 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         const max = Number(ctx.suite.limits.maxMessageBytes ?? 1048576);
         const now = new Date().toISOString();
         const body = 'y'.repeat(60000);
-        const events: D[] = [];
+        const events: JsonObject[] = [];
         let size = 100;
         for (let seq = head + 1; size + 60300 < max; seq++) {
           const e = {
@@ -457,7 +452,7 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
         const got = await ctx.delivered(sid, last, 8000);
         t.expect(
           'CLIENT-LIMIT-2',
-          got !== undefined && a.delivered(sid).filter((e) => e.seq > head).length === events.length,
+          got !== undefined && a.delivered(sid).filter((e) => Number(e.seq) > head).length === events.length,
           `a batch of ${Buffer.byteLength(JSON.stringify(batch))} bytes (maxMessageBytes ${max}) is delivered whole`,
           { payload: excerpt(a.delivered(sid).map((e) => e.seq)) },
         );
@@ -472,14 +467,14 @@ export function deliveryChecks(profile: Profile): Check<ImplCheckContext>[] {
       async run(ctx, t) {
         const { sid } = await joinedSession(ctx, 0);
         const a = ctx.adapter!;
-        const once = (reply: (cmd: D) => D | undefined, delayMs = 20) => {
+        const once = (reply: (cmd: SentCommand) => JsonObject | undefined, delayMs = 20) => {
           let done = false;
           ctx.onPublish((p, topic, payload) => {
             if (done || p !== ctx.principal || topic !== `tether/v1/sessions/${sid}/submit/${ctx.principal}`) return 'pass';
             done = true;
-            const cmd = JSON.parse(payload.toString());
+            const cmd = JSON.parse(payload.toString()) as SentCommand;
             const r = reply(cmd);
-            if (r) setTimeout(() => void ctx.suite.inject(cmd.replyTo, r), delayMs);
+            if (r) setTimeout(() => void ctx.suite.inject(cmd.replyTo as string, r), delayMs);
             return 'drop';
           });
         };

@@ -2,7 +2,7 @@
 import type { Check } from '../core/check.ts';
 import { excerpt, seen } from '../core/evidence.ts';
 import type { ImplCheckContext } from '../impl/context.ts';
-import { text } from '../host/context.ts';
+import { text } from '../kit/payloads.ts';
 import type { AdapterEvent } from '../harness/adapter.ts';
 
 type Profile = 'client' | 'agent';
@@ -13,16 +13,17 @@ export function deliveryProblems(events: AdapterEvent[], from = 1, allowReset = 
   let last = from - 1;
   for (const e of events) {
     if (e.event === 'reset' && allowReset) {
-      last = e.atSeq;
+      last = Number(e.atSeq);
       continue;
     }
     if (e.event !== 'delivered') continue;
-    if (e.seq <= last) problems.push(`seq ${e.seq} delivered after ${last}`);
-    else if (e.seq !== last + 1 && !(e.type === 'message.delta' && e.data?.n)) {
+    const seq = Number(e.seq);
+    if (seq <= last) problems.push(`seq ${e.seq} delivered after ${last}`);
+    else if (seq !== last + 1 && !(e.type === 'message.delta' && e.data?.n)) {
       // A merged delta of a page covers earlier seqs; anything else must follow directly.
-      problems.push(`seq ${e.seq} delivered after ${last}: ${e.seq - last - 1} skipped`);
+      problems.push(`seq ${e.seq} delivered after ${last}: ${seq - last - 1} skipped`);
     }
-    last = Math.max(last, e.seq);
+    last = Math.max(last, seq);
   }
   return problems;
 }
@@ -67,10 +68,10 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         // (prefetch), and a resync (a new connection or host epoch under load) asks again from lastSeq.
         const pages = ctx.wire('deliver').filter((d) => d.json?.type === 'history.page' && d.json?.data?.sid === sid);
         const followUps = pages
-          .filter((p) => p.json!.data.more)
+          .filter((p) => p.json?.data?.more)
           .map((p) => ({
-            to: p.json!.data.to,
-            next: gets.find((g) => g.at > p.at && g.json?.data?.after === p.json!.data.to) ?? gets.find((g) => g.at > p.at),
+            to: p.json?.data?.to,
+            next: gets.find((g) => g.at > p.at && g.json?.data?.after === p.json?.data?.to) ?? gets.find((g) => g.at > p.at),
           }));
         const chained =
           pages.length >= Math.ceil(head / 20) && followUps.length > 0 && followUps.every((f) => f.next?.json?.data?.after === f.to);
@@ -220,7 +221,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const get = afterCut();
         t.expect(
           'CLIENT-RESUME-4',
-          get !== undefined && get.json!.data.after >= before,
+          get !== undefined && Number(get.json?.data?.after) >= before,
           `on the new connection it sends history.get with after = its lastSeq (${before} or later)`,
           seen(get?.topic, get?.json ?? 'no history.get after the reconnect'),
         );
@@ -275,7 +276,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const gets = ctx.requests('history.get').filter((r) => r.json?.data?.sid === sid);
         t.expect(
           'CLIENT-RESUME-4',
-          gets.length >= 2 && gets.at(-1)!.json!.data.after >= 2,
+          gets.length >= 2 && Number(gets.at(-1)?.json?.data?.after) >= 2,
           'it asked for history after its lastSeq on the new connection',
           { payload: excerpt(gets.map((g) => g.json?.data)) },
         );
@@ -345,7 +346,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const reset = a.events.find((e) => e.event === 'reset' && e.sid === sid);
         const page = ctx.wire('deliver').find((d) => d.json?.type === 'history.page' && d.json?.data?.reset && d.json?.data?.sid === sid);
         if (!page) t.notTestable("the suite's host answered without a reset (retention did not drop the first events)");
-        const at = page!.json!.data.reset.atSeq as number;
+        const at = Number(page!.json!.data!.reset!.atSeq);
         t.expect(
           'CLIENT-RESET-1',
           reset?.atSeq === at && reset?.state?.headSeq === at,
@@ -355,7 +356,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const delivered = a.delivered(sid);
         t.expect(
           'CLIENT-RESET-1',
-          delivered.length > 0 && delivered[0].seq === at + 1 && delivered.every((e) => e.seq > at),
+          delivered.length > 0 && delivered[0].seq === at + 1 && delivered.every((e) => Number(e.seq) > at),
           `delivery continues at atSeq + 1 (${at + 1})`,
           { payload: excerpt(delivered.slice(0, 3).map((e) => e.seq)) },
         );
@@ -411,19 +412,21 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         const mergedDelta = merged[0];
         const nextChunk = a
           .delivered(sid)
-          .find((e) => e.type === 'message.delta' && mergedDelta && e.data?.i === mergedDelta.data.i + mergedDelta.data.n);
+          .find(
+            (e) => e.type === 'message.delta' && mergedDelta && e.data?.i === Number(mergedDelta.data?.i) + Number(mergedDelta.data?.n),
+          );
         const pageEnd = ctx
           .wire('deliver')
           .filter((d) => d.json?.type === 'history.page' && d.json?.data?.sid === sid)
           .at(0)?.json?.data?.to;
         const extraGets = ctx
           .requests('history.get')
-          .filter((r) => r.json?.data?.sid === sid && r.json?.data?.after >= (pageEnd ?? Infinity));
+          .filter((r) => r.json?.data?.sid === sid && Number(r.json?.data?.after) >= Number(pageEnd ?? Infinity));
         if (mergedDelta)
           t.expect(
             'CLIENT-PAGE-2',
             nextChunk !== undefined && extraGets.length === 0,
-            `after the merged delta (i ${mergedDelta.data.i}, n ${mergedDelta.data.n}) the live chunk ${mergedDelta.data.i + mergedDelta.data.n} continues the stream without a gap request`,
+            `after the merged delta (i ${mergedDelta.data?.i}, n ${mergedDelta.data?.n}) the live chunk ${Number(mergedDelta.data?.i) + Number(mergedDelta.data?.n)} continues the stream without a gap request`,
             { payload: excerpt({ next: nextChunk?.seq, gets: extraGets.map((g) => g.json?.data) }) },
           );
         else
@@ -474,7 +477,7 @@ export function resumeChecks(profile: Profile): Check<ImplCheckContext>[] {
         ctx.proxy!.refuse(false);
         for (let i = 0; i < 60 && ctx.held.length === 0; i++) await ctx.sleep(50);
         await ctx.sleep(400);
-        const early = a.delivered(sid).filter((e) => e.seq > before);
+        const early = a.delivered(sid).filter((e) => Number(e.seq) > before);
         releasedAt = performance.now();
         await ctx.release();
         await ctx.delivered(sid, sent[2]);

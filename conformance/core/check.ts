@@ -5,7 +5,7 @@
  */
 import type { Probe } from './probe.ts';
 
-export const SUITE_PROFILES = ['host', 'agent', 'client', 'device'] as const;
+export const SUITE_PROFILES = ['host', 'broker', 'agent', 'client', 'device'] as const;
 export type SuiteProfile = (typeof SUITE_PROFILES)[number];
 
 export interface CheckMeta {

@@ -5,6 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { excerpt, type Evidence } from './evidence.ts';
+import type { ObservedReply } from '../kit/observed.ts';
 
 export interface Assertion {
   id: string;
@@ -22,8 +23,6 @@ export class NotTestable extends Error {
 export class Skip extends Error {
   override name = 'Skip';
 }
-
-type D = Record<string, any>;
 
 export class Probe {
   readonly assertions: Assertion[] = [];
@@ -51,13 +50,15 @@ export class Probe {
   }
 
   /** The reply is an error with this code. */
-  errorCode(id: string, reply: D | undefined, code: string, what: string, topic?: string): boolean {
+  errorCode(id: string, received: unknown, code: string, what: string, topic?: string): boolean {
+    const reply = received as ObservedReply | undefined;
     const ok = reply?.type === 'error' && reply?.data?.code === code;
     return this.expect(id, ok, `${what} is refused with ${code}`, { topic, payload: excerpt(reply), expected: `error ${code}` });
   }
 
   /** The reply is an ack (duplicate false unless stated). */
-  acked(id: string, reply: D | undefined, what: string, topic?: string): boolean {
+  acked(id: string, received: unknown, what: string, topic?: string): boolean {
+    const reply = received as ObservedReply | undefined;
     const ok = reply?.type === 'ack' && reply?.data?.duplicate === false && Number.isInteger(reply?.data?.seq);
     return this.expect(id, ok, `${what} is accepted with an ack`, { topic, payload: excerpt(reply), expected: 'ack with duplicate:false' });
   }

@@ -4,14 +4,58 @@
  * from its stdout. Anything on stdout that is not a JSON object is kept as a protocol violation.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Part, SessionState } from '../../schemas/src/index.ts';
+import type { Observed, ObservedEvent } from '../kit/observed.ts';
 
-type D = Record<string, any>;
+/** The fields of the events of ADAPTER.md (every one optional: the implementation under test writes them). */
+interface Reported {
+  implementation: string;
+  profiles: string[];
+  features: string[];
+  sid: string;
+  seq: number;
+  type: string;
+  sender: string;
+  cid: string;
+  understood: boolean;
+  atSeq: number;
+  state: SessionState;
+  reason: string;
+  msgId: string;
+  parts: Part[];
+  status: string;
+  requestId: string;
+  outcome: string;
+  value: unknown;
+  by: string;
+  decidedBy: string;
+  hostId: string;
+  epoch: number;
+  lastSeq: number;
+  runId: string;
+  steerSeq: number;
+  text: string;
+  op: string;
+  ref: string;
+  code: string;
+  message: string;
+  local: boolean;
+  kind: string;
+  k: string;
+  t: string;
+}
 
-export interface AdapterEvent extends D {
+/** One line the implementation wrote: a JSON object with a string `event`, read as observed. */
+export type AdapterEvent = Observed<Reported> & {
   event: string;
+  /** The event's data (for delivered: the data of the event handed to the application). */
+  data?: ObservedEvent['data'];
   /** performance.now() when the line arrived. */
   at: number;
-}
+};
+
+/** An op of ADAPTER.md, as the suite writes it. */
+export type AdapterOp = { op: string; ref?: string } & Record<string, unknown>;
 
 export class AdapterTimeout extends Error {
   override name = 'AdapterTimeout';
@@ -46,14 +90,14 @@ export class AdapterProcess {
   }
 
   private onLine(line: string): void {
-    let e: D;
+    let e: unknown;
     try {
       e = JSON.parse(line);
     } catch {
       this.garbage.push(line);
       return;
     }
-    if (!e || typeof e !== 'object' || typeof e.event !== 'string') {
+    if (!e || typeof e !== 'object' || typeof (e as { event?: unknown }).event !== 'string') {
       this.garbage.push(line);
       return;
     }
@@ -67,7 +111,7 @@ export class AdapterProcess {
     }
   }
 
-  send(op: D): void {
+  send(op: AdapterOp): void {
     this.child.stdin!.write(JSON.stringify(op) + '\n');
   }
 
@@ -87,7 +131,7 @@ export class AdapterProcess {
   }
 
   /** Sends an op and waits for the event that answers it (or an error event for that op). */
-  async call(op: D, pred: (e: AdapterEvent) => boolean, what: string, timeoutMs = 8000): Promise<AdapterEvent> {
+  async call(op: AdapterOp, pred: (e: AdapterEvent) => boolean, what: string, timeoutMs = 8000): Promise<AdapterEvent> {
     const since = this.events.length;
     this.send(op);
     return this.waitFor(

@@ -3,6 +3,7 @@
  * prove that a host's device-facing outputs work for a plain subscriber with nothing Tether-specific.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { parseJson, type ObservedPayload } from '../kit/observed.ts';
 
 export interface DeviceMessage {
   topic: string;
@@ -10,7 +11,7 @@ export interface DeviceMessage {
   retain: boolean;
   length: number;
   payload: Buffer;
-  json?: Record<string, any>;
+  json?: ObservedPayload;
   at: number;
 }
 
@@ -70,12 +71,7 @@ export class MosquittoSub {
     const m = /^(tether\/[^|]*)\|(\d)\|(\d)\|(\d+)\|([0-9a-f]*)$/.exec(line);
     if (!m) return;
     const payload = Buffer.from(m[5], 'hex');
-    let json: Record<string, any> | undefined;
-    try {
-      json = payload.length ? JSON.parse(payload.toString('utf8')) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const json = parseJson(payload);
     this.messages.push({
       topic: m[1],
       qos: Number(m[2]),

@@ -12,8 +12,18 @@ import pino from 'pino';
 import type { Client } from 'aedes';
 import { startTether, type Tether } from '../../broker/embedded.ts';
 import type { Limits } from '../../schemas/src/index.ts';
+import { unchecked } from '../../protocol/topics.ts';
+import { parseObject, type ObservedPayload } from '../kit/observed.ts';
 
-type D = Record<string, any>;
+/** The fields of a CONNECT packet the recorder reads (Aedes' parsed packet). */
+interface ConnectFields {
+  clientId?: string;
+  username?: string;
+  clean?: boolean;
+  keepalive?: number;
+  protocolVersion?: number;
+  will?: { topic: string; payload?: Buffer | string; qos: number; retain?: boolean };
+}
 
 export interface Recorded {
   kind: 'connect' | 'subscribe' | 'publish' | 'deliver';
@@ -22,7 +32,7 @@ export interface Recorded {
   principal?: string;
   topic?: string;
   payload?: Buffer;
-  json?: D;
+  json?: ObservedPayload;
   qos?: number;
   retain?: boolean;
   connect?: {
@@ -43,16 +53,8 @@ export interface Held {
   retain: boolean;
 }
 
-const SINK = 'tether/v1/_conformance/dropped';
-
-function parse(payload: Buffer): D | undefined {
-  try {
-    const v = JSON.parse(payload.toString('utf8'));
-    return v && typeof v === 'object' ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Where a dropped or held publish goes instead: a topic outside the map that nobody reads. */
+const SINK = unchecked('_conformance', 'dropped');
 
 export class SuiteHost {
   tether!: Tether;
@@ -110,7 +112,7 @@ export class SuiteHost {
   }
 
   /** Publishes as the broker itself (the host's voice), bypassing the ACL; delivered past the forward rules once. */
-  inject(topic: string, payload: string | Buffer | D, retain = false): Promise<void> {
+  inject(topic: string, payload: string | Buffer | object, retain = false): Promise<void> {
     const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
     const key = `${topic}\u0000${body.toString('base64')}`;
     this.allowOnce.set(key, (this.allowOnce.get(key) ?? 0) + 64);
@@ -130,8 +132,8 @@ export class SuiteHost {
     const broker = this.tether.broker;
     const preConnect = broker.preConnect.bind(broker);
     broker.preConnect = (client, packet, done) => {
-      const p = packet as unknown as D;
-      const username = p.username as string | undefined;
+      const p = packet as unknown as ConnectFields;
+      const username = p.username;
       this.principals.set(client, username);
       if (username && this.watched.has(username)) {
         this.log.push({
@@ -167,7 +169,7 @@ export class SuiteHost {
               principal,
               topic: packet.topic,
               payload,
-              json: parse(payload),
+              json: parseObject(payload),
               qos: packet.qos,
               retain: packet.retain,
             });
@@ -217,7 +219,7 @@ export class SuiteHost {
         principal,
         topic: packet.topic,
         payload,
-        json: parse(payload),
+        json: parseObject(payload),
       });
       return out;
     };

@@ -2,18 +2,24 @@
  * The session state a log implies, computed by the suite itself from the events (never from the
  * implementation's code), to compare with the SessionState a host publishes [HOST-SNAPSHOT-2].
  */
-type D = Record<string, any>;
+import type { ObservedEvent, ObservedState } from '../kit/observed.ts';
+
+/**
+ * The model copies fields from the events as the host under test published them, so each may be
+ * missing (or of another type): whatever it is shows up in the comparison with the published state.
+ */
+type Copied<T> = T | undefined;
 
 export interface ModelState {
   sid: string;
-  headSeq: number;
+  headSeq: Copied<number>;
   status: 'open' | 'closed';
   title?: string;
   createdBy?: string;
-  participants: { principal: string; role: string }[];
-  openMessages: { msgId: string; sender: string; role: string; startedSeq: number; runId?: string }[];
-  openRuns: { runId: string; agent: string; startedSeq: number; title?: string }[];
-  openInputs: { requestId: string; seq: number }[];
+  participants: { principal: Copied<string>; role: Copied<string> }[];
+  openMessages: { msgId: Copied<string>; sender: Copied<string>; role: Copied<string>; startedSeq: Copied<number>; runId?: string }[];
+  openRuns: { runId: Copied<string>; agent: Copied<string>; startedSeq: Copied<number>; title?: string }[];
+  openInputs: { requestId: Copied<string>; seq: Copied<number> }[];
   lastSteerSeq?: number;
 }
 
@@ -21,12 +27,12 @@ export function emptyModel(sid: string): ModelState {
   return { sid, headSeq: 0, status: 'open', participants: [], openMessages: [], openRuns: [], openInputs: [] };
 }
 
-export function applyEvent(s: ModelState, e: D): ModelState {
-  const d = (e.data ?? {}) as D;
+export function applyEvent(s: ModelState, e: ObservedEvent): ModelState {
+  const d = e.data ?? {};
   const n: ModelState = { ...s, headSeq: e.seq };
   switch (e.type) {
     case 'session.created':
-      n.participants = (d.participants ?? []).map((p: D) => ({ principal: p.principal, role: p.role }));
+      n.participants = (d.participants ?? []).map((p) => ({ principal: p.principal, role: p.role }));
       n.createdBy = e.sender;
       if (d.title !== undefined) n.title = d.title;
       break;
@@ -76,18 +82,19 @@ export function applyEvent(s: ModelState, e: D): ModelState {
   return n;
 }
 
-export function modelOf(sid: string, events: D[]): ModelState {
+export function modelOf(sid: string, events: ObservedEvent[]): ModelState {
   return events.reduce(applyEvent, emptyModel(sid));
 }
 
 /** The differences between a published SessionState and the model, as readable strings. */
-export function stateDiff(state: D, model: ModelState): string[] {
+export function stateDiff(state: ObservedState, model: ModelState): string[] {
   const out: string[] = [];
   const cmp = (what: string, a: unknown, b: unknown) => {
     if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${what}: published ${JSON.stringify(a)}, log implies ${JSON.stringify(b)}`);
   };
-  const byKey = <T extends D>(xs: T[] | undefined, key: string, fields: string[]) =>
+  const byKey = <T extends object>(xs: T[] | undefined, key: string, fields: string[]) =>
     (xs ?? [])
+      .map((x) => x as Record<string, unknown>)
       .map((x) => Object.fromEntries(fields.filter((f) => x[f] !== undefined).map((f) => [f, x[f]])))
       .sort((a, b) => String(a[key]).localeCompare(String(b[key])));
   cmp('headSeq', state.headSeq, model.headSeq);
@@ -99,11 +106,8 @@ export function stateDiff(state: D, model: ModelState): string[] {
     byKey(state.participants, 'principal', ['principal', 'role']),
     byKey(model.participants, 'principal', ['principal', 'role']),
   );
-  cmp(
-    'openMessages',
-    byKey(state.openMessages, 'msgId', ['msgId', 'sender', 'role', 'startedSeq', 'runId']),
-    byKey(model.openMessages, 'msgId', ['msgId', 'sender', 'role', 'startedSeq', 'runId']),
-  );
+  const messageFields = ['msgId', 'sender', 'role', 'startedSeq', 'runId'];
+  cmp('openMessages', byKey(state.openMessages, 'msgId', messageFields), byKey(model.openMessages, 'msgId', messageFields));
   cmp(
     'openRuns',
     byKey(state.openRuns, 'runId', ['runId', 'agent', 'startedSeq']),

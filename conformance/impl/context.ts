@@ -12,9 +12,12 @@ import type { Probe } from '../core/probe.ts';
 import { AdapterProcess, type AdapterEvent } from '../harness/adapter.ts';
 import type { ForwardRule, Held, PublishRule, Recorded, SuiteHost } from '../harness/suite-host.ts';
 import { TcpProxy, hostPortOf } from '../harness/tcp-proxy.ts';
+import type { CommandDataOf, CommandType } from '../../schemas/src/index.ts';
+import { inFlight } from '../kit/waits.ts';
 import { WirePeer } from '../wire-peer.ts';
 
-type D = Record<string, any>;
+/** The suite's own host is the reference host: its events are read as it writes them. */
+type SuiteEvent = WirePeer['log'][number]['json'] & object;
 
 export class ImplCheckContext {
   readonly principal: string;
@@ -67,7 +70,7 @@ export class ImplCheckContext {
   }
 
   /** start() then the connect op. */
-  async connected(env: Record<string, string> = {}, op: D = {}): Promise<AdapterProcess> {
+  async connected(env: Record<string, string> = {}, op: Record<string, unknown> = {}): Promise<AdapterProcess> {
     const a = await this.start(env);
     const r = await this.t.need('connect', () => a.call({ op: 'connect', ...op }, (e) => e.event === 'connected', 'connected', 15000));
     if (r.event !== 'connected') this.t.notTestable(`the connect op failed: ${r.code} ${r.message ?? ''}`);
@@ -91,15 +94,21 @@ export class ImplCheckContext {
     return sid;
   }
 
-  async ok(peer: WirePeer, sid: string, type: string, data: D, opts: { id?: string } = {}): Promise<number> {
+  async ok<K extends CommandType>(
+    peer: WirePeer,
+    sid: string,
+    type: K,
+    data: CommandDataOf<K>,
+    opts: { id?: string } = {},
+  ): Promise<number> {
     const r = await this.t.need(type, () => peer.command(sid, type, data, opts));
     if (r.type !== 'ack') this.t.notTestable(`${type} by ${peer.principal} was refused: ${JSON.stringify(r.data)}`);
     return r.data.seq as number;
   }
 
   /** The whole log of a session (uncompacted, paged), read by a suite peer. */
-  async log(peer: WirePeer, sid: string, after = 0): Promise<D[]> {
-    const events: D[] = [];
+  async log(peer: WirePeer, sid: string, after = 0): Promise<SuiteEvent[]> {
+    const events: SuiteEvent[] = [];
     let cursor = after;
     for (let i = 0; i < 500; i++) {
       const page = await this.t.need('history.get', () => peer.request('history.get', { sid, after: cursor, compact: false }));
@@ -123,7 +132,7 @@ export class ImplCheckContext {
   /** Waits until the implementation delivered seq (or times out, returning undefined). */
   async delivered(sid: string, seq: number, timeoutMs = 8000): Promise<AdapterEvent | undefined> {
     return this.adapter!.waitFor(
-      (e) => e.event === 'delivered' && e.sid === sid && e.seq >= seq,
+      (e) => e.event === 'delivered' && e.sid === sid && Number(e.seq) >= seq,
       `delivery of seq ${seq}`,
       timeoutMs,
     ).catch(() => undefined);
@@ -141,7 +150,7 @@ export class ImplCheckContext {
       if (Date.now() > end) return false;
       await this.sleep(50);
     }
-    await this.sleep(100);
+    await inFlight(100);
     return true;
   }
 
