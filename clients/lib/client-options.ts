@@ -74,3 +74,20 @@ export interface ClientEvents {
   /** A fatal error: the broker refused the connection for good. */
   error: (err: Error) => void;
 }
+
+/** The transport's options from the client's: the principal is the MQTT username [SEC-AUTH-1]. */
+export function transportOptionsOf(opts: ClientOptions, clientId: string, will: MqttTransportOptions['will']): MqttTransportOptions {
+  return {
+    url: opts.url ?? '',
+    username: opts.principal,
+    password: opts.password,
+    clientId,
+    clean: !opts.persistent,
+    keepaliveSec: opts.keepaliveSec,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    backoff: opts.backoff,
+    publishWindow: opts.publishWindow,
+    will,
+    mqtt: opts.mqtt,
+  };
+}

@@ -7,7 +7,6 @@
 import type {
   AgentState,
   CommandDataOf,
-  EventEnvelope,
   HistoryQuery as HistoryGetData,
   HostState,
   ReplyDataOf,
@@ -15,33 +14,25 @@ import type {
   SessionIndexEntry,
   SessionState,
 } from '../../schemas/src/index.ts';
-import { filters, isId, parseTopic, topics } from '../../protocol/topics.ts';
-import type { ClientEvents, ClientOptions, Notification } from './client-options.ts';
+import { filters, parseTopic, topics } from '../../protocol/topics.ts';
+import { transportOptionsOf, type ClientEvents, type ClientOptions, type Notification } from './client-options.ts';
 import { CommandLedger, type Ack, type CommandOptions } from './command-ledger.ts';
 import { Emitter } from './emitter.ts';
 import { TetherError } from './errors.ts';
-import { IdSequence, newSessionId, randomChars } from './ids.ts';
+import { checkId, IdSequence, newSessionId, randomChars } from './ids.ts';
 import { Inbox } from './inbox.ts';
+import { batchEvents, decodePayload, type JsonObject } from './inbound.ts';
 import { EpochBoard, Liveness, type AgentStatus, type PresenceState } from './liveness.ts';
-import { MqttTransport, type MqttTransportOptions } from './mqtt-transport.ts';
+import { MqttTransport } from './mqtt-transport.ts';
 import { RequestLedger, type Reply, type RequestOptions } from './request-ledger.ts';
 import { MemorySeqStore, type SeqStore } from './seq-store.ts';
-import { isEventEnvelope, parseHistoryPage, type HistoryPage, type SessionFeedOptions } from './session-feed.ts';
-import { SessionIndex } from './session-index.ts';
+import { parseHistoryPage, type HistoryPage, type SessionFeedOptions } from './session-feed.ts';
+import { IndexWatch } from './index-watch.ts';
+import type { SessionIndex } from './session-index.ts';
+import { StateWatchers } from './state-watchers.ts';
 import { Session } from './session.ts';
 import type { JoinOptions, SessionLink } from './session-types.ts';
 import type { ConnectionState, Transport } from './transport.ts';
-
-/** A payload parsed from the wire: a JSON object, its fields not checked yet. */
-type JsonObject = Record<string, unknown>;
-
-function checkId(value: string, what: string): void {
-  if (!isId(value))
-    throw new TetherError(
-      'INVALID_ARGUMENT',
-      `invalid ${what} ${JSON.stringify(value)}: ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ [ID-ALPHABET-1]`,
-    );
-}
 
 export class TetherClient extends Emitter<ClientEvents> {
   readonly principal: string;
@@ -65,11 +56,11 @@ export class TetherClient extends Emitter<ClientEvents> {
   private readonly sessions = new Map<string, Session>();
   private readonly seqStore: SeqStore;
   private readonly feedDefaults: SessionFeedOptions;
-  private index?: SessionIndex;
   /** Listeners of watchSessionState, by sid. */
-  private readonly stateWatchers = new Map<string, Set<(state: SessionState) => void>>();
   private maxHistoryPage?: number;
   private readonly link: SessionLink;
+  private readonly stateWatchers: StateWatchers;
+  private readonly indexWatch: IndexWatch;
   private closed = false;
   private started?: Promise<void>;
 
@@ -114,26 +105,20 @@ export class TetherClient extends Emitter<ClientEvents> {
       detach: async (session) => {
         if (this.sessions.get(session.sid) !== session) return;
         this.sessions.delete(session.sid);
-        const filters = [...this.sessionFilters(session), this.liveness.forgetPresence(session.sid)];
+        const filters = [...session.filters(), this.liveness.forgetPresence(session.sid)];
         await Promise.all(filters.map((f) => this.transport.unsubscribe(f)));
       },
     };
-    const transportOptions: MqttTransportOptions = {
-      url: opts.url ?? '',
-      username: opts.principal,
-      password: opts.password,
-      clientId: this.clientId,
-      clean: !opts.persistent,
-      keepaliveSec: opts.keepaliveSec,
-      connectTimeoutMs: opts.connectTimeoutMs,
-      backoff: opts.backoff,
-      publishWindow: opts.publishWindow,
-      will: () => this.liveness.nextConnection(),
-      mqtt: opts.mqtt,
-    };
+    const transportOptions = transportOptionsOf(opts, this.clientId, () => this.liveness.nextConnection());
     if (!opts.transport && !opts.url) throw new TetherError('INVALID_ARGUMENT', 'give url (or a transport factory)');
     this.transport = opts.transport ? opts.transport(transportOptions) : new MqttTransport(transportOptions);
     this.liveness.attach(this.transport);
+    // A joined session still needs its state topic when the last watcher goes.
+    this.stateWatchers = new StateWatchers(this.transport, (sid) => this.sessions.has(sid));
+    // A cleared index entry: no longer a participant, stop following [CLIENT-LEAVE-1].
+    this.indexWatch = new IndexWatch(this.principal, this.transport, this.link.request, (sid) =>
+      this.sessions.get(sid)?.fail(new TetherError('NOT_PARTICIPANT', `removed from session ${sid}`, undefined, undefined, sid)),
+    );
     this.transport.on('message', (topic, payload) => this.onMessage(topic, payload));
     this.transport.on('state', (state) => this.onState(state));
     this.transport.on('refused', (filter) => this.onRefused(filter));
@@ -162,9 +147,7 @@ export class TetherClient extends Emitter<ClientEvents> {
   /** Starts connecting; resolves when online. Safe to call more than once. */
   start(timeoutMs = 15_000): Promise<void> {
     this.started ??= new Promise<void>((resolve, reject) => {
-      const base = [this.replyTo, filters.hostState()];
-      base.push(...this.liveness.ownTopics());
-      for (const f of base) this.transport.subscribe(f).catch(() => {});
+      for (const f of [this.replyTo, filters.hostState(), ...this.liveness.ownTopics()]) this.transport.subscribe(f).catch(() => {});
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = (err?: Error) => {
         clearTimeout(timer);
@@ -191,12 +174,9 @@ export class TetherClient extends Emitter<ClientEvents> {
 
   /** Creates a session (this principal becomes its owner) and returns its sid. */
   async createSession(opts: CommandDataOf<'session.create'> & { sid?: string; id?: string } = {}): Promise<string> {
-    const sid = opts.sid ?? newSessionId();
-    const data: CommandDataOf<'session.create'> = {};
-    if (opts.title !== undefined) data.title = opts.title;
-    if (opts.participants !== undefined) data.participants = opts.participants;
-    if (opts.metadata !== undefined) data.metadata = opts.metadata;
-    await this.command(sid, 'session.create', data, { id: opts.id });
+    const { sid = newSessionId(), id, title, participants, metadata } = opts;
+    const data = Object.fromEntries(Object.entries({ title, participants, metadata }).filter(([, v]) => v !== undefined));
+    await this.command(sid, 'session.create', data, { id });
     return sid;
   }
 
@@ -215,10 +195,10 @@ export class TetherClient extends Emitter<ClientEvents> {
     if (this.maxHistoryPage) session.setPageLimit(this.maxHistoryPage);
     this.sessions.set(sid, session);
     try {
-      await Promise.all(this.sessionFilters(session).map((f) => this.transport.subscribe(f)));
+      await Promise.all(session.filters().map((f) => this.transport.subscribe(f)));
     } catch (err) {
       this.sessions.delete(sid);
-      for (const f of this.sessionFilters(session)) void this.transport.unsubscribe(f);
+      for (const f of session.filters()) void this.transport.unsubscribe(f);
       if ((err as TetherError).code === 'SUBSCRIBE_REFUSED') {
         // The broker does not say why; the host does.
         await this.request('history.get', { sid, after: 0, limit: 1 });
@@ -230,9 +210,7 @@ export class TetherClient extends Emitter<ClientEvents> {
   }
 
   /** The joined session with this sid, if any. */
-  session(sid: string): Session | undefined {
-    return this.sessions.get(sid);
-  }
+  session = (sid: string): Session | undefined => this.sessions.get(sid);
 
   /** One history page of any session the principal takes part in. */
   async history(sid: string, q: Omit<HistoryGetData, 'sid'> = {}): Promise<HistoryPage> {
@@ -247,17 +225,8 @@ export class TetherClient extends Emitter<ClientEvents> {
    * The live index of this principal's sessions (retained index topics), including sessions
    * others started while this client was away.
    */
-  async watchSessions(): Promise<SessionIndex> {
-    if (!this.index) {
-      this.index = new SessionIndex();
-      // A cleared index entry: no longer a participant, stop following [CLIENT-LEAVE-1].
-      this.index.on('removed', (sid) =>
-        this.sessions.get(sid)?.fail(new TetherError('NOT_PARTICIPANT', `removed from session ${sid}`, undefined, undefined, sid)),
-      );
-      await this.transport.subscribe(topics.sessionIndexAll(this.principal));
-      void this.reconcileIndex();
-    }
-    return this.index;
+  watchSessions(): Promise<SessionIndex> {
+    return this.indexWatch.watch();
   }
 
   async watchNotifications(): Promise<void> {
@@ -276,19 +245,7 @@ export class TetherClient extends Emitter<ClientEvents> {
    */
   watchSessionState(sid: string, fn: (state: SessionState) => void): () => void {
     checkId(sid, 'sid');
-    let set = this.stateWatchers.get(sid);
-    if (!set) {
-      this.stateWatchers.set(sid, (set = new Set()));
-      void this.transport.subscribe(topics.sessionState(sid)).catch(() => {});
-    }
-    set.add(fn);
-    return () => {
-      set.delete(fn);
-      if (set.size || this.stateWatchers.get(sid) !== set) return;
-      this.stateWatchers.delete(sid);
-      // A joined session still needs the topic.
-      if (!this.sessions.has(sid)) void this.transport.unsubscribe(topics.sessionState(sid)).catch(() => {});
-    };
+    return this.stateWatchers.add(sid, fn);
   }
 
   /** Follows this agent's inbox doorbell. */
@@ -334,12 +291,6 @@ export class TetherClient extends Emitter<ClientEvents> {
 
   // ------------------------------------------------------------------ internals
 
-  private sessionFilters(s: Session): string[] {
-    const f = [topics.events(s.sid), topics.sessionState(s.sid)];
-    if (s.watchPresence) f.push(filters.presence(s.sid));
-    return f;
-  }
-
   private onState(state: ConnectionState): void {
     this.emit('state', state);
     if (state !== 'online') {
@@ -352,28 +303,15 @@ export class TetherClient extends Emitter<ClientEvents> {
     for (const s of this.sessions.values()) s.resync();
     this.commands.resendAll();
     this.requests.resendAll();
-    if (this.index) void this.reconcileIndex();
+    this.indexWatch.reconcile();
   }
 
   private onRefused(filter: string): void {
     for (const s of this.sessions.values()) {
-      if (this.sessionFilters(s).includes(filter)) {
+      if (s.filters().includes(filter)) {
         s.fail(new TetherError('SUBSCRIBE_REFUSED', `the broker refused ${filter}: no longer a participant?`, undefined, undefined, s.sid));
         void this.link.detach(s);
       }
-    }
-  }
-
-  private async reconcileIndex(): Promise<void> {
-    const index = this.index;
-    if (!index) return;
-    const mark = index.mark();
-    const limit = 500;
-    try {
-      const sessions = (await this.request('sessions.list', { limit })).data.sessions;
-      if (Array.isArray(sessions)) index.reconcile(sessions, sessions.length < limit, mark);
-    } catch {
-      /* the next reconnect reconciles again */
     }
   }
 
@@ -407,42 +345,23 @@ export class TetherClient extends Emitter<ClientEvents> {
   private onMessage(topic: string, payload: Uint8Array): void {
     const t = parseTopic(topic);
     if (!t) return;
-    let json: JsonObject | undefined;
-    if (payload.length > 0) {
-      try {
-        json = JSON.parse(this.decoder.decode(payload)) as JsonObject;
-      } catch {
-        return;
-      }
-      if (!json || typeof json !== 'object' || Array.isArray(json)) return;
-    }
+    const json = decodePayload(this.decoder, payload);
+    if (json === null) return;
     switch (t.kind) {
       case 'replies':
         if (json && t.clientId === this.clientId) this.onReply(json);
         return;
       case 'events': {
-        const s = this.sessions.get(t.sid);
-        const events = json?.events;
         // A malformed batch (wrong sid, non-contiguous seqs) is dropped whole: the gap it leaves is
         // healed from history [CLIENT-BATCH-1].
-        if (
-          s &&
-          json?.v === 1 &&
-          json.sid === t.sid &&
-          Array.isArray(events) &&
-          events.length > 0 &&
-          events.every(
-            (e, i): e is EventEnvelope => isEventEnvelope(e, t.sid) && (i === 0 || e.seq === (events[i - 1] as EventEnvelope).seq + 1),
-          )
-        ) {
-          s.onLive(events);
-        }
+        const events = batchEvents(json, t.sid);
+        if (events) this.sessions.get(t.sid)?.onLive(events);
         return;
       }
       case 'sessionState':
         if (json) {
           this.sessions.get(t.sid)?.onState(json as SessionState);
-          for (const fn of this.stateWatchers.get(t.sid) ?? []) fn(json as SessionState);
+          this.stateWatchers.deliver(t.sid, json as SessionState);
         }
         return;
       case 'presence':
@@ -450,7 +369,7 @@ export class TetherClient extends Emitter<ClientEvents> {
         this.sessions.get(t.sid)?.onPresence(t.principal, t.device, json as PresenceState | undefined);
         return;
       case 'sessionIndex':
-        if (t.principal === this.principal) this.index?.onRetained(t.sid, json);
+        if (t.principal === this.principal) this.indexWatch.index?.onRetained(t.sid, json);
         return;
       case 'notify':
         if (json) this.emit('notification', json as Notification);

@@ -1,4 +1,6 @@
 /** Identifier generation with the platform's CSPRNG (Web Crypto: Node 20 and every browser). */
+import { isId } from '../../protocol/topics.ts';
+import { TetherError } from './errors.ts';
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** n random characters from [0-9a-z] (about 5.17 bits each). */
@@ -36,4 +38,13 @@ export class IdSequence {
   next(kind = 'c'): string {
     return `${kind}-${this.prefix}-${(++this.counter).toString(36)}`;
   }
+}
+
+/** Throws INVALID_ARGUMENT unless value is a protocol id [ID-ALPHABET-1]. */
+export function checkId(value: string, what: string): void {
+  if (!isId(value))
+    throw new TetherError(
+      'INVALID_ARGUMENT',
+      `invalid ${what} ${JSON.stringify(value)}: ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ [ID-ALPHABET-1]`,
+    );
 }

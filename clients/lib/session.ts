@@ -2,6 +2,7 @@
  * A joined session: its events exactly once and in seq order (async iterator and emitter), the
  * message views folded from them, and the commands a participant sends into it.
  */
+import { filters, topics } from '../../protocol/topics.ts';
 import type {
   CommandDataOf,
   EventDataOf,
@@ -78,6 +79,13 @@ export class Session extends Emitter<SessionEvents> implements AsyncIterable<Fee
       () => this.messages.openFloor(),
     );
     this.pendingStart = lastSeq;
+  }
+
+  /** The topics this session is followed on: events, state, and presence when watched. */
+  filters(): string[] {
+    const f = [topics.events(this.sid), topics.sessionState(this.sid)];
+    if (this.watchPresence) f.push(filters.presence(this.sid));
+    return f;
   }
 
   /** Internal: begins the catch-up once the events subscription is granted. */
