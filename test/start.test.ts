@@ -56,6 +56,15 @@ t.test('`tether start` brings up broker, host and the reference agent on its dem
     board.on('change', (k, v) => k === 'assistant' && v && resolve(v));
   });
   t.equal(card.status, 'online', 'a person sees the agent online');
+  // The same start serves the web app on the broker's HTTP server.
+  const web = /web app (\S+)/.exec(err)?.[1];
+  t.ok(web, 'it prints where the web app is');
+  const page = await fetch(web!);
+  t.equal(page.status, 200, 'the page is served');
+  t.match(await page.text(), /app\.js/, 'the page loads the app bundle');
+  const bundle = await fetch(new URL('app.js', web));
+  t.equal(bundle.status, 200, 'the bundle is served');
+  t.ok((await bundle.text()).length > 10_000, 'and is the bundled app');
   t.match(card.card.name, /demo model/, 'labelled as the demo model');
   const sid = await alice.createSession({ title: 'hello', participants: [{ principal: 'assistant', role: 'agent' }] });
   const s = await watch(alice, sid);
