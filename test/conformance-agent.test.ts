@@ -31,6 +31,7 @@ const AGENT_SELECTION = [
   'agent.resume.reconnect',
   'agent.delivery.gap',
   'agent.delivery.duplicates',
+  'agent.reconnect.backoff',
 ];
 
 t.test('agent and device profile runs', async (t) => {

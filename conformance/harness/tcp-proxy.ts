@@ -11,6 +11,8 @@ export class TcpProxy {
   /** Connections accepted so far. */
   accepted = 0;
   private refusing = false;
+  /** When each connection arrived (Date.now()), refused ones included. */
+  readonly attempts: number[] = [];
 
   constructor(
     readonly targetHost: string,
@@ -25,6 +27,7 @@ export class TcpProxy {
 
   private listen(port: number): Promise<void> {
     this.server = net.createServer((client) => {
+      this.attempts.push(Date.now());
       if (this.refusing) {
         client.destroy();
         return;

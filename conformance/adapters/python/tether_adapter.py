@@ -11,6 +11,7 @@ Run: /usr/bin/python3 conformance/adapters/python/tether_adapter.py  (environmen
 """
 import json
 import os
+import random
 import secrets
 import sys
 import threading
@@ -97,10 +98,14 @@ class Client:
         self.host, self.port = url.hostname, url.port or 1883
         self.mqtt = mqtt.Client(client_id=client_id, clean_session=False, protocol=mqtt.MQTTv311)
         self.mqtt.username_pw_set(principal, password)
-        self.mqtt.reconnect_delay_set(min_delay=1, max_delay=1)
+        # paho's own delay doubles without jitter; each next delay is set here instead [CLIENT-RECONNECT-2, -3].
+        self.failures = 0
+        self.started = False
+        self.next_delay()
         # Handlers are attached before CONNECT goes out [MQTT-SESSION-2].
         self.mqtt.on_connect = self.on_connect
         self.mqtt.on_disconnect = self.on_disconnect
+        self.mqtt.on_connect_fail = lambda client, userdata: self.next_delay()
         self.mqtt.on_message = self.on_message
         self.mqtt.on_subscribe = self.on_subscribe
         self.subacks = {}
@@ -108,15 +113,26 @@ class Client:
 
     # ------------------------------------------------------------ connection
 
+    def next_delay(self):
+        # 250 ms doubling to 15 s, drawn from [d/2, d] (equal jitter).
+        d = min(15.0, 0.25 * 2 ** min(self.failures, 10))
+        self.failures += 1
+        d *= 1 - 0.5 * random.random()
+        self.mqtt.reconnect_delay_set(min_delay=d, max_delay=d)
+
     def connect(self):
-        self.mqtt.connect_async(self.host, self.port, keepalive=30)
-        self.mqtt.loop_start()
+        # One connection per client id: a connect while connected or connecting joins it [CLIENT-RECONNECT-5].
+        if not self.started:
+            self.started = True
+            self.mqtt.connect_async(self.host, self.port, keepalive=30)
+            self.mqtt.loop_start()
         self.connected.wait(10)
 
     def on_connect(self, client, userdata, flags, rc):
         if rc != 0:
             log("connect refused", rc)
             return
+        self.failures = 0
         # Subscribe on every connection, whatever session-present says [MQTT-SESSION-3].
         client.subscribe([(reply_to, 1), (topic("host", "+", "state"), 1), (topic("users", principal, "sessions", "+"), 1)])
         with lock:
@@ -132,6 +148,7 @@ class Client:
 
     def on_disconnect(self, client, userdata, rc):
         self.connected.clear()
+        self.next_delay()
         with lock:
             # Buffer live events from now until the catch-up on the next connection ended [CLIENT-RESUME-9].
             for f in self.sessions.values():
