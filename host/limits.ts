@@ -12,7 +12,7 @@ export const DEFAULT_LIMITS: Limits = {
 };
 
 /** Optional features of spec/v1/versioning.md this host implements. */
-export const HOST_FEATURES = ['history.compact'];
+export const HOST_FEATURES = ['history.compact', 'search'];
 
 /** The largest payload the host publishes (an event batch, a reply), with its default [HOST-LIMIT-7]. */
 export function maxMessageBytesOf(limits: Limits): number {

@@ -18,6 +18,7 @@ import type { AgentStateIntake } from './requests/agent-state.ts';
 import type { RequestContext, RequestHandlers } from './requests/context.ts';
 import { getHistory } from './requests/history-get.ts';
 import { ackInbox, archiveInbox, deferInbox, listInbox } from './requests/inbox-desk.ts';
+import { search } from './requests/search.ts';
 import { listSessions } from './requests/sessions-list.ts';
 import { answerInput, requestInput } from './sequencer/rules/input.ts';
 import { addParticipant, closeSession, createSession, removeParticipant } from './sequencer/rules/membership.ts';
@@ -53,6 +54,7 @@ export const REQUEST_HANDLERS: RequestHandlers = {
   'inbox.ack': ackInbox,
   'inbox.archive': archiveInbox,
   'inbox.defer': deferInbox,
+  search,
 };
 
 function ruleOf<K extends CommandType>(cmd: CommandMessageOf<K>): BoundRule {

@@ -75,8 +75,8 @@ export const EVENT_OF_COMMAND = {
 export type CommandType = keyof typeof EVENT_OF_COMMAND;
 export const COMMAND_TYPES = Object.keys(EVENT_OF_COMMAND) as CommandType[];
 
-export const REQUEST_TYPES = ['history.get', 'sessions.list', 'inbox.list', 'inbox.ack', 'inbox.archive', 'inbox.defer'] as const;
+export const REQUEST_TYPES = ['history.get', 'sessions.list', 'inbox.list', 'inbox.ack', 'inbox.archive', 'inbox.defer', 'search'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
-export const REPLY_TYPES = ['ack', 'error', 'history.page', 'sessions.page', 'inbox.page', 'ok'] as const;
+export const REPLY_TYPES = ['ack', 'error', 'history.page', 'sessions.page', 'inbox.page', 'ok', 'search.results'] as const;
 export type ReplyType = (typeof REPLY_TYPES)[number];

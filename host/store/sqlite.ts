@@ -12,6 +12,9 @@ import {
   type InboxChange,
   type InboxRecord,
   type InputDeadline,
+  type SearchQuery,
+  type SearchRow,
+  searchableText,
   type SessionRow,
   type Store,
   type StoredEvent,
@@ -43,6 +46,8 @@ CREATE TABLE IF NOT EXISTS inbox (item INTEGER PRIMARY KEY AUTOINCREMENT, agent 
 CREATE INDEX IF NOT EXISTS inbox_agent ON inbox (agent, state, item);
 CREATE TABLE IF NOT EXISTS results (sid TEXT PRIMARY KEY, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, payload TEXT NOT NULL, epoch INTEGER NOT NULL);
+-- Full-text index of message text [HOST-SEARCH-1]; rows leave with their events [HOST-SEARCH-5].
+CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5 (text, sid UNINDEXED, seq UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
 `;
 
 type EventRow = { sid: string; seq: number; type: string; sender: string; cid: string | null; time: string; data: string };
@@ -152,7 +157,24 @@ export class SqliteStore implements Store {
          WHERE excluded.epoch > agents.epoch OR (excluded.epoch = agents.epoch AND json_extract(agents.payload, '$.status') <> 'offline')`,
       ),
       agents: db.prepare<[], { agent_id: string; payload: string }>('SELECT agent_id, payload FROM agents'),
+      indexText: db.prepare('INSERT INTO search_text (text, sid, seq) VALUES (?, ?, ?)'),
+      pruneText: db.prepare('DELETE FROM search_text WHERE sid = ? AND seq <= ?'),
+      search: db.prepare<
+        [{ principal: string; match: string; sid: string | null; time: string | null; bsid: string | null; seq: number | null; limit: number }],
+        SearchRow & { title: string | null }
+      >(
+        `SELECT e.sid, e.seq, e.type, e.sender, e.time, snippet(search_text, 0, '', '', '…', 16) AS snippet,
+                json_extract(s.state, '$.title') AS title
+         FROM search_text
+         JOIN participants p ON p.sid = search_text.sid AND p.principal = @principal
+         JOIN events e ON e.sid = search_text.sid AND e.seq = search_text.seq
+         JOIN sessions s ON s.sid = search_text.sid
+         WHERE search_text MATCH @match AND (@sid IS NULL OR search_text.sid = @sid)
+           AND (@time IS NULL OR (e.time, e.sid, e.seq) < (@time, @bsid, @seq))
+         ORDER BY e.time DESC, e.sid DESC, e.seq DESC LIMIT @limit`,
+      ),
     };
+    this.backfillSearch();
     this.commitTransaction = db.transaction((batch: CommitBatch) => this.commitRows(batch));
     // FULL durability without blocking the event loop: SQLite runs with NORMAL (the WAL is synced
     // before and the database after each checkpoint, but not at each commit), and every write
@@ -209,8 +231,12 @@ export class SqliteStore implements Store {
 
   private commitRows(batch: CommitBatch): string[] {
     const s = this.stmt;
-    for (const e of batch.events)
+    for (const e of batch.events) {
       s.insertEvent.run(e.sid, e.seq, e.type, e.sender, e.cid ?? null, e.time, JSON.stringify(e.data), eventKey(e.data));
+      // Indexed in the commit's transaction, so a hit always names a committed event [HOST-SEARCH-1].
+      const text = searchableText(e.type, e.data);
+      if (text !== undefined) s.indexText.run(text, e.sid, e.seq);
+    }
     for (const row of batch.sessions) {
       s.putSession.run({
         sid: row.state.sid,
@@ -285,6 +311,7 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       this.stmt.keepPruned.run(sid, floor);
       this.stmt.prune.run(sid, floor);
+      this.stmt.pruneText.run(sid, floor);
       this.stmt.setFloor.run(floor, JSON.stringify(snapshot), sid);
     })();
     await this.durable();
@@ -377,6 +404,40 @@ export class SqliteStore implements Store {
 
   async agentStates() {
     return this.stmt.agents.all().map((r) => ({ agentId: r.agent_id, payload: r.payload }));
+  }
+
+  /** Indexes the message events of a database written before the search index existed, once. */
+  private backfillSearch(): void {
+    if (this.stmt.getMeta.get('search_text')) return;
+    // In pages of (sid, seq), since better-sqlite3 cannot write while a statement iterates.
+    const page = this.db.prepare<[string, number], { sid: string; seq: number; type: string; data: string }>(
+      `SELECT sid, seq, type, data FROM events WHERE (sid, seq) > (?, ?) AND type IN ('message', 'message.completed') ORDER BY sid, seq LIMIT 1000`,
+    );
+    this.db.transaction(() => {
+      let rows = page.all('', 0);
+      while (rows.length) {
+        for (const r of rows) {
+          const text = searchableText(r.type, JSON.parse(r.data));
+          if (text !== undefined) this.stmt.indexText.run(text, r.sid, r.seq);
+        }
+        const last = rows[rows.length - 1]!;
+        rows = page.all(last.sid, last.seq);
+      }
+      this.stmt.setMeta.run('search_text', '1');
+    })();
+  }
+
+  async search(q: SearchQuery): Promise<SearchRow[]> {
+    // Each word is a quoted FTS5 string, so nothing from the network is read as query syntax [HOST-SEARCH-3].
+    const match = q.words.map((w, i) => `"${w.replaceAll('"', '""')}"${i === q.words.length - 1 ? '*' : ''}`).join(' ');
+    const b = q.before;
+    return this.stmt.search
+      .all({ principal: q.principal, match, sid: q.sid ?? null, time: b?.time ?? null, bsid: b?.sid ?? null, seq: b?.seq ?? null, limit: q.limit })
+      .map((r) => {
+        const hit: SearchRow = { sid: r.sid, seq: r.seq, type: r.type, sender: r.sender, time: r.time, snippet: r.snippet };
+        if (typeof r.title === 'string' && r.title) hit.title = r.title;
+        return hit;
+      });
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,37 @@ export interface InboxChange {
   until?: string;
 }
 
+/** A search as the store runs it: words already checked, the cursor already decoded [HOST-SEARCH-3]. */
+export interface SearchQuery {
+  principal: string;
+  /** Each word a run of letters and digits; all must match, the last one as a prefix. */
+  words: string[];
+  sid?: string;
+  limit: number;
+  /** Hits strictly older than this position (time, sid, seq, all descending). */
+  before?: { time: string; sid: string; seq: number };
+}
+
+export interface SearchRow {
+  sid: string;
+  seq: number;
+  type: string;
+  sender: string;
+  time: string;
+  snippet: string;
+  title?: string;
+}
+
+/** The searchable text of a message event: its text parts, joined; undefined when it has none. */
+export function searchableText(type: string, data: Record<string, unknown>): string | undefined {
+  if (type !== 'message' && type !== 'message.completed') return undefined;
+  const parts = Array.isArray(data.parts) ? data.parts : [];
+  const texts = parts
+    .filter((p): p is { kind: 'text'; text: string } => p?.kind === 'text' && typeof p.text === 'string')
+    .map((p) => p.text);
+  return texts.length ? texts.join('\n') : undefined;
+}
+
 export interface Store {
   /** Increments and returns the host epoch (durable). */
   nextEpoch(hostId: string): Promise<number>;
@@ -88,5 +119,7 @@ export interface Store {
   results(): Promise<{ sid: string; payload: string }[]>;
   putAgentState(agentId: string, payload: string, epoch: number): Promise<void>;
   agentStates(): Promise<{ agentId: string; payload: string }[]>;
+  /** Message events matching every word, of sessions the principal participates in, newest first. */
+  search(q: SearchQuery): Promise<SearchRow[]>;
   close(): Promise<void>;
 }

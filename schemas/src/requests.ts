@@ -14,6 +14,28 @@ const RequestId = Type.String({
   description: 'Client-chosen correlation id, echoed as re in the reply.',
 });
 
+const SearchCursor = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'Opaque: the next of a previous search.results page, for the same query; hits older than it.',
+});
+
+export const SearchHit = Type.Object(
+  {
+    sid: Id,
+    seq: Seq,
+    type: Type.String({ description: 'The event type: message or message.completed.' }),
+    sender: Type.String(),
+    time: Time,
+    snippet: Type.String({
+      maxLength: 1000,
+      description: 'A short excerpt of the matched text around the matching words; never parsed.',
+    }),
+    title: Type.Optional(Type.String({ maxLength: 200, description: "The session's title, when it has one." })),
+  },
+  { description: 'One matching message event.' },
+);
+
 export const InboxItemIds = Type.Array(Id, { minItems: 1, maxItems: 100 });
 
 export const RequestData = {
@@ -60,6 +82,26 @@ export const RequestData = {
     { description: 'Drop items from attention, with the reason recorded.' },
   ),
   'inbox.defer': Type.Object({ agentId: Id, itemIds: InboxItemIds, until: Time }, { description: 'Hide items until the given time.' }),
+  search: Type.Object(
+    {
+      query: Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description:
+          'Plain words, never a query language: every word must occur in a hit, the last one as a prefix. ' +
+          'Words are runs of letters and digits; everything else (quotes, *, -, parentheses, emoji) only ' +
+          'separates them. A query without any word is SCHEMA_INVALID (HOST-SEARCH-3).',
+      }),
+      sid: Type.Optional(Id),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'Most hits in the page (default 10).' })),
+      before: Type.Optional(SearchCursor),
+    },
+    {
+      description:
+        'Full-text search over the message text of the sessions the requester participates in (or of one of ' +
+        'them, sid), newest first. An optional request: a host without the `search` feature answers UNKNOWN_TYPE.',
+    },
+  ),
 } as const satisfies Record<RequestType, TSchema>;
 
 export { REPLY_TYPES, REQUEST_TYPES, type ReplyType, type RequestType };
@@ -164,6 +206,19 @@ export const ReplyData = {
   'inbox.page': Type.Object(
     { agentId: Id, items: Type.Array(InboxItem), pending: Type.Integer({ minimum: 0 }) },
     { description: 'Pending inbox items, oldest first.' },
+  ),
+  'search.results': Type.Object(
+    {
+      hits: Type.Array(SearchHit, { maxItems: 50 }),
+      next: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 512,
+          description: 'Present when older hits may exist: pass it as before to get the next page.',
+        }),
+      ),
+    },
+    { description: 'Search hits, newest first (by event time, then sid, then seq, all descending).' },
   ),
   ok: Type.Object(
     { affected: Type.Integer({ minimum: 0, description: 'How many items the verb changed.' }) },
