@@ -45,7 +45,11 @@ t.test('host profile runs', async (t) => {
   };
   const [aedes, retention, mosquitto] = await Promise.all([
     run({ profiles: ['host', 'broker'], broker: tether.mqttUrl, reportDir: dir }),
-    run({ profiles: ['host'], broker: retained.mqttUrl, only: ['host.history.expired-cursor', 'host.idempotency.remembered'] }),
+    run({
+      profiles: ['host'],
+      broker: retained.mqttUrl,
+      only: ['host.history.expired-cursor', 'host.idempotency.remembered', 'host.search.retention'],
+    }),
     run({
       profiles: ['host', 'broker', 'device'],
       broker: deployment.url,

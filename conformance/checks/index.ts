@@ -19,6 +19,7 @@ import hostMqtt5 from './host-mqtt5.ts';
 import hostOrder from './host-order.ts';
 import hostRuns from './host-runs.ts';
 import hostSequencing from './host-sequencing.ts';
+import hostSearch from './host-search.ts';
 import hostSessions from './host-sessions.ts';
 import hostSnapshots from './host-snapshots.ts';
 import hostUnicode from './host-unicode.ts';
@@ -41,6 +42,7 @@ export const HOST_CHECKS: Check<HostCheckContext>[] = [
   ...hostMqtt5,
   ...hostInbox,
   ...hostDevices,
+  ...hostSearch,
 ];
 
 export const BROKER_CHECKS: Check<BrokerCheckContext>[] = [...brokerConnect, ...brokerAcl, ...brokerMqtt];

@@ -1,6 +1,6 @@
 /**
  * search: full text over the message text of the sessions the requester participates in
- * [HOST-SEARCH-1..6]. The query is plain words; nothing of it reaches the store as query syntax.
+ * [HOST-SEARCH-1..8]. The query is plain words; nothing of it reaches the store as query syntax.
  */
 import { refuse } from '../gate/errors.ts';
 import { roleOf } from '../sequencer/rules/admission.ts';
@@ -26,7 +26,7 @@ function decodeCursor(cursor: string): Position {
     const [time, sid, seq] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     if (typeof time === 'string' && typeof sid === 'string' && Number.isSafeInteger(seq)) return { time, sid, seq: seq as number };
   } catch {}
-  refuse('SCHEMA_INVALID', 'HOST-SEARCH-4', 'before is not a cursor this host gave out');
+  refuse('SCHEMA_INVALID', 'HOST-SEARCH-6', 'before is not a cursor this host gave out');
 }
 
 export const search: RequestHandler<'search'> = async (ctx, principal, req) => {
@@ -37,14 +37,16 @@ export const search: RequestHandler<'search'> = async (ctx, principal, req) => {
     if (!roleOf(session.row.state, principal)) refuse('NOT_PARTICIPANT', 'HOST-SEARCH-2', `${principal} is not a participant of ${sid}`);
   }
   const words = queryWords(query);
-  if (words.length === 0) refuse('SCHEMA_INVALID', 'HOST-SEARCH-3', 'the query holds no word (letters or digits)');
+  if (words.length === 0) refuse('SCHEMA_INVALID', 'HOST-SEARCH-4', 'the query holds no word (letters or digits)');
   const q: SearchQuery = { principal, words, limit };
   if (sid !== undefined) q.sid = sid;
   if (before !== undefined) q.before = decodeCursor(before);
-  // A snippet is at most 16 tokens, but a token can be long: hits stay small [HOST-SEARCH-6].
-  const hits = (await ctx.store.search(q)).map((h) => (h.snippet.length > 300 ? { ...h, snippet: `${[...h.snippet].slice(0, 299).join('')}…` } : h));
+  // A snippet is at most 16 tokens, but a token can be long: hits stay small [HOST-SEARCH-8].
+  const hits = (await ctx.store.search(q)).map((h) =>
+    h.snippet.length > 300 ? { ...h, snippet: `${[...h.snippet].slice(0, 299).join('')}…` } : h,
+  );
   const last = hits[hits.length - 1];
-  // A full page may have a successor; an empty next page is the honest end [HOST-SEARCH-4].
+  // A full page may have a successor; an empty next page is the honest end [HOST-SEARCH-5].
   const next = hits.length === limit && last ? encodeCursor(last) : undefined;
   void reply(ctx, req, 'search.results', next ? { hits, next } : { hits });
 };

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS inbox (item INTEGER PRIMARY KEY AUTOINCREMENT, agent 
 CREATE INDEX IF NOT EXISTS inbox_agent ON inbox (agent, state, item);
 CREATE TABLE IF NOT EXISTS results (sid TEXT PRIMARY KEY, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, payload TEXT NOT NULL, epoch INTEGER NOT NULL);
--- Full-text index of message text [HOST-SEARCH-1]; rows leave with their events [HOST-SEARCH-5].
+-- Full-text index of message text [HOST-SEARCH-1]; rows leave with their events [HOST-SEARCH-7].
 CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5 (text, sid UNINDEXED, seq UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
 `;
 
@@ -160,7 +160,17 @@ export class SqliteStore implements Store {
       indexText: db.prepare('INSERT INTO search_text (text, sid, seq) VALUES (?, ?, ?)'),
       pruneText: db.prepare('DELETE FROM search_text WHERE sid = ? AND seq <= ?'),
       search: db.prepare<
-        [{ principal: string; match: string; sid: string | null; time: string | null; bsid: string | null; seq: number | null; limit: number }],
+        [
+          {
+            principal: string;
+            match: string;
+            sid: string | null;
+            time: string | null;
+            bsid: string | null;
+            seq: number | null;
+            limit: number;
+          },
+        ],
         SearchRow & { title: string | null }
       >(
         `SELECT e.sid, e.seq, e.type, e.sender, e.time, snippet(search_text, 0, '', '', '…', 16) AS snippet,
@@ -432,7 +442,15 @@ export class SqliteStore implements Store {
     const match = q.words.map((w, i) => `"${w.replaceAll('"', '""')}"${i === q.words.length - 1 ? '*' : ''}`).join(' ');
     const b = q.before;
     return this.stmt.search
-      .all({ principal: q.principal, match, sid: q.sid ?? null, time: b?.time ?? null, bsid: b?.sid ?? null, seq: b?.seq ?? null, limit: q.limit })
+      .all({
+        principal: q.principal,
+        match,
+        sid: q.sid ?? null,
+        time: b?.time ?? null,
+        bsid: b?.sid ?? null,
+        seq: b?.seq ?? null,
+        limit: q.limit,
+      })
       .map((r) => {
         const hit: SearchRow = { sid: r.sid, seq: r.seq, type: r.type, sender: r.sender, time: r.time, snippet: r.snippet };
         if (typeof r.title === 'string' && r.title) hit.title = r.title;

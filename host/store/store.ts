@@ -54,7 +54,7 @@ export interface InboxChange {
   until?: string;
 }
 
-/** A search as the store runs it: words already checked, the cursor already decoded [HOST-SEARCH-3]. */
+/** A search as the store runs it: words already checked, the cursor already decoded [HOST-SEARCH-3][HOST-SEARCH-6]. */
 export interface SearchQuery {
   principal: string;
   /** Each word a run of letters and digits; all must match, the last one as a prefix. */

@@ -90,7 +90,7 @@ export const RequestData = {
         description:
           'Plain words, never a query language: every word must occur in a hit, the last one as a prefix. ' +
           'Words are runs of letters and digits; everything else (quotes, *, -, parentheses, emoji) only ' +
-          'separates them. A query without any word is SCHEMA_INVALID (HOST-SEARCH-3).',
+          'separates them. A query without any word is SCHEMA_INVALID (HOST-SEARCH-4).',
       }),
       sid: Type.Optional(Id),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'Most hits in the page (default 10).' })),
