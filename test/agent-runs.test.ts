@@ -19,6 +19,7 @@ function script(body: Parameters<typeof lastUserText>[0]): Reply {
         { name: 'ask_human', arguments: { prompt: 'May I wipe the disk?', answer: 'boolean', risk: 'high', deadlineSeconds: 1 } },
       ],
     };
+  if (/^FIND /.test(user)) return { toolCalls: [{ name: 'search', arguments: { query: user.slice(5) } }] };
   if (/irrelevant/.test(user)) {
     const earlier = body.messages
       .filter((m) => m.role === 'user')
@@ -199,5 +200,25 @@ t.test('the reference agent against a local OpenAI-compatible endpoint', async (
     t.notMatch(JSON.stringify(last.body.messages), /SECRET-XYZ-42/, 'the archived message is left out');
     const manifests = s.of('message').filter((e) => JSON.stringify(e.data).includes('tether.context.manifest'));
     t.match(JSON.stringify(manifests[manifests.length - 1].data), /archived: alice said it is irrelevant/, 'and the manifest says why');
+  });
+
+  t.test('the search tool finds an earlier message through the host and the next request body has the hit', async (t) => {
+    const s = await scene.session('assistant');
+    const said = await s.session.send('the rollback codeword is PELICAN7 for tonight');
+    const r1 = await s.next((e) => e.type === 'run.finished');
+    await s.session.send('FIND pelican7 rollback');
+    const result = await s.next(
+      (e) => e.type === 'message' && e.seq > r1.seq && (e.data.parts as { kind: string }[])[0].kind === 'tool_result',
+    );
+    t.match(JSON.stringify(result.data), /codeword is PELICAN7/, 'the tool result in the log holds the hit');
+    await s.next((e) => e.type === 'run.finished' && e.seq > r1.seq);
+    const req = scene.llm.requests.find((r) => r.body.messages.some((m) => m.role === 'tool' && String(m.content).includes('PELICAN7')));
+    t.ok(req, 'a request body carries the search result as the tool message');
+    const tool = req!.body.messages.find((m) => m.role === 'tool' && String(m.content).includes('PELICAN7'));
+    const hits = (JSON.parse(String(tool!.content)) as { hits: { sid: string; seq: number }[] }).hits;
+    t.ok(
+      hits.some((h) => h.sid === s.sid && h.seq === said.seq),
+      'with the sid and seq of the message that was said',
+    );
   });
 });
