@@ -15,6 +15,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.search.scope',
     profile: 'host',
     feature: 'search',
+    // Hits of the principal's other sessions would count, and its sessions would reach other checks' devices.
+    exclusive: 'shared-principals',
     covers: ['HOST-SEARCH-1', 'HOST-SEARCH-2', 'HOST-SEARCH-8'],
     description:
       "search finds a word in a sent message of the requester's session and never in a session it is not in; a foreign sid is NOT_PARTICIPANT, an unknown sid SESSION_NOT_FOUND.",
@@ -70,6 +72,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.search.hostile-queries',
     profile: 'host',
     feature: 'search',
+    // Hits of the principal's other sessions would count, and its sessions would reach other checks' devices.
+    exclusive: 'shared-principals',
     covers: ['HOST-SEARCH-3', 'HOST-SEARCH-4'],
     description: 'Query syntax characters are plain separators: hostile queries get results or SCHEMA_INVALID, never INTERNAL.',
     async run(ctx, t) {
@@ -98,6 +102,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.search.paging',
     profile: 'host',
     feature: 'search',
+    // Hits of the principal's other sessions would count, and its sessions would reach other checks' devices.
+    exclusive: 'shared-principals',
     covers: ['HOST-SEARCH-5', 'HOST-SEARCH-6'],
     description: 'Hits come newest first, at most limit, with next on a full page; paging with before yields every hit once.',
     async run(ctx, t) {
@@ -128,6 +134,8 @@ export default defineChecks<HostCheckContext>([
     id: 'host.search.retention',
     profile: 'host',
     feature: 'search',
+    // Hits of the principal's other sessions would count, and its sessions would reach other checks' devices.
+    exclusive: 'shared-principals',
     covers: ['HOST-SEARCH-7'],
     description: 'A message removed by retention is no longer a hit.',
     async run(ctx, t) {
