@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { defineChecks } from '../core/check.ts';
 import { excerpt } from '../core/evidence.ts';
-import { text, type HostCheckContext } from '../host/context.ts';
+import type { HostCheckContext } from '../host/context.ts';
+import { text } from '../kit/payloads.ts';
 
 type D = Record<string, any>;
 
@@ -122,7 +123,8 @@ export default defineChecks<HostCheckContext>([
         t.expect('HOST-SEARCH-5', r?.type === 'search.results' && hits.length <= 3, 'a page holds at most limit hits', {
           payload: excerpt(r),
         });
-        if (hits.length === 3) t.expect('HOST-SEARCH-5', typeof r.data.next === 'string', 'a full page has next', { payload: excerpt(r) });
+        if (hits.length === 3)
+          t.expect('HOST-SEARCH-5', typeof r?.data?.next === 'string', 'a full page has next', { payload: excerpt(r) });
         got.push(...hits.map((h) => h.seq));
         before = r?.data?.next;
         if (!before) break;
