@@ -5,6 +5,7 @@ import { excerpt } from '../core/evidence.ts';
 import type { HostCheckContext } from '../host/context.ts';
 import { text } from '../kit/payloads.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: replies and hits are read as untrusted JSON, each field checked where used
 type D = Record<string, any>;
 
 /** A word no other check writes, so hits are only this check's messages. */
