@@ -59,7 +59,12 @@ t.test('the web app survives a reload mid-stream and a broker restart mid-stream
       if (!full.startsWith(seen))
         t.fail(`a text shown during the stream is not a prefix of the log text: ${JSON.stringify(seen.slice(-40))}`);
     t.equal(await page.getByTestId('message').count(), 1, 'one message, not two');
-    const lastSeq = await page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? '{}').lastSeq, `tether.view.alice.${sid}`);
+    // The view is saved to localStorage after the render that shows it: wait (bounded) for the save, then read it.
+    const key = `tether.view.alice.${sid}`;
+    await page
+      .waitForFunction((k) => (JSON.parse(localStorage.getItem(k) ?? '{}').lastSeq ?? 0) >= 82, key, { timeout: 5000 })
+      .catch(() => {});
+    const lastSeq = await page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? '{}').lastSeq, key);
     t.ok(lastSeq >= 82, `lastSeq is kept in localStorage (${lastSeq})`);
     await scene.shot(page, 'durable-completed');
   });
